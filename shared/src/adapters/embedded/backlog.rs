@@ -1,0 +1,204 @@
+//! [`BacklogStore`] on the embedded store.
+
+use super::{EmbeddedStore, IndexQuery, Lookup, R, Writer, decode_cursor};
+use crate::adapters::keys::{self, Index, IndexKey, Key};
+use crate::domain::backlog::{Activity, FeedbackItem, Improvement, ImprovementStatus};
+use crate::domain::ids::{FeedbackId, ImprovementId};
+use crate::ports::{
+    BacklogStore, FeedbackQuery, FeedbackScope, Page, PageRequest, SaveOutcome, StoreError,
+};
+use async_trait::async_trait;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// What the backlog's two record types share for versioned saves.
+trait Versioned: Serialize + DeserializeOwned + Clone + Send + 'static {
+    fn key(&self) -> Key;
+    fn index(&self) -> Vec<IndexKey>;
+    fn version(&self) -> u64;
+    fn set_version(&mut self, v: u64);
+}
+
+impl Versioned for FeedbackItem {
+    fn key(&self) -> Key {
+        keys::feedback(&self.id)
+    }
+    fn index(&self) -> Vec<IndexKey> {
+        keys::feedback_index(self)
+    }
+    fn version(&self) -> u64 {
+        self.version
+    }
+    fn set_version(&mut self, v: u64) {
+        self.version = v;
+    }
+}
+
+impl Versioned for Improvement {
+    fn key(&self) -> Key {
+        keys::improvement(&self.id)
+    }
+    fn index(&self) -> Vec<IndexKey> {
+        keys::improvement_index(self)
+    }
+    fn version(&self) -> u64 {
+        self.version
+    }
+    fn set_version(&mut self, v: u64) {
+        self.version = v;
+    }
+}
+
+fn create_in<T: Versioned>(w: &mut Writer<'_>, mut item: T, activity: &Activity) -> R<bool> {
+    let key = item.key();
+    if w.get::<T>(&key)?.is_some() {
+        return Ok(false);
+    }
+    item.set_version(1);
+    w.put(&key, &item)?;
+    w.reindex(&key, &[], &item.index())?;
+    w.put(&keys::activity(&key, 1), activity)?;
+    Ok(true)
+}
+
+fn save_in<T: Versioned>(
+    w: &mut Writer<'_>,
+    mut item: T,
+    expected: u64,
+    activity: &Activity,
+) -> R<SaveOutcome> {
+    let key = item.key();
+    let Some(current) = w.get::<T>(&key)? else {
+        return Ok(SaveOutcome::NotFound);
+    };
+    if current.version() != expected {
+        return Ok(SaveOutcome::Conflict {
+            current: current.version(),
+        });
+    }
+    item.set_version(expected + 1);
+    w.put(&key, &item)?;
+    w.reindex(&key, &current.index(), &item.index())?;
+    w.put(&keys::activity(&key, expected + 1), activity)?;
+    Ok(SaveOutcome::Saved)
+}
+
+#[async_trait]
+impl BacklogStore for EmbeddedStore {
+    async fn create_feedback(
+        &self,
+        item: &FeedbackItem,
+        activity: &Activity,
+    ) -> Result<bool, StoreError> {
+        let (item, activity) = (item.clone(), activity.clone());
+        self.write("create_feedback", move |w| create_in(w, item, &activity))
+            .await
+    }
+
+    async fn get_feedback(&self, id: &FeedbackId) -> Result<Option<FeedbackItem>, StoreError> {
+        let key = keys::feedback(id);
+        self.read("get_feedback", move |r| r.get(&key)).await
+    }
+
+    async fn save_feedback(
+        &self,
+        item: &FeedbackItem,
+        expected_version: u64,
+        activity: &Activity,
+    ) -> Result<SaveOutcome, StoreError> {
+        let (item, activity) = (item.clone(), activity.clone());
+        self.write("save_feedback", move |w| {
+            save_in(w, item, expected_version, &activity)
+        })
+        .await
+    }
+
+    async fn list_feedback(
+        &self,
+        query: &FeedbackQuery,
+        page: PageRequest,
+    ) -> Result<Page<FeedbackItem>, StoreError> {
+        let query = query.clone();
+        self.read("list_feedback", move |r| {
+            let (index, pk, reverse) = match &query.scope {
+                FeedbackScope::TeamStatus(team, status) => (
+                    Index::Gsi1,
+                    keys::feedback_team_status(team, *status),
+                    false,
+                ),
+                FeedbackScope::Status(status) => {
+                    (Index::Gsi2, keys::feedback_status(*status), false)
+                }
+                FeedbackScope::Team(team) => (Index::Gsi3, keys::feedback_team(team), true),
+            };
+            let below = if reverse {
+                None
+            } else {
+                query.due_before.map(|d| d.to_string())
+            };
+            r.query(&IndexQuery {
+                index,
+                pk,
+                after: decode_cursor(page.cursor.as_deref())?,
+                below,
+                reverse,
+                limit: page.clamped_limit(),
+            })
+        })
+        .await
+    }
+
+    async fn feedback_activity(&self, id: &FeedbackId) -> Result<Vec<Activity>, StoreError> {
+        let key = keys::feedback(id);
+        self.read("feedback_activity", move |r| {
+            r.items_with_prefix(&key.pk, keys::ACTIVITY_PREFIX)
+        })
+        .await
+    }
+
+    async fn create_improvement(
+        &self,
+        item: &Improvement,
+        activity: &Activity,
+    ) -> Result<bool, StoreError> {
+        let (item, activity) = (item.clone(), activity.clone());
+        self.write("create_improvement", move |w| create_in(w, item, &activity))
+            .await
+    }
+
+    async fn get_improvement(&self, id: &ImprovementId) -> Result<Option<Improvement>, StoreError> {
+        let key = keys::improvement(id);
+        self.read("get_improvement", move |r| r.get(&key)).await
+    }
+
+    async fn save_improvement(
+        &self,
+        item: &Improvement,
+        expected_version: u64,
+        activity: &Activity,
+    ) -> Result<SaveOutcome, StoreError> {
+        let (item, activity) = (item.clone(), activity.clone());
+        self.write("save_improvement", move |w| {
+            save_in(w, item, expected_version, &activity)
+        })
+        .await
+    }
+
+    async fn list_improvements(
+        &self,
+        status: ImprovementStatus,
+        page: PageRequest,
+    ) -> Result<Page<Improvement>, StoreError> {
+        self.read("list_improvements", move |r| {
+            r.query(&IndexQuery {
+                index: Index::Gsi1,
+                pk: keys::improvement_status(status),
+                after: decode_cursor(page.cursor.as_deref())?,
+                below: None,
+                reverse: false,
+                limit: page.clamped_limit(),
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,90 @@
+//! [`ContactStore`] on the embedded store.
+
+use super::{EmbeddedStore, IndexQuery, Lookup, decode_cursor};
+use crate::adapters::keys::{self, Index};
+use crate::adapters::records::ContactState;
+use crate::domain::contact::ContactKey;
+use crate::domain::creditor::CreditorContact;
+use crate::domain::ids::{ClientId, ContactId};
+use crate::ports::{ContactStore, Page, PageRequest, StoreError};
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+#[async_trait]
+impl ContactStore for EmbeddedStore {
+    async fn opt_out(&self, contact: &ContactKey, at: Timestamp) -> Result<(), StoreError> {
+        let key = keys::contact_state(contact);
+        self.write("opt_out", move |w| {
+            let mut state = w.get::<ContactState>(&key)?.unwrap_or_default();
+            if state.opted_out_ms.is_none() {
+                state.opted_out_ms = Some(at.as_millisecond());
+                w.put(&key, &state)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn opt_in(&self, contact: &ContactKey) -> Result<(), StoreError> {
+        let key = keys::contact_state(contact);
+        self.write("opt_in", move |w| {
+            if let Some(mut state) = w.get::<ContactState>(&key)? {
+                state.opted_out_ms = None;
+                w.put(&key, &state)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn opted_out_at(&self, contact: &ContactKey) -> Result<Option<Timestamp>, StoreError> {
+        let key = keys::contact_state(contact);
+        self.read("opted_out_at", move |r| {
+            Ok(r.get::<ContactState>(&key)?.and_then(|s| s.opted_out()))
+        })
+        .await
+    }
+
+    async fn upsert_creditor(&self, contact: &CreditorContact) -> Result<(), StoreError> {
+        let contact = contact.clone();
+        self.write("upsert_creditor", move |w| {
+            let key = keys::creditor(&contact.client_id, &contact.contact_id);
+            let before = w
+                .get::<CreditorContact>(&key)?
+                .map(|old| keys::creditor_index(&old))
+                .unwrap_or_default();
+            w.put(&key, &contact)?;
+            w.reindex(&key, &before, &keys::creditor_index(&contact))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_creditor(
+        &self,
+        client: &ClientId,
+        contact: &ContactId,
+    ) -> Result<Option<CreditorContact>, StoreError> {
+        let key = keys::creditor(client, contact);
+        self.read("get_creditor", move |r| r.get(&key)).await
+    }
+
+    async fn creditors_in_wave(
+        &self,
+        month: u8,
+        page: PageRequest,
+    ) -> Result<Page<CreditorContact>, StoreError> {
+        self.read("creditors_in_wave", move |r| {
+            let q = IndexQuery {
+                index: Index::Gsi1,
+                pk: keys::wave(month),
+                after: decode_cursor(page.cursor.as_deref())?,
+                below: None,
+                reverse: false,
+                limit: page.clamped_limit(),
+            };
+            r.query(&q)
+        })
+        .await
+    }
+}

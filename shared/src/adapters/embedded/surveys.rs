@@ -1,0 +1,257 @@
+//! [`SurveyStore`] on the embedded store.
+
+use super::{EmbeddedStore, IndexQuery, Lookup, R, Writer};
+use crate::adapters::keys::{self, Index};
+use crate::adapters::records::{ContactState, TokenPointer};
+use crate::domain::contact::ContactKey;
+use crate::domain::ids::SurveyId;
+use crate::domain::survey::{Answer, NewSurvey, Survey, SurveyState};
+use crate::domain::token::TokenHash;
+use crate::ports::{
+    AnswerOutcome, CreateOutcome, FatigueGuard, StoreError, SurveyStore, TransitionOutcome,
+};
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+impl EmbeddedStore {
+    /// Applies `change` to a stored survey if it accepts the current state.
+    async fn transition<F>(
+        &self,
+        operation: &'static str,
+        id: &SurveyId,
+        change: F,
+    ) -> Result<TransitionOutcome, StoreError>
+    where
+        F: FnOnce(&mut Survey) -> bool + Send + 'static,
+    {
+        let key = keys::survey(id);
+        self.write(operation, move |w| {
+            let Some(mut survey) = w.get::<Survey>(&key)? else {
+                return Ok(TransitionOutcome::NotFound);
+            };
+            let before = keys::survey_index(&survey);
+            if !change(&mut survey) {
+                return Ok(TransitionOutcome::WrongState(survey));
+            }
+            w.put(&key, &survey)?;
+            w.reindex(&key, &before, &keys::survey_index(&survey))?;
+            Ok(TransitionOutcome::Done(survey))
+        })
+        .await
+    }
+
+    async fn due(
+        &self,
+        operation: &'static str,
+        index: Index,
+        pk: &'static str,
+        until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Survey>, StoreError> {
+        let q = IndexQuery {
+            index,
+            pk: pk.to_string(),
+            after: None,
+            below: Some(keys::up_to(until)),
+            reverse: false,
+            limit: limit.clamp(1, 1000),
+        };
+        self.read(operation, move |r| Ok(r.query::<Survey>(&q)?.items))
+            .await
+    }
+}
+
+fn create_in(
+    w: &mut Writer<'_>,
+    new: NewSurvey,
+    fatigue: Option<FatigueGuard>,
+) -> R<CreateOutcome> {
+    let survey = Survey::from_new(new);
+    let key = keys::survey(&survey.id);
+    if let Some(existing) = w.get::<Survey>(&key)? {
+        return Ok(CreateOutcome::Duplicate(existing));
+    }
+    if let Some(guard) = fatigue {
+        let ckey = keys::contact_state(&survey.contact_key);
+        let mut state = w.get::<ContactState>(&ckey)?.unwrap_or_default();
+        if let Some(last) = state.last_surveyed() {
+            if last > guard.not_since {
+                return Ok(CreateOutcome::Fatigued {
+                    last_surveyed_at: last,
+                });
+            }
+        }
+        state.last_surveyed_ms = Some(guard.surveyed_at.as_millisecond());
+        w.put(&ckey, &state)?;
+    }
+    w.put(&key, &survey)?;
+    w.put(
+        &keys::token(&survey.token_hash),
+        &TokenPointer {
+            survey_id: survey.id.clone(),
+        },
+    )?;
+    w.reindex(&key, &[], &keys::survey_index(&survey))?;
+    Ok(CreateOutcome::Created(survey))
+}
+
+#[async_trait]
+impl SurveyStore for EmbeddedStore {
+    async fn create(
+        &self,
+        new: NewSurvey,
+        fatigue: Option<FatigueGuard>,
+    ) -> Result<CreateOutcome, StoreError> {
+        self.write("create_survey", move |w| create_in(w, new, fatigue))
+            .await
+    }
+
+    async fn get(&self, id: &SurveyId) -> Result<Option<Survey>, StoreError> {
+        let key = keys::survey(id);
+        self.read("get_survey", move |r| r.get(&key)).await
+    }
+
+    async fn find_by_token(&self, hash: &TokenHash) -> Result<Option<Survey>, StoreError> {
+        let key = keys::token(hash);
+        self.read("find_by_token", move |r| {
+            match r.get::<TokenPointer>(&key)? {
+                Some(p) => r.get(&keys::survey(&p.survey_id)),
+                None => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn answer(&self, id: &SurveyId) -> Result<Option<Answer>, StoreError> {
+        let key = keys::answer(id);
+        self.read("get_answer", move |r| r.get(&key)).await
+    }
+
+    async fn mark_sent(
+        &self,
+        id: &SurveyId,
+        at: Timestamp,
+    ) -> Result<TransitionOutcome, StoreError> {
+        self.transition("mark_sent", id, move |s| {
+            if s.state != SurveyState::Scheduled {
+                return false;
+            }
+            s.state = SurveyState::Sent;
+            s.sent_at = Some(at);
+            s.recipient = None;
+            true
+        })
+        .await
+    }
+
+    async fn mark_failed(
+        &self,
+        id: &SurveyId,
+        reason: &str,
+    ) -> Result<TransitionOutcome, StoreError> {
+        let reason = reason.to_string();
+        self.transition("mark_failed", id, move |s| {
+            if s.state != SurveyState::Scheduled {
+                return false;
+            }
+            s.state = SurveyState::Failed;
+            s.failure = Some(reason);
+            s.recipient = None;
+            true
+        })
+        .await
+    }
+
+    async fn mark_expired(
+        &self,
+        id: &SurveyId,
+        now: Timestamp,
+    ) -> Result<TransitionOutcome, StoreError> {
+        self.transition("mark_expired", id, move |s| {
+            if s.state != SurveyState::Sent || !s.is_expired_at(now) {
+                return false;
+            }
+            s.state = SurveyState::Expired;
+            true
+        })
+        .await
+    }
+
+    async fn mark_reminded(
+        &self,
+        id: &SurveyId,
+        at: Timestamp,
+    ) -> Result<TransitionOutcome, StoreError> {
+        self.transition("mark_reminded", id, move |s| {
+            if s.state != SurveyState::Sent || s.reminded_at.is_some() {
+                return false;
+            }
+            s.reminded_at = Some(at);
+            true
+        })
+        .await
+    }
+
+    async fn record_answer(
+        &self,
+        id: &SurveyId,
+        answer: Answer,
+        now: Timestamp,
+    ) -> Result<AnswerOutcome, StoreError> {
+        let key = keys::survey(id);
+        let akey = keys::answer(id);
+        self.write("record_answer", move |w| {
+            let Some(mut survey) = w.get::<Survey>(&key)? else {
+                return Ok(AnswerOutcome::NotFound);
+            };
+            if let Some(first) = w.get::<Answer>(&akey)? {
+                return Ok(AnswerOutcome::AlreadyAnswered(first));
+            }
+            if survey.state != SurveyState::Sent || survey.is_expired_at(now) {
+                return Ok(AnswerOutcome::NotOpen(survey));
+            }
+            let before = keys::survey_index(&survey);
+            survey.state = SurveyState::Answered;
+            survey.answered_at = Some(answer.answered_at);
+            w.put(&key, &survey)?;
+            w.reindex(&key, &before, &keys::survey_index(&survey))?;
+            w.put(&akey, &answer)?;
+            w.append_feed(&answer)?;
+            Ok(AnswerOutcome::Recorded(answer))
+        })
+        .await
+    }
+
+    async fn due_to_send(&self, now: Timestamp, limit: usize) -> Result<Vec<Survey>, StoreError> {
+        self.due("due_to_send", Index::Gsi1, keys::DUE_SEND, now, limit)
+            .await
+    }
+
+    async fn due_to_expire(&self, now: Timestamp, limit: usize) -> Result<Vec<Survey>, StoreError> {
+        self.due("due_to_expire", Index::Gsi1, keys::DUE_EXPIRE, now, limit)
+            .await
+    }
+
+    async fn sent_before(
+        &self,
+        sent_before: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Survey>, StoreError> {
+        self.due(
+            "sent_before",
+            Index::Gsi2,
+            keys::SENT_UNREMINDED,
+            sent_before,
+            limit,
+        )
+        .await
+    }
+
+    async fn last_surveyed(&self, contact: &ContactKey) -> Result<Option<Timestamp>, StoreError> {
+        let key = keys::contact_state(contact);
+        self.read("last_surveyed", move |r| {
+            Ok(r.get::<ContactState>(&key)?.and_then(|s| s.last_surveyed()))
+        })
+        .await
+    }
+}

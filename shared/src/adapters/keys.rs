@@ -1,0 +1,252 @@
+//! The key design, in one place. Both stores use these builders: DynamoDB for its
+//! table and GSI keys, the embedded store for its primary and index tables, so a
+//! listing walks the same order in both.
+//!
+//! ```text
+//! one table; every key attribute is a string
+//!
+//! item              pk                      sk                 gsi1pk / gsi1sk                          gsi2pk / gsi2sk
+//! ───────────────── ─────────────────────── ────────────────── ──────────────────────────────────────── ────────────────────────────────
+//! survey            SURVEY#<survey id>      SURVEY             DUE#SEND   / <send_at>#<id>  (scheduled) SENT / <sent_at>#<id>  (sent,
+//!                                                              DUE#EXPIRE / <expires_at>#<id>  (sent)      unanswered, not yet reminded)
+//! token pointer     TOKEN#<sha256(token)>   TOKEN
+//! answer            SURVEY#<survey id>      ANSWER
+//! contact state     CONTACT#<hmac(contact)> STATE
+//! creditor contact  CLIENT#<client id>      CONTACT#<id>       WAVE#<month 01–12> / <client>#<contact>
+//! counter shard     STAT#<counter key>      SHARD#<n>
+//! applied effect    EFFECT#<effect id>      EFFECT
+//! feedback item     FEEDBACK#<id>           ITEM               FBTS#<team>#<status> / <due>#<id>        FBS#<status> / <due>#<id>
+//!                                                              gsi3: FBT#<team> / <created>#<id>
+//! activity entry    FEEDBACK#<id>           ACT#<version>
+//!                   IMPROVEMENT#<id>        ACT#<version>
+//! improvement       IMPROVEMENT#<id>        ITEM               IMPS#<status> / <created>#<id>
+//! ```
+//!
+//! `<at>`, `<send_at>`… are [`sort_key`]s (zero-padded Unix milliseconds), `<due>` is
+//! an ISO date: both sort as they read. Answers and feedback carry a `ttl` attribute
+//! for retention. The due-work partitions (`DUE#SEND`, `DUE#EXPIRE`, `SENT`) see one
+//! write per survey transition, far below a GSI partition's 1,000 writes/s at any
+//! agency's survey volume.
+
+use crate::domain::backlog::{FeedbackItem, FeedbackStatus, Improvement, ImprovementStatus};
+use crate::domain::contact::ContactKey;
+use crate::domain::ids::{ClientId, ContactId, FeedbackId, ImprovementId, SurveyId, TeamId};
+use crate::domain::stats::CounterKey;
+use crate::domain::survey::{Survey, SurveyState};
+use crate::domain::time::sort_key;
+use crate::domain::token::TokenHash;
+
+/// A primary key: partition and sort key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    fn new(pk: String, sk: &str) -> Self {
+        Self {
+            pk,
+            sk: sk.to_string(),
+        }
+    }
+}
+
+/// A secondary-index entry: which index, its partition and its sort key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IndexKey {
+    pub index: Index,
+    pub pk: String,
+    pub sk: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Index {
+    Gsi1,
+    Gsi2,
+    Gsi3,
+}
+
+impl Index {
+    pub const ALL: [Index; 3] = [Index::Gsi1, Index::Gsi2, Index::Gsi3];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Index::Gsi1 => "gsi1",
+            Index::Gsi2 => "gsi2",
+            Index::Gsi3 => "gsi3",
+        }
+    }
+
+    pub fn pk_attr(self) -> &'static str {
+        match self {
+            Index::Gsi1 => "gsi1pk",
+            Index::Gsi2 => "gsi2pk",
+            Index::Gsi3 => "gsi3pk",
+        }
+    }
+
+    pub fn sk_attr(self) -> &'static str {
+        match self {
+            Index::Gsi1 => "gsi1sk",
+            Index::Gsi2 => "gsi2sk",
+            Index::Gsi3 => "gsi3sk",
+        }
+    }
+}
+
+pub const DUE_SEND: &str = "DUE#SEND";
+pub const DUE_EXPIRE: &str = "DUE#EXPIRE";
+pub const SENT_UNREMINDED: &str = "SENT";
+
+pub fn survey(id: &SurveyId) -> Key {
+    Key::new(format!("SURVEY#{id}"), "SURVEY")
+}
+
+pub fn answer(id: &SurveyId) -> Key {
+    Key::new(format!("SURVEY#{id}"), "ANSWER")
+}
+
+pub fn token(hash: &TokenHash) -> Key {
+    Key::new(format!("TOKEN#{}", hash.as_str()), "TOKEN")
+}
+
+pub fn contact_state(contact: &ContactKey) -> Key {
+    Key::new(format!("CONTACT#{contact}"), "STATE")
+}
+
+pub fn creditor(client: &ClientId, contact: &ContactId) -> Key {
+    Key {
+        pk: format!("CLIENT#{client}"),
+        sk: format!("CONTACT#{contact}"),
+    }
+}
+
+pub fn counter_partition(key: &CounterKey) -> String {
+    format!("STAT#{key}")
+}
+
+pub fn counter_shard(key: &CounterKey, shard: u32) -> Key {
+    Key {
+        pk: counter_partition(key),
+        sk: format!("SHARD#{shard:03}"),
+    }
+}
+
+pub fn effect(effect_id: &str) -> Key {
+    Key::new(format!("EFFECT#{effect_id}"), "EFFECT")
+}
+
+pub fn feedback(id: &FeedbackId) -> Key {
+    Key::new(format!("FEEDBACK#{id}"), "ITEM")
+}
+
+pub fn improvement(id: &ImprovementId) -> Key {
+    Key::new(format!("IMPROVEMENT#{id}"), "ITEM")
+}
+
+/// Activity entries are keyed by the version their change produced: unique per
+/// item and in the order the changes were made.
+pub fn activity(owner: &Key, version: u64) -> Key {
+    Key {
+        pk: owner.pk.clone(),
+        sk: format!("ACT#{version:010}"),
+    }
+}
+
+pub const ACTIVITY_PREFIX: &str = "ACT#";
+
+/// The index entries a survey has in its current state.
+pub fn survey_index(s: &Survey) -> Vec<IndexKey> {
+    let mut out = Vec::new();
+    match s.state {
+        SurveyState::Scheduled => {
+            let at = s.send_at.unwrap_or(s.created_at);
+            out.push(IndexKey {
+                index: Index::Gsi1,
+                pk: DUE_SEND.into(),
+                sk: format!("{}#{}", sort_key(at), s.id),
+            });
+        }
+        SurveyState::Sent => {
+            out.push(IndexKey {
+                index: Index::Gsi1,
+                pk: DUE_EXPIRE.into(),
+                sk: format!("{}#{}", sort_key(s.expires_at), s.id),
+            });
+            if s.reminded_at.is_none() {
+                let at = s.sent_at.unwrap_or(s.created_at);
+                out.push(IndexKey {
+                    index: Index::Gsi2,
+                    pk: SENT_UNREMINDED.into(),
+                    sk: format!("{}#{}", sort_key(at), s.id),
+                });
+            }
+        }
+        SurveyState::Answered | SurveyState::Expired | SurveyState::Failed => {}
+    }
+    out
+}
+
+/// Exclusive upper bound for index sort keys `<sort key of t>#…`: every entry at or
+/// before `t` sorts below it (`$` follows `#`).
+pub fn up_to(t: jiff::Timestamp) -> String {
+    format!("{}$", sort_key(t))
+}
+
+pub fn wave(month: u8) -> String {
+    format!("WAVE#{month:02}")
+}
+
+pub fn creditor_index(c: &crate::domain::creditor::CreditorContact) -> Vec<IndexKey> {
+    vec![IndexKey {
+        index: Index::Gsi1,
+        pk: wave(c.wave_month()),
+        sk: format!("{}#{}", c.client_id, c.contact_id),
+    }]
+}
+
+pub fn feedback_team_status(team: &TeamId, status: FeedbackStatus) -> String {
+    format!("FBTS#{team}#{}", status.as_str())
+}
+
+pub fn feedback_status(status: FeedbackStatus) -> String {
+    format!("FBS#{}", status.as_str())
+}
+
+pub fn feedback_team(team: &TeamId) -> String {
+    format!("FBT#{team}")
+}
+
+pub fn feedback_index(f: &FeedbackItem) -> Vec<IndexKey> {
+    let due = format!("{}#{}", f.due_on, f.id);
+    vec![
+        IndexKey {
+            index: Index::Gsi1,
+            pk: feedback_team_status(&f.team, f.status),
+            sk: due.clone(),
+        },
+        IndexKey {
+            index: Index::Gsi2,
+            pk: feedback_status(f.status),
+            sk: due,
+        },
+        IndexKey {
+            index: Index::Gsi3,
+            pk: feedback_team(&f.team),
+            sk: format!("{}#{}", sort_key(f.created_at), f.id),
+        },
+    ]
+}
+
+pub fn improvement_status(status: ImprovementStatus) -> String {
+    format!("IMPS#{}", status.as_str())
+}
+
+pub fn improvement_index(i: &Improvement) -> Vec<IndexKey> {
+    vec![IndexKey {
+        index: Index::Gsi1,
+        pk: improvement_status(i.status),
+        sk: format!("{}#{}", sort_key(i.created_at), i.id),
+    }]
+}

@@ -1,0 +1,7 @@
+//! Adapters behind the ports: DynamoDB for AWS, and an embedded durable store for
+//! the local process. Both share the key design in [`keys`]. Adapters carry out what
+//! the domain decided; they never decide.
+
+pub mod embedded;
+pub mod keys;
+mod records;

@@ -1,0 +1,33 @@
+//! Small records both stores keep beside the domain's own types.
+
+use crate::domain::ids::SurveyId;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// `TOKEN#<hash>` → the survey it opens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenPointer {
+    pub survey_id: SurveyId,
+}
+
+/// What is remembered of a contact under its keyed hash. Times are Unix
+/// milliseconds so that DynamoDB conditions can compare them as numbers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ContactState {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opted_out_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_surveyed_ms: Option<i64>,
+}
+
+impl ContactState {
+    pub fn last_surveyed(&self) -> Option<Timestamp> {
+        self.last_surveyed_ms
+            .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+    }
+
+    pub fn opted_out(&self) -> Option<Timestamp> {
+        self.opted_out_ms
+            .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+    }
+}

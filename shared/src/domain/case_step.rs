@@ -1,0 +1,345 @@
+//! The case-step event contract (DESIGN.md): what the case-management system sends
+//! after each step of a collection case. Parsed once here; past this point every
+//! field is a checked domain value.
+
+use super::contact::PhoneNumber;
+use super::error::{FieldError, InvalidInput};
+use super::ids::{CaseId, ClientId, DebtorId, EventId, HandlerId, SegmentId, TeamId};
+use super::locale::{Country, Language};
+use super::step::Step;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+/// The wire shape, as loose as JSON allows, checked by `validator` first.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, Validate)]
+pub struct CaseStepEventInput {
+    #[validate(
+        required(message = "is required"),
+        length(min = 1, max = 128, message = "must be 1–128 characters")
+    )]
+    pub event_id: Option<String>,
+    #[validate(required(message = "is required"))]
+    pub occurred_at: Option<String>,
+    #[validate(required(message = "is required"))]
+    pub case_id: Option<String>,
+    #[validate(required(message = "is required"))]
+    pub client_id: Option<String>,
+    #[validate(required(message = "is required"))]
+    pub step: Option<String>,
+    #[validate(required(message = "is required"))]
+    pub handler_id: Option<String>,
+    #[validate(required(message = "is required"))]
+    pub team: Option<String>,
+    pub segment: Option<String>,
+    #[validate(required(message = "is required"), nested)]
+    pub debtor: Option<DebtorInput>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, Validate)]
+pub struct DebtorInput {
+    #[validate(required(message = "is required"))]
+    pub debtor_id: Option<String>,
+    /// Optional: a debtor without a phone number is skipped with `no_phone`.
+    pub phone: Option<String>,
+    #[validate(length(max = 16, message = "must be a language code such as sv or en"))]
+    pub language: Option<String>,
+    pub country: Option<String>,
+    #[serde(default)]
+    #[validate(length(max = 16, message = "at most 16 flags"))]
+    pub flags: Vec<String>,
+}
+
+/// Why a debtor must not be surveyed, as the case system flags it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DebtorFlag {
+    Vulnerable,
+    Disputed,
+    Deceased,
+    Bankruptcy,
+    NoSurvey,
+    /// A flag we do not know; kept for the record, it does not block a survey.
+    #[serde(untagged)]
+    Other(String),
+}
+
+impl DebtorFlag {
+    fn parse(s: &str) -> Self {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "vulnerable" => Self::Vulnerable,
+            "disputed" => Self::Disputed,
+            "deceased" => Self::Deceased,
+            "bankruptcy" => Self::Bankruptcy,
+            "no_survey" => Self::NoSurvey,
+            other => Self::Other(other.to_string()),
+        }
+    }
+
+    /// Flags that forbid any survey.
+    pub fn blocks_surveys(&self) -> bool {
+        !matches!(self, Self::Other(_))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Debtor {
+    pub debtor_id: DebtorId,
+    pub phone: Option<PhoneNumber>,
+    pub language: Language,
+    pub country: Option<Country>,
+    pub flags: Vec<DebtorFlag>,
+}
+
+/// A checked case-step event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseStepEvent {
+    pub event_id: EventId,
+    pub occurred_at: Timestamp,
+    pub case_id: CaseId,
+    pub client_id: ClientId,
+    pub step: Step,
+    pub handler_id: HandlerId,
+    pub team: TeamId,
+    pub segment: Option<SegmentId>,
+    pub debtor: Debtor,
+}
+
+impl CaseStepEvent {
+    /// Parses one event from JSON, naming every bad field.
+    pub fn from_json(body: &[u8]) -> Result<Self, InvalidInput> {
+        let de = &mut serde_json::Deserializer::from_slice(body);
+        let input: CaseStepEventInput = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." {
+                "body".to_string()
+            } else {
+                path
+            };
+            InvalidInput::one(field, e.inner().to_string())
+        })?;
+        Self::parse(input)
+    }
+
+    pub fn parse(input: CaseStepEventInput) -> Result<Self, InvalidInput> {
+        let mut errors = match input.validate() {
+            Ok(()) => Vec::new(),
+            Err(e) => InvalidInput::from_validator(&e).0,
+        };
+        let mut check = Checker::default();
+        let event_id = check.field("event_id", input.event_id.as_deref(), EventId::parse);
+        let occurred_at = check.field("occurred_at", input.occurred_at.as_deref(), |s| {
+            s.parse::<Timestamp>().map_err(|_| {
+                "must be an RFC 3339 timestamp with offset, e.g. 2026-11-22T09:14:00Z".to_string()
+            })
+        });
+        let case_id = check.field("case_id", input.case_id.as_deref(), CaseId::parse);
+        let client_id = check.field("client_id", input.client_id.as_deref(), ClientId::parse);
+        let step = check.field("step", input.step.as_deref(), Step::parse);
+        let handler_id = check.field("handler_id", input.handler_id.as_deref(), HandlerId::parse);
+        let team = check.field("team", input.team.as_deref(), TeamId::parse);
+        let segment = check.optional("segment", input.segment.as_deref(), SegmentId::parse);
+        let debtor = input.debtor.as_ref();
+        let debtor_id = check.field(
+            "debtor.debtor_id",
+            debtor.and_then(|d| d.debtor_id.as_deref()),
+            DebtorId::parse,
+        );
+        let phone = check.optional(
+            "debtor.phone",
+            debtor
+                .and_then(|d| d.phone.as_deref())
+                .filter(|p| !p.trim().is_empty()),
+            PhoneNumber::parse,
+        );
+        let country = check.optional(
+            "debtor.country",
+            debtor.and_then(|d| d.country.as_deref()),
+            Country::parse,
+        );
+        // Missing fields were already reported by `validate`; keep one error per field.
+        for e in check.errors {
+            if !errors.iter().any(|x| x.field == e.field) {
+                errors.push(e);
+            }
+        }
+        match (
+            event_id,
+            occurred_at,
+            case_id,
+            client_id,
+            step,
+            handler_id,
+            team,
+            debtor_id,
+            debtor,
+        ) {
+            (
+                Some(event_id),
+                Some(occurred_at),
+                Some(case_id),
+                Some(client_id),
+                Some(step),
+                Some(handler_id),
+                Some(team),
+                Some(debtor_id),
+                Some(debtor),
+            ) if errors.is_empty() => Ok(Self {
+                event_id,
+                occurred_at,
+                case_id,
+                client_id,
+                step,
+                handler_id,
+                team,
+                segment,
+                debtor: Debtor {
+                    debtor_id,
+                    phone,
+                    language: Language::or_english(debtor.language.as_deref()),
+                    country,
+                    flags: debtor.flags.iter().map(|f| DebtorFlag::parse(f)).collect(),
+                },
+            }),
+            _ => {
+                errors.sort_by(|a, b| a.field.cmp(&b.field));
+                Err(InvalidInput(errors))
+            }
+        }
+    }
+}
+
+/// Collects field errors while parsing each field into its newtype.
+#[derive(Default)]
+pub(crate) struct Checker {
+    pub(crate) errors: Vec<FieldError>,
+}
+
+impl Checker {
+    pub(crate) fn field<T>(
+        &mut self,
+        name: &str,
+        raw: Option<&str>,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        match raw {
+            None => {
+                self.errors.push(FieldError::new(name, "is required"));
+                None
+            }
+            Some(s) => self.optional(name, Some(s), parse),
+        }
+    }
+
+    pub(crate) fn optional<T>(
+        &mut self,
+        name: &str,
+        raw: Option<&str>,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let s = raw?;
+        match parse(s.trim()) {
+            Ok(v) => Some(v),
+            Err(reason) => {
+                self.errors.push(FieldError::new(name, reason));
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) const EXAMPLE: &str = r#"{
+      "event_id": "evt-000123",
+      "occurred_at": "2026-11-22T09:14:00Z",
+      "case_id": "C-100045",
+      "client_id": "acme-energy",
+      "step": "call_completed",
+      "handler_id": "h-anna",
+      "team": "energy",
+      "segment": "first_time_late",
+      "debtor": {
+        "debtor_id": "D-7781",
+        "phone": "+46701234567",
+        "language": "sv",
+        "country": "SE",
+        "flags": []
+      }
+    }"#;
+
+    #[test]
+    fn the_design_example_parses() {
+        let e = CaseStepEvent::from_json(EXAMPLE.as_bytes()).expect("valid example");
+        assert_eq!(e.event_id.as_str(), "evt-000123");
+        assert_eq!(e.step.as_str(), "call_completed");
+        assert_eq!(e.debtor.language, Language::Sv);
+        assert_eq!(e.debtor.country.map(|c| c.to_string()), Some("SE".into()));
+        assert!(e.debtor.phone.is_some());
+    }
+
+    #[test]
+    fn every_bad_field_is_named_with_its_reason() {
+        let body = r#"{"event_id":"","occurred_at":"yesterday","client_id":"a b","step":"Call",
+            "handler_id":"h","team":"t","debtor":{"debtor_id":"D1","phone":"0701","country":"Sweden"}}"#;
+        let err = CaseStepEvent::from_json(body.as_bytes()).expect_err("invalid");
+        let fields: Vec<&str> = err.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "case_id",
+                "client_id",
+                "debtor.country",
+                "debtor.phone",
+                "event_id",
+                "occurred_at",
+                "step"
+            ]
+        );
+        assert!(err.0.iter().all(|e| !e.reason.is_empty()));
+    }
+
+    #[test]
+    fn a_missing_debtor_is_reported_as_required() {
+        let body = r#"{"event_id":"e1","occurred_at":"2026-11-22T09:14:00Z","case_id":"c","client_id":"a",
+            "step":"reminder_sent","handler_id":"h","team":"t"}"#;
+        let err = CaseStepEvent::from_json(body.as_bytes()).expect_err("invalid");
+        assert!(
+            err.0
+                .iter()
+                .any(|e| e.field == "debtor" && e.reason == "is required"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wrong_json_types_name_the_path() {
+        let body = r#"{"event_id":"e1","debtor":{"flags":"vulnerable"}}"#;
+        let err = CaseStepEvent::from_json(body.as_bytes()).expect_err("invalid");
+        assert_eq!(err.0[0].field, "debtor.flags");
+    }
+
+    #[test]
+    fn unknown_languages_fall_back_to_english_and_flags_are_kept() {
+        let body = EXAMPLE
+            .replace("\"sv\"", "\"de\"")
+            .replace("[]", r#"["Vulnerable","vip"]"#);
+        let e = CaseStepEvent::from_json(body.as_bytes()).expect("valid");
+        assert_eq!(e.debtor.language, Language::En);
+        assert_eq!(
+            e.debtor.flags,
+            vec![DebtorFlag::Vulnerable, DebtorFlag::Other("vip".into())]
+        );
+        assert!(e.debtor.flags[0].blocks_surveys());
+        assert!(!e.debtor.flags[1].blocks_surveys());
+    }
+
+    #[test]
+    fn an_empty_phone_means_no_phone_rather_than_an_error() {
+        let body = EXAMPLE.replace("+46701234567", "");
+        let e = CaseStepEvent::from_json(body.as_bytes()).expect("valid");
+        assert!(e.debtor.phone.is_none());
+    }
+}

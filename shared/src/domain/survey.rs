@@ -1,0 +1,210 @@
+//! Surveys (one invitation to one recipient) and the answers recorded for them.
+
+use super::contact::{ContactKey, Recipient};
+use super::ids::{CaseId, ClientId, ContactId, FeedbackId, HandlerId, SegmentId, SurveyId, TeamId};
+use super::locale::{Country, Language};
+use super::score::Score;
+use super::step::Step;
+use super::token::TokenHash;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SurveyKind {
+    /// Relationship Net Promoter Score to a creditor contact, 0–10, by email.
+    Nps,
+    /// Satisfaction after a case step, 1–5, to a debtor by SMS.
+    Csat,
+}
+
+impl SurveyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SurveyKind::Nps => "nps",
+            SurveyKind::Csat => "csat",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Sms,
+    Email,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Sms => "sms",
+            Channel::Email => "email",
+        }
+    }
+}
+
+/// `scheduled → sent → answered | expired`, or `failed` with a reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SurveyState {
+    Scheduled,
+    Sent,
+    Answered,
+    Expired,
+    Failed,
+}
+
+/// Who and what a survey is about: copied onto its answer so that routing and
+/// counting need nothing else. No contact details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurveySubject {
+    pub client_id: ClientId,
+    pub team: TeamId,
+    pub handler_id: Option<HandlerId>,
+    pub step: Option<Step>,
+    pub segment: Option<SegmentId>,
+    pub case_id: Option<CaseId>,
+    pub contact_id: Option<ContactId>,
+    pub language: Language,
+    pub country: Option<Country>,
+}
+
+/// What a caller asks a survey store to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewSurvey {
+    /// `csat:<event id>` or `nps:<client>:<contact>:<wave>`; the survey id derives from it.
+    pub idempotency_key: String,
+    pub kind: SurveyKind,
+    pub channel: Channel,
+    pub token_hash: TokenHash,
+    pub contact_key: ContactKey,
+    pub recipient: Recipient,
+    pub subject: SurveySubject,
+    pub created_at: Timestamp,
+    /// `None` sends now (state `sent` once the notifier succeeds); `Some` schedules.
+    pub send_at: Option<Timestamp>,
+    pub expires_at: Timestamp,
+}
+
+/// A stored survey.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Survey {
+    pub id: SurveyId,
+    pub idempotency_key: String,
+    pub kind: SurveyKind,
+    pub channel: Channel,
+    pub state: SurveyState,
+    pub token_hash: TokenHash,
+    pub contact_key: ContactKey,
+    /// Kept only until the message is sent (or fails): then erased.
+    pub recipient: Option<Recipient>,
+    pub subject: SurveySubject,
+    pub created_at: Timestamp,
+    pub send_at: Option<Timestamp>,
+    pub sent_at: Option<Timestamp>,
+    pub expires_at: Timestamp,
+    pub answered_at: Option<Timestamp>,
+    pub reminded_at: Option<Timestamp>,
+    pub failure: Option<String>,
+}
+
+impl Survey {
+    /// The stored form of a new survey: `scheduled` until a send is confirmed.
+    pub fn from_new(new: NewSurvey) -> Self {
+        Self {
+            id: SurveyId::for_idempotency_key(&new.idempotency_key),
+            idempotency_key: new.idempotency_key,
+            kind: new.kind,
+            channel: new.channel,
+            state: SurveyState::Scheduled,
+            token_hash: new.token_hash,
+            contact_key: new.contact_key,
+            recipient: Some(new.recipient),
+            subject: new.subject,
+            created_at: new.created_at,
+            send_at: Some(new.send_at.unwrap_or(new.created_at)),
+            sent_at: None,
+            expires_at: new.expires_at,
+            answered_at: None,
+            reminded_at: None,
+            failure: None,
+        }
+    }
+
+    pub fn is_expired_at(&self, now: Timestamp) -> bool {
+        now >= self.expires_at
+    }
+}
+
+/// Why an answer is believed to come from a machine rather than a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuspectReason {
+    /// The hidden honeypot link was followed.
+    Honeypot,
+    /// Submitted faster than a person could read the page.
+    TooFast,
+    /// The render timestamp was missing or its signature did not check.
+    BadRenderStamp,
+}
+
+/// What a respondent submits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerInput {
+    pub score: Score,
+    pub comment: Option<String>,
+    /// After a call: "was your matter resolved in this call?".
+    pub resolved_first_contact: Option<bool>,
+    pub suspect: Vec<SuspectReason>,
+    pub answered_at: Timestamp,
+}
+
+/// A recorded answer: at most one per survey. It carries the survey's subject so that
+/// routing and counting read nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answer {
+    pub survey_id: SurveyId,
+    pub kind: SurveyKind,
+    pub channel: Channel,
+    pub score: Score,
+    pub comment: Option<String>,
+    pub resolved_first_contact: Option<bool>,
+    /// Kept but left out of every figure and of routing.
+    pub suspect: Vec<SuspectReason>,
+    pub answered_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+    pub subject: SurveySubject,
+}
+
+impl Answer {
+    pub fn new(survey: &Survey, input: AnswerInput) -> Self {
+        Self {
+            survey_id: survey.id.clone(),
+            kind: survey.kind,
+            channel: survey.channel,
+            score: input.score,
+            comment: input
+                .comment
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty()),
+            resolved_first_contact: input.resolved_first_contact,
+            suspect: input.suspect,
+            answered_at: input.answered_at,
+            sent_at: survey.sent_at,
+            subject: survey.subject.clone(),
+        }
+    }
+
+    pub fn is_suspect(&self) -> bool {
+        !self.suspect.is_empty()
+    }
+
+    /// A low score or any comment from a person needs a human.
+    pub fn needs_follow_up(&self) -> bool {
+        !self.is_suspect() && (self.score.is_low() || self.comment.is_some())
+    }
+
+    pub fn feedback_id(&self) -> FeedbackId {
+        FeedbackId::for_survey(&self.survey_id)
+    }
+}

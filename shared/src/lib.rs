@@ -1,0 +1,10 @@
+//! Kundpuls: the survey-and-feedback core shared by every Lambda function and the
+//! local `kundpuls serve` process.
+//!
+//! - [`domain`]: pure logic and the types parsed at the edge (no I/O).
+//! - [`ports`]: the small async traits the domain needs from the outside world.
+//! - [`adapters`]: DynamoDB and the embedded (redb) store behind those ports.
+
+pub mod adapters;
+pub mod domain;
+pub mod ports;

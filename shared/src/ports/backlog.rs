@@ -1,0 +1,91 @@
+use super::{Page, PageRequest, StoreError};
+use crate::domain::backlog::{
+    Activity, FeedbackItem, FeedbackStatus, Improvement, ImprovementStatus,
+};
+use crate::domain::ids::{FeedbackId, ImprovementId, TeamId};
+use async_trait::async_trait;
+use jiff::civil::Date;
+
+/// Which index a feedback listing reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedbackScope {
+    TeamStatus(TeamId, FeedbackStatus),
+    Status(FeedbackStatus),
+    /// Every status, newest first.
+    Team(TeamId),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedbackQuery {
+    pub scope: FeedbackScope,
+    /// With a status scope: only items due strictly before this date (overdue).
+    pub due_before: Option<Date>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveOutcome {
+    Saved,
+    /// Someone saved first: the stored version is `current`.
+    Conflict {
+        current: u64,
+    },
+    NotFound,
+}
+
+/// Feedback items, improvements and their activity logs.
+///
+/// Contract:
+/// - `create_feedback` creates at most once per id (`false` if it existed).
+/// - `save_*` writes `item` only if the stored version equals `expected_version`;
+///   the stored version becomes `expected_version + 1` (whatever `item.version`
+///   says) and `activity` is appended in the same atomic step.
+/// - Listings with a status are ordered by due date (then id), team-only listings
+///   by creation time, newest first; cursors never lose or repeat an item of an
+///   unchanged set.
+/// - Activity logs are append-only, oldest first.
+#[async_trait]
+pub trait BacklogStore: Send + Sync {
+    async fn create_feedback(
+        &self,
+        item: &FeedbackItem,
+        activity: &Activity,
+    ) -> Result<bool, StoreError>;
+
+    async fn get_feedback(&self, id: &FeedbackId) -> Result<Option<FeedbackItem>, StoreError>;
+
+    async fn save_feedback(
+        &self,
+        item: &FeedbackItem,
+        expected_version: u64,
+        activity: &Activity,
+    ) -> Result<SaveOutcome, StoreError>;
+
+    async fn list_feedback(
+        &self,
+        query: &FeedbackQuery,
+        page: PageRequest,
+    ) -> Result<Page<FeedbackItem>, StoreError>;
+
+    async fn feedback_activity(&self, id: &FeedbackId) -> Result<Vec<Activity>, StoreError>;
+
+    async fn create_improvement(
+        &self,
+        item: &Improvement,
+        activity: &Activity,
+    ) -> Result<bool, StoreError>;
+
+    async fn get_improvement(&self, id: &ImprovementId) -> Result<Option<Improvement>, StoreError>;
+
+    async fn save_improvement(
+        &self,
+        item: &Improvement,
+        expected_version: u64,
+        activity: &Activity,
+    ) -> Result<SaveOutcome, StoreError>;
+
+    async fn list_improvements(
+        &self,
+        status: ImprovementStatus,
+        page: PageRequest,
+    ) -> Result<Page<Improvement>, StoreError>;
+}

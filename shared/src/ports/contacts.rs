@@ -1,0 +1,37 @@
+use super::{Page, PageRequest, StoreError};
+use crate::domain::contact::ContactKey;
+use crate::domain::creditor::CreditorContact;
+use crate::domain::ids::{ClientId, ContactId};
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+/// Opt-outs (kept under the contact's keyed hash, forever) and creditor contacts.
+///
+/// Contract:
+/// - `opt_out` is idempotent: the first time is kept. `opt_in` undoes it.
+/// - `upsert_creditor` replaces the contact with the same (client, contact id) and
+///   keeps its wave index (month of its yearly NPS) consistent in the same write.
+/// - `creditors_in_wave` pages through the contacts of one wave month (1–12) in a
+///   stable order: no contact lost or repeated across pages.
+#[async_trait]
+pub trait ContactStore: Send + Sync {
+    async fn opt_out(&self, contact: &ContactKey, at: Timestamp) -> Result<(), StoreError>;
+
+    async fn opt_in(&self, contact: &ContactKey) -> Result<(), StoreError>;
+
+    async fn opted_out_at(&self, contact: &ContactKey) -> Result<Option<Timestamp>, StoreError>;
+
+    async fn upsert_creditor(&self, contact: &CreditorContact) -> Result<(), StoreError>;
+
+    async fn get_creditor(
+        &self,
+        client: &ClientId,
+        contact: &ContactId,
+    ) -> Result<Option<CreditorContact>, StoreError>;
+
+    async fn creditors_in_wave(
+        &self,
+        month: u8,
+        page: PageRequest,
+    ) -> Result<Page<CreditorContact>, StoreError>;
+}

@@ -1,0 +1,125 @@
+use super::StoreError;
+use crate::domain::contact::ContactKey;
+use crate::domain::ids::SurveyId;
+use crate::domain::survey::{Answer, NewSurvey, Survey};
+use crate::domain::token::TokenHash;
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+/// Enforces the fatigue window atomically with the creation of a survey: the survey
+/// is created only if the contact was not surveyed after `not_since`, and then the
+/// contact's last-surveyed time becomes `surveyed_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FatigueGuard {
+    pub not_since: Timestamp,
+    pub surveyed_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateOutcome {
+    Created(Survey),
+    /// A survey with the same idempotency key exists: it is returned unchanged.
+    Duplicate(Survey),
+    /// The fatigue guard failed: the contact was surveyed at `last_surveyed_at`.
+    Fatigued {
+        last_surveyed_at: Timestamp,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnswerOutcome {
+    Recorded(Answer),
+    /// This survey already has an answer: the first one, unchanged.
+    AlreadyAnswered(Answer),
+    /// The link's lifetime is over (or the survey was never sent).
+    NotOpen(Survey),
+    NotFound,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransitionOutcome {
+    Done(Survey),
+    /// The survey is not in the state the transition starts from.
+    WrongState(Survey),
+    NotFound,
+}
+
+/// Surveys and their answers.
+///
+/// Contract:
+/// - `create` is idempotent on `NewSurvey::idempotency_key` (the survey id derives
+///   from it) and atomic with the optional fatigue guard: under any number of
+///   concurrent or replayed calls exactly one returns `Created`. A survey whose
+///   `send_at` is `None` is due at once.
+/// - `record_answer` succeeds at most once per survey, only while the survey is
+///   `sent` and `now < expires_at`; the survey becomes `answered` in the same atomic
+///   step, and the answer enters the change feed (embedded) / table stream (DynamoDB).
+/// - State changes are conditional on the state they start from.
+/// - `due_*` listings are ordered by time, at most `limit` long, read from an index
+///   (never a scan).
+#[async_trait]
+pub trait SurveyStore: Send + Sync {
+    async fn create(
+        &self,
+        new: NewSurvey,
+        fatigue: Option<FatigueGuard>,
+    ) -> Result<CreateOutcome, StoreError>;
+
+    async fn get(&self, id: &SurveyId) -> Result<Option<Survey>, StoreError>;
+
+    async fn find_by_token(&self, hash: &TokenHash) -> Result<Option<Survey>, StoreError>;
+
+    async fn answer(&self, id: &SurveyId) -> Result<Option<Answer>, StoreError>;
+
+    /// `scheduled → sent`; the recipient is erased, it is no longer needed.
+    async fn mark_sent(
+        &self,
+        id: &SurveyId,
+        at: Timestamp,
+    ) -> Result<TransitionOutcome, StoreError>;
+
+    /// `scheduled → failed` with a reason; the recipient is erased.
+    async fn mark_failed(
+        &self,
+        id: &SurveyId,
+        reason: &str,
+    ) -> Result<TransitionOutcome, StoreError>;
+
+    /// `sent → expired`, only once `now >= expires_at`.
+    async fn mark_expired(
+        &self,
+        id: &SurveyId,
+        now: Timestamp,
+    ) -> Result<TransitionOutcome, StoreError>;
+
+    /// Records a reminder for a `sent` survey once: `WrongState` if it was reminded.
+    async fn mark_reminded(
+        &self,
+        id: &SurveyId,
+        at: Timestamp,
+    ) -> Result<TransitionOutcome, StoreError>;
+
+    async fn record_answer(
+        &self,
+        id: &SurveyId,
+        answer: Answer,
+        now: Timestamp,
+    ) -> Result<AnswerOutcome, StoreError>;
+
+    /// Scheduled surveys with `send_at <= now`, earliest first.
+    async fn due_to_send(&self, now: Timestamp, limit: usize) -> Result<Vec<Survey>, StoreError>;
+
+    /// Sent, unanswered surveys with `expires_at <= now`, earliest first.
+    async fn due_to_expire(&self, now: Timestamp, limit: usize) -> Result<Vec<Survey>, StoreError>;
+
+    /// Sent, unanswered surveys sent at or before `sent_before`, earliest first
+    /// (candidates for the one reminder).
+    async fn sent_before(
+        &self,
+        sent_before: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Survey>, StoreError>;
+
+    /// When this contact was last surveyed (for the fatigue rule's decision).
+    async fn last_surveyed(&self, contact: &ContactKey) -> Result<Option<Timestamp>, StoreError>;
+}
