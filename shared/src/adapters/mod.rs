@@ -2,6 +2,8 @@
 //! the local process. Both share the key design in [`keys`]. Adapters carry out what
 //! the domain decided; they never decide.
 
+pub mod aws;
+pub mod dynamo;
 pub mod embedded;
 pub mod keys;
 mod records;

@@ -134,6 +134,64 @@ impl Survey {
     pub fn is_expired_at(&self, now: Timestamp) -> bool {
         now >= self.expires_at
     }
+
+    /// Whether an answer may be recorded now: sent and within the link's lifetime.
+    pub fn accepts_answer(&self, now: Timestamp) -> bool {
+        self.state == SurveyState::Sent && !self.is_expired_at(now)
+    }
+
+    // The transitions below return `false`, changing nothing, when the survey is not
+    // in the state they start from. Both stores apply them atomically.
+
+    /// `scheduled → sent`; the recipient is erased, sending no longer needs it.
+    pub fn mark_sent(&mut self, at: Timestamp) -> bool {
+        if self.state != SurveyState::Scheduled {
+            return false;
+        }
+        self.state = SurveyState::Sent;
+        self.sent_at = Some(at);
+        self.recipient = None;
+        true
+    }
+
+    /// `scheduled → failed` with a reason; the recipient is erased.
+    pub fn mark_failed(&mut self, reason: &str) -> bool {
+        if self.state != SurveyState::Scheduled {
+            return false;
+        }
+        self.state = SurveyState::Failed;
+        self.failure = Some(reason.to_string());
+        self.recipient = None;
+        true
+    }
+
+    /// `sent → expired`, once the link's lifetime is over.
+    pub fn mark_expired(&mut self, now: Timestamp) -> bool {
+        if self.state != SurveyState::Sent || !self.is_expired_at(now) {
+            return false;
+        }
+        self.state = SurveyState::Expired;
+        true
+    }
+
+    /// Notes the one reminder of a sent survey.
+    pub fn mark_reminded(&mut self, at: Timestamp) -> bool {
+        if self.state != SurveyState::Sent || self.reminded_at.is_some() {
+            return false;
+        }
+        self.reminded_at = Some(at);
+        true
+    }
+
+    /// `sent → answered`, if it accepts an answer now.
+    pub fn mark_answered(&mut self, at: Timestamp, now: Timestamp) -> bool {
+        if !self.accepts_answer(now) {
+            return false;
+        }
+        self.state = SurveyState::Answered;
+        self.answered_at = Some(at);
+        true
+    }
 }
 
 /// Why an answer is believed to come from a machine rather than a person.

@@ -5,7 +5,7 @@ use crate::adapters::keys::{self, Index};
 use crate::adapters::records::{ContactState, TokenPointer};
 use crate::domain::contact::ContactKey;
 use crate::domain::ids::SurveyId;
-use crate::domain::survey::{Answer, NewSurvey, Survey, SurveyState};
+use crate::domain::survey::{Answer, NewSurvey, Survey};
 use crate::domain::token::TokenHash;
 use crate::ports::{
     AnswerOutcome, CreateOutcome, FatigueGuard, StoreError, SurveyStore, TransitionOutcome,
@@ -127,69 +127,21 @@ impl SurveyStore for EmbeddedStore {
         self.read("get_answer", move |r| r.get(&key)).await
     }
 
-    async fn mark_sent(
-        &self,
-        id: &SurveyId,
-        at: Timestamp,
-    ) -> Result<TransitionOutcome, StoreError> {
-        self.transition("mark_sent", id, move |s| {
-            if s.state != SurveyState::Scheduled {
-                return false;
-            }
-            s.state = SurveyState::Sent;
-            s.sent_at = Some(at);
-            s.recipient = None;
-            true
-        })
-        .await
+    async fn mark_sent(&self, id: &SurveyId, at: Timestamp) -> Result<TransitionOutcome, StoreError> {
+        self.transition("mark_sent", id, move |s| s.mark_sent(at)).await
     }
 
-    async fn mark_failed(
-        &self,
-        id: &SurveyId,
-        reason: &str,
-    ) -> Result<TransitionOutcome, StoreError> {
+    async fn mark_failed(&self, id: &SurveyId, reason: &str) -> Result<TransitionOutcome, StoreError> {
         let reason = reason.to_string();
-        self.transition("mark_failed", id, move |s| {
-            if s.state != SurveyState::Scheduled {
-                return false;
-            }
-            s.state = SurveyState::Failed;
-            s.failure = Some(reason);
-            s.recipient = None;
-            true
-        })
-        .await
+        self.transition("mark_failed", id, move |s| s.mark_failed(&reason)).await
     }
 
-    async fn mark_expired(
-        &self,
-        id: &SurveyId,
-        now: Timestamp,
-    ) -> Result<TransitionOutcome, StoreError> {
-        self.transition("mark_expired", id, move |s| {
-            if s.state != SurveyState::Sent || !s.is_expired_at(now) {
-                return false;
-            }
-            s.state = SurveyState::Expired;
-            true
-        })
-        .await
+    async fn mark_expired(&self, id: &SurveyId, now: Timestamp) -> Result<TransitionOutcome, StoreError> {
+        self.transition("mark_expired", id, move |s| s.mark_expired(now)).await
     }
 
-    async fn mark_reminded(
-        &self,
-        id: &SurveyId,
-        at: Timestamp,
-    ) -> Result<TransitionOutcome, StoreError> {
-        self.transition("mark_reminded", id, move |s| {
-            if s.state != SurveyState::Sent || s.reminded_at.is_some() {
-                return false;
-            }
-            s.reminded_at = Some(at);
-            true
-        })
-        .await
+    async fn mark_reminded(&self, id: &SurveyId, at: Timestamp) -> Result<TransitionOutcome, StoreError> {
+        self.transition("mark_reminded", id, move |s| s.mark_reminded(at)).await
     }
 
     async fn record_answer(
@@ -207,12 +159,10 @@ impl SurveyStore for EmbeddedStore {
             if let Some(first) = w.get::<Answer>(&akey)? {
                 return Ok(AnswerOutcome::AlreadyAnswered(first));
             }
-            if survey.state != SurveyState::Sent || survey.is_expired_at(now) {
+            let before = keys::survey_index(&survey);
+            if !survey.mark_answered(answer.answered_at, now) {
                 return Ok(AnswerOutcome::NotOpen(survey));
             }
-            let before = keys::survey_index(&survey);
-            survey.state = SurveyState::Answered;
-            survey.answered_at = Some(answer.answered_at);
             w.put(&key, &survey)?;
             w.reindex(&key, &before, &keys::survey_index(&survey))?;
             w.put(&akey, &answer)?;

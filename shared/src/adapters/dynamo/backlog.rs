@@ -1,0 +1,186 @@
+//! [`BacklogStore`] on DynamoDB: creates and versioned saves are transactions that
+//! write the record and its activity entry together.
+
+use super::{DynamoStore, IndexQuery, Item, Tx, build, decode, record, s};
+use crate::adapters::keys::{self, Index, IndexKey, Key};
+use crate::domain::backlog::{Activity, FeedbackItem, Improvement, ImprovementStatus};
+use crate::domain::ids::{FeedbackId, ImprovementId};
+use crate::ports::{BacklogStore, FeedbackQuery, FeedbackScope, Page, PageRequest, SaveOutcome, StoreError};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+
+impl DynamoStore {
+    fn activity_put(&self, op: &'static str, owner: &Key, version: u64, activity: &Activity) -> Result<TransactWriteItem, StoreError> {
+        let item = record(op, &keys::activity(owner, version), activity, &[])?;
+        Ok(TransactWriteItem::builder()
+            .put(build(
+                op,
+                Put::builder()
+                    .table_name(self.table())
+                    .set_item(Some(item))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build(),
+            )?)
+            .build())
+    }
+
+    async fn create_versioned(&self, op: &'static str, key: &Key, mut item: Item, activity: &Activity) -> Result<bool, StoreError> {
+        item.insert("version".into(), super::n(1));
+        let put = build(
+            op,
+            Put::builder()
+                .table_name(self.table())
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build(),
+        )?;
+        let tx = self
+            .transact(op, vec![TransactWriteItem::builder().put(put).build(), self.activity_put(op, key, 1, activity)?])
+            .await?;
+        Ok(matches!(tx, Tx::Committed))
+    }
+
+    async fn save_versioned(&self, op: &'static str, key: &Key, mut item: Item, expected: u64, activity: &Activity) -> Result<SaveOutcome, StoreError> {
+        item.insert("version".into(), super::n(expected + 1));
+        let put = build(
+            op,
+            Put::builder()
+                .table_name(self.table())
+                .set_item(Some(item))
+                .condition_expression("attribute_exists(pk) AND version = :expected")
+                .expression_attribute_values(":expected", super::n(expected))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .build(),
+        )?;
+        let tx = self
+            .transact(
+                op,
+                vec![TransactWriteItem::builder().put(put).build(), self.activity_put(op, key, expected + 1, activity)?],
+            )
+            .await?;
+        if let Some(reason) = tx.failed(0) {
+            let current = reason
+                .old
+                .as_ref()
+                .and_then(|old| old.get("version"))
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse().ok());
+            return Ok(match current {
+                Some(current) => SaveOutcome::Conflict { current },
+                None => SaveOutcome::NotFound,
+            });
+        }
+        match tx {
+            Tx::Committed => Ok(SaveOutcome::Saved),
+            // The activity entry for this version exists: someone saved it first.
+            Tx::Cancelled(_) => Ok(SaveOutcome::Conflict { current: expected + 1 }),
+        }
+    }
+
+    fn versioned_item<T: serde::Serialize>(op: &'static str, key: &Key, value: &T, index: &[IndexKey]) -> Result<Item, StoreError> {
+        record(op, key, value, index)
+    }
+}
+
+#[async_trait]
+impl BacklogStore for DynamoStore {
+    async fn create_feedback(&self, item: &FeedbackItem, activity: &Activity) -> Result<bool, StoreError> {
+        const OP: &str = "create_feedback";
+        let key = keys::feedback(&item.id);
+        let record = Self::versioned_item(OP, &key, item, &keys::feedback_index(item))?;
+        self.create_versioned(OP, &key, record, activity).await
+    }
+
+    async fn get_feedback(&self, id: &FeedbackId) -> Result<Option<FeedbackItem>, StoreError> {
+        self.get("get_feedback", &keys::feedback(id)).await
+    }
+
+    async fn save_feedback(&self, item: &FeedbackItem, expected_version: u64, activity: &Activity) -> Result<SaveOutcome, StoreError> {
+        const OP: &str = "save_feedback";
+        let key = keys::feedback(&item.id);
+        let record = Self::versioned_item(OP, &key, item, &keys::feedback_index(item))?;
+        self.save_versioned(OP, &key, record, expected_version, activity).await
+    }
+
+    async fn list_feedback(&self, query: &FeedbackQuery, page: PageRequest) -> Result<Page<FeedbackItem>, StoreError> {
+        let (index, pk, reverse) = match &query.scope {
+            FeedbackScope::TeamStatus(team, status) => (Index::Gsi1, keys::feedback_team_status(team, *status), false),
+            FeedbackScope::Status(status) => (Index::Gsi2, keys::feedback_status(*status), false),
+            FeedbackScope::Team(team) => (Index::Gsi3, keys::feedback_team(team), true),
+        };
+        let below = if reverse { None } else { query.due_before.map(|d| d.to_string()) };
+        self.query_index(
+            "list_feedback",
+            IndexQuery {
+                index,
+                pk,
+                below,
+                reverse,
+                limit: page.clamped_limit(),
+                cursor: page.cursor,
+            },
+        )
+        .await
+    }
+
+    async fn feedback_activity(&self, id: &FeedbackId) -> Result<Vec<Activity>, StoreError> {
+        const OP: &str = "feedback_activity";
+        let key = keys::feedback(id);
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let resp = self
+                .client
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("pk = :pk AND begins_with(sk, :act)")
+                .expression_attribute_values(":pk", s(&key.pk))
+                .expression_attribute_values(":act", s(keys::ACTIVITY_PREFIX))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::unavailable(OP, e))?;
+            for item in resp.items.unwrap_or_default() {
+                out.push(decode(OP, item)?);
+            }
+            start = resp.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn create_improvement(&self, item: &Improvement, activity: &Activity) -> Result<bool, StoreError> {
+        const OP: &str = "create_improvement";
+        let key = keys::improvement(&item.id);
+        let record = Self::versioned_item(OP, &key, item, &keys::improvement_index(item))?;
+        self.create_versioned(OP, &key, record, activity).await
+    }
+
+    async fn get_improvement(&self, id: &ImprovementId) -> Result<Option<Improvement>, StoreError> {
+        self.get("get_improvement", &keys::improvement(id)).await
+    }
+
+    async fn save_improvement(&self, item: &Improvement, expected_version: u64, activity: &Activity) -> Result<SaveOutcome, StoreError> {
+        const OP: &str = "save_improvement";
+        let key = keys::improvement(&item.id);
+        let record = Self::versioned_item(OP, &key, item, &keys::improvement_index(item))?;
+        self.save_versioned(OP, &key, record, expected_version, activity).await
+    }
+
+    async fn list_improvements(&self, status: ImprovementStatus, page: PageRequest) -> Result<Page<Improvement>, StoreError> {
+        self.query_index(
+            "list_improvements",
+            IndexQuery {
+                index: Index::Gsi1,
+                pk: keys::improvement_status(status),
+                below: None,
+                reverse: false,
+                limit: page.clamped_limit(),
+                cursor: page.cursor,
+            },
+        )
+        .await
+    }
+}

@@ -1,0 +1,86 @@
+//! [`ContactStore`] on DynamoDB.
+
+use super::{DynamoStore, IndexQuery, key_item, n, record};
+use crate::adapters::keys::{self, Index};
+use crate::adapters::records::ContactState;
+use crate::domain::contact::ContactKey;
+use crate::domain::creditor::CreditorContact;
+use crate::domain::ids::{ClientId, ContactId};
+use crate::ports::{ContactStore, Page, PageRequest, StoreError};
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+#[async_trait]
+impl ContactStore for DynamoStore {
+    /// `if_not_exists` keeps the first opt-out time: idempotent in one request.
+    async fn opt_out(&self, contact: &ContactKey, at: Timestamp) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::contact_state(contact))))
+            .update_expression("SET opted_out_ms = if_not_exists(opted_out_ms, :at)")
+            .expression_attribute_values(":at", n(at.as_millisecond()))
+            .send()
+            .await
+            .map_err(|e| StoreError::unavailable("opt_out", e))?;
+        Ok(())
+    }
+
+    async fn opt_in(&self, contact: &ContactKey) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::contact_state(contact))))
+            .update_expression("REMOVE opted_out_ms")
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await
+            .map(|_| ())
+            .or_else(|e| {
+                // Opting in a contact we never heard of changes nothing.
+                if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) {
+                    Ok(())
+                } else {
+                    Err(StoreError::unavailable("opt_in", e))
+                }
+            })
+    }
+
+    async fn opted_out_at(&self, contact: &ContactKey) -> Result<Option<Timestamp>, StoreError> {
+        let state: Option<ContactState> = self.get("opted_out_at", &keys::contact_state(contact)).await?;
+        Ok(state.and_then(|s| s.opted_out()))
+    }
+
+    /// A full put: the wave index attributes are rewritten with the item.
+    async fn upsert_creditor(&self, contact: &CreditorContact) -> Result<(), StoreError> {
+        let key = keys::creditor(&contact.client_id, &contact.contact_id);
+        let item = record("upsert_creditor", &key, contact, &keys::creditor_index(contact))?;
+        self.client
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| StoreError::unavailable("upsert_creditor", e))?;
+        Ok(())
+    }
+
+    async fn get_creditor(&self, client: &ClientId, contact: &ContactId) -> Result<Option<CreditorContact>, StoreError> {
+        self.get("get_creditor", &keys::creditor(client, contact)).await
+    }
+
+    async fn creditors_in_wave(&self, month: u8, page: PageRequest) -> Result<Page<CreditorContact>, StoreError> {
+        self.query_index(
+            "creditors_in_wave",
+            IndexQuery {
+                index: Index::Gsi1,
+                pk: keys::wave(month),
+                below: None,
+                reverse: false,
+                limit: page.clamped_limit(),
+                cursor: page.cursor,
+            },
+        )
+        .await
+    }
+}
