@@ -1,1 +1,67 @@
-//! Helpers shared by the integration suites.
+//! Helpers shared by the integration suites: a harness that opens a fresh store of
+//! either kind (an embedded store in a temporary directory, or a new table on the
+//! DynamoDB-compatible server named by `AWS_ENDPOINT_URL`), and fixtures.
+
+pub mod fixtures;
+mod request_log;
+
+pub use request_log::RequestLog;
+
+use kundpuls::adapters::aws::load_sdk_config;
+use kundpuls::adapters::dynamo::{DynamoConfig, DynamoStore, schema};
+use kundpuls::adapters::embedded::EmbeddedStore;
+use kundpuls::ports::{BacklogStore, ContactStore, StatsStore, SurveyStore};
+use std::sync::Arc;
+
+/// Every store port at once, for the conformance suite.
+pub trait Store: SurveyStore + ContactStore + StatsStore + BacklogStore {}
+impl<T: SurveyStore + ContactStore + StatsStore + BacklogStore> Store for T {}
+
+pub enum Backend {
+    Embedded { store: EmbeddedStore, dir: tempfile::TempDir },
+    Dynamo { store: DynamoStore, requests: RequestLog, sdk: aws_config::SdkConfig },
+}
+
+/// One fresh store, of one kind, for one test.
+pub struct Harness {
+    pub store: Arc<dyn Store>,
+    pub backend: Backend,
+}
+
+impl Harness {
+    pub async fn embedded() -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let store = EmbeddedStore::open(dir.path()).expect("embedded store opens");
+        Self {
+            store: Arc::new(store.clone()),
+            backend: Backend::Embedded { store, dir },
+        }
+    }
+
+    /// A new table on the server at `AWS_ENDPOINT_URL`. Panics, never skips, when the
+    /// server is not configured: the README test command starts one.
+    pub async fn dynamodb() -> Self {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+        assert!(
+            !endpoint.is_empty(),
+            "AWS_ENDPOINT_URL is not set: the DynamoDB suites need a DynamoDB-compatible server. \
+             Run ./scripts/test, which installs and starts moto on loopback."
+        );
+        let sdk = load_sdk_config().await;
+        let requests = RequestLog::default();
+        let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .interceptor(requests.clone())
+            .build();
+        let client = aws_sdk_dynamodb::Client::from_conf(config);
+        let table = format!("kundpuls-test-{}", uuid::Uuid::new_v4().simple());
+        schema::create_table(&client, &table)
+            .await
+            .unwrap_or_else(|e| panic!("creating table {table} at {endpoint}: {e:?}"));
+        requests.clear();
+        let store = DynamoStore::new(client, DynamoConfig::new(table));
+        Self {
+            store: Arc::new(store.clone()),
+            backend: Backend::Dynamo { store, requests, sdk },
+        }
+    }
+}
