@@ -7,7 +7,9 @@ use kundpuls::domain::ids::{ClientId, FeedbackId, HandlerId, SurveyId, TeamId};
 use kundpuls::domain::locale::Language;
 use kundpuls::domain::score::{CsatScore, Score};
 use kundpuls::domain::step::Step;
-use kundpuls::domain::survey::{Answer, AnswerInput, Channel, NewSurvey, Survey, SurveyKind, SurveySubject};
+use kundpuls::domain::survey::{
+    Answer, AnswerInput, Channel, NewSurvey, Survey, SurveyKind, SurveySubject,
+};
 use kundpuls::domain::token::SurveyToken;
 
 pub fn ts(s: &str) -> Timestamp {

@@ -18,8 +18,15 @@ pub trait Store: SurveyStore + ContactStore + StatsStore + BacklogStore {}
 impl<T: SurveyStore + ContactStore + StatsStore + BacklogStore> Store for T {}
 
 pub enum Backend {
-    Embedded { store: EmbeddedStore, dir: tempfile::TempDir },
-    Dynamo { store: DynamoStore, requests: RequestLog, sdk: aws_config::SdkConfig },
+    Embedded {
+        store: EmbeddedStore,
+        dir: tempfile::TempDir,
+    },
+    Dynamo {
+        store: DynamoStore,
+        requests: RequestLog,
+        sdk: Box<aws_config::SdkConfig>,
+    },
 }
 
 /// One fresh store, of one kind, for one test.
@@ -61,7 +68,11 @@ impl Harness {
         let store = DynamoStore::new(client, DynamoConfig::new(table));
         Self {
             store: Arc::new(store.clone()),
-            backend: Backend::Dynamo { store, requests, sdk },
+            backend: Backend::Dynamo {
+                store,
+                requests,
+                sdk: Box::new(sdk),
+            },
         }
     }
 }

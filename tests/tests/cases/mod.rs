@@ -10,8 +10,8 @@ use kundpuls::domain::stats::{CounterKey, Dimension, answer_effect_id, increment
 use kundpuls::domain::survey::{Survey, SurveyKind, SurveyState};
 use kundpuls::domain::token::SurveyToken;
 use kundpuls::ports::{
-    AnswerFeed, AnswerOutcome, ApplyOutcome, CreateOutcome, FatigueGuard, FeedCursor, FeedbackQuery, FeedbackScope,
-    PageRequest, SaveOutcome, StoreError, TransitionOutcome,
+    AnswerFeed, AnswerOutcome, ApplyOutcome, CreateOutcome, FatigueGuard, FeedCursor,
+    FeedbackQuery, FeedbackScope, PageRequest, SaveOutcome, StoreError, TransitionOutcome,
 };
 use kundpuls_tests::fixtures::*;
 use kundpuls_tests::{Backend, Harness};
@@ -88,8 +88,20 @@ pub async fn token_hash_finds_its_survey_and_nothing_else(h: &Harness) {
     let (survey, token) = sent_survey(h, "evt-3", 3).await;
     let found = h.store.find_by_token(&token.hash()).await.unwrap();
     assert_eq!(found.map(|s| s.id), Some(survey.id));
-    assert!(h.store.find_by_token(&SurveyToken::generate().hash()).await.unwrap().is_none());
-    assert!(h.store.get(&SurveyId::parse("s-unknown").unwrap()).await.unwrap().is_none());
+    assert!(
+        h.store
+            .find_by_token(&SurveyToken::generate().hash())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        h.store
+            .get(&SurveyId::parse("s-unknown").unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 pub async fn answer_is_recorded_once_under_a_hundred_concurrent_submits(h: &Harness) {
@@ -101,8 +113,16 @@ pub async fn answer_is_recorded_once_under_a_hundred_concurrent_submits(h: &Harn
             let store = h.store.clone();
             let survey = survey.clone();
             tokio::spawn(async move {
-                let answer = csat_answer(&survey, 1 + (i % 5) as u8, Some(&format!("try {i}")), now() + days(1));
-                store.record_answer(&survey.id, answer, now() + days(1)).await.unwrap()
+                let answer = csat_answer(
+                    &survey,
+                    1 + (i % 5) as u8,
+                    Some(&format!("try {i}")),
+                    now() + days(1),
+                );
+                store
+                    .record_answer(&survey.id, answer, now() + days(1))
+                    .await
+                    .unwrap()
             })
         })
         .collect();
@@ -119,11 +139,20 @@ pub async fn answer_is_recorded_once_under_a_hundred_concurrent_submits(h: &Harn
     assert_eq!(recorded.len(), 1, "exactly one answer is recorded");
     assert_eq!(already.len(), 99);
     assert!(already.iter().all(|a| a == &recorded[0]));
-    assert_eq!(h.store.answer(&survey.id).await.unwrap().as_ref(), Some(&recorded[0]));
+    assert_eq!(
+        h.store.answer(&survey.id).await.unwrap().as_ref(),
+        Some(&recorded[0])
+    );
     let stored = h.store.get(&survey.id).await.unwrap().unwrap();
     assert_eq!(stored.state, SurveyState::Answered);
     // AND the answered survey is no longer waiting to expire
-    assert!(h.store.due_to_expire(now() + days(30), 100).await.unwrap().is_empty());
+    assert!(
+        h.store
+            .due_to_expire(now() + days(30), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn expired_survey_refuses_answers_and_is_listed_for_expiry(h: &Harness) {
@@ -132,26 +161,44 @@ pub async fn expired_survey_refuses_answers_and_is_listed_for_expiry(h: &Harness
     // An answer after the link's lifetime is refused.
     let late = csat_answer(&survey, 5, None, after);
     assert!(matches!(
-        h.store.record_answer(&survey.id, late, after).await.unwrap(),
+        h.store
+            .record_answer(&survey.id, late, after)
+            .await
+            .unwrap(),
         AnswerOutcome::NotOpen(_)
     ));
     // It is not due to expire before its time, and is after.
-    assert!(h.store.due_to_expire(survey.expires_at - days(1), 10).await.unwrap().is_empty());
+    assert!(
+        h.store
+            .due_to_expire(survey.expires_at - days(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let due = h.store.due_to_expire(after, 10).await.unwrap();
-    assert_eq!(due.iter().map(|s| &s.id).collect::<Vec<_>>(), vec![&survey.id]);
+    assert_eq!(
+        due.iter().map(|s| &s.id).collect::<Vec<_>>(),
+        vec![&survey.id]
+    );
     // Expiring too early is refused; on time it works once.
     assert!(matches!(
         h.store.mark_expired(&survey.id, now()).await.unwrap(),
         TransitionOutcome::WrongState(_)
     ));
-    assert!(matches!(h.store.mark_expired(&survey.id, after).await.unwrap(), TransitionOutcome::Done(_)));
+    assert!(matches!(
+        h.store.mark_expired(&survey.id, after).await.unwrap(),
+        TransitionOutcome::Done(_)
+    ));
     assert!(matches!(
         h.store.mark_expired(&survey.id, after).await.unwrap(),
         TransitionOutcome::WrongState(_)
     ));
     assert!(h.store.due_to_expire(after, 10).await.unwrap().is_empty());
     assert!(matches!(
-        h.store.mark_expired(&SurveyId::parse("s-nope").unwrap(), after).await.unwrap(),
+        h.store
+            .mark_expired(&SurveyId::parse("s-nope").unwrap(), after)
+            .await
+            .unwrap(),
         TransitionOutcome::NotFound
     ));
 }
@@ -172,13 +219,23 @@ pub async fn scheduled_survey_is_due_from_its_send_time_and_sent_once(h: &Harnes
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].id, survey.id);
     // WHEN it is sent, THEN it leaves the queue, the recipient is erased, and a second send is refused
-    let TransitionOutcome::Done(sent) = h.store.mark_sent(&survey.id, send_at).await.unwrap() else {
+    let TransitionOutcome::Done(sent) = h.store.mark_sent(&survey.id, send_at).await.unwrap()
+    else {
         panic!("expected sent");
     };
     assert_eq!(sent.state, SurveyState::Sent);
     assert_eq!(sent.recipient, None);
-    assert_eq!(h.store.get(&survey.id).await.unwrap().unwrap().recipient, None);
-    assert!(h.store.due_to_send(send_at + days(1), 10).await.unwrap().is_empty());
+    assert_eq!(
+        h.store.get(&survey.id).await.unwrap().unwrap().recipient,
+        None
+    );
+    assert!(
+        h.store
+            .due_to_send(send_at + days(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(matches!(
         h.store.mark_sent(&survey.id, send_at).await.unwrap(),
         TransitionOutcome::WrongState(_)
@@ -190,7 +247,12 @@ pub async fn failed_send_erases_the_recipient_and_keeps_the_reason(h: &Harness) 
     let CreateOutcome::Created(survey) = h.store.create(new, None).await.unwrap() else {
         panic!("expected a new survey");
     };
-    let TransitionOutcome::Done(failed) = h.store.mark_failed(&survey.id, "invalid_number").await.unwrap() else {
+    let TransitionOutcome::Done(failed) = h
+        .store
+        .mark_failed(&survey.id, "invalid_number")
+        .await
+        .unwrap()
+    else {
         panic!("expected failed");
     };
     let stored = h.store.get(&survey.id).await.unwrap().unwrap();
@@ -198,23 +260,54 @@ pub async fn failed_send_erases_the_recipient_and_keeps_the_reason(h: &Harness) 
     assert_eq!(stored.state, SurveyState::Failed);
     assert_eq!(stored.failure.as_deref(), Some("invalid_number"));
     assert_eq!(stored.recipient, None);
-    assert!(h.store.due_to_send(now() + days(1), 10).await.unwrap().is_empty());
+    assert!(
+        h.store
+            .due_to_send(now() + days(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn reminder_is_noted_once(h: &Harness) {
     let (survey, _) = sent_survey(h, "evt-8", 8).await;
     // Candidates for a reminder are those sent at or before the cut-off.
-    assert!(h.store.sent_before(now() - days(1), 10).await.unwrap().is_empty());
-    assert_eq!(h.store.sent_before(now() + days(5), 10).await.unwrap().len(), 1);
+    assert!(
+        h.store
+            .sent_before(now() - days(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        h.store
+            .sent_before(now() + days(5), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(matches!(
-        h.store.mark_reminded(&survey.id, now() + days(5)).await.unwrap(),
+        h.store
+            .mark_reminded(&survey.id, now() + days(5))
+            .await
+            .unwrap(),
         TransitionOutcome::Done(_)
     ));
     assert!(matches!(
-        h.store.mark_reminded(&survey.id, now() + days(6)).await.unwrap(),
+        h.store
+            .mark_reminded(&survey.id, now() + days(6))
+            .await
+            .unwrap(),
         TransitionOutcome::WrongState(_)
     ));
-    assert!(h.store.sent_before(now() + days(6), 10).await.unwrap().is_empty());
+    assert!(
+        h.store
+            .sent_before(now() + days(6), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn opt_out_is_idempotent_and_can_be_undone(h: &Harness) {
@@ -234,7 +327,10 @@ pub async fn fatigue_window_blocks_a_second_survey_to_the_same_contact(h: &Harne
     // GIVEN a debtor surveyed now after a call
     let (first, _) = csat_survey("evt-call", 11);
     let contact = first.contact_key.clone();
-    assert!(matches!(h.store.create(first.clone(), Some(guard())).await.unwrap(), CreateOutcome::Created(_)));
+    assert!(matches!(
+        h.store.create(first.clone(), Some(guard())).await.unwrap(),
+        CreateOutcome::Created(_)
+    ));
     assert_eq!(h.store.last_surveyed(&contact).await.unwrap(), Some(now()));
     // WHEN a reminder step for the same debtor comes three days later
     let later = now() + days(3);
@@ -246,19 +342,38 @@ pub async fn fatigue_window_blocks_a_second_survey_to_the_same_contact(h: &Harne
     // THEN it is refused for fatigue, naming when they were last surveyed
     assert_eq!(
         h.store.create(second.clone(), Some(fatigue)).await.unwrap(),
-        CreateOutcome::Fatigued { last_surveyed_at: now() }
+        CreateOutcome::Fatigued {
+            last_surveyed_at: now()
+        }
     );
-    assert!(h.store.get(&kundpuls::domain::ids::SurveyId::for_idempotency_key("csat:evt-reminder")).await.unwrap().is_none());
+    assert!(
+        h.store
+            .get(&kundpuls::domain::ids::SurveyId::for_idempotency_key(
+                "csat:evt-reminder"
+            ))
+            .await
+            .unwrap()
+            .is_none()
+    );
     // AND a replay of the first event is still a duplicate, not fatigue
-    assert!(matches!(h.store.create(first, Some(guard())).await.unwrap(), CreateOutcome::Duplicate(_)));
+    assert!(matches!(
+        h.store.create(first, Some(guard())).await.unwrap(),
+        CreateOutcome::Duplicate(_)
+    ));
     // AND once the window has passed, the contact can be surveyed again
     let much_later = now() + days(15);
     let outside = FatigueGuard {
         not_since: much_later - days(14),
         surveyed_at: much_later,
     };
-    assert!(matches!(h.store.create(second, Some(outside)).await.unwrap(), CreateOutcome::Created(_)));
-    assert_eq!(h.store.last_surveyed(&contact).await.unwrap(), Some(much_later));
+    assert!(matches!(
+        h.store.create(second, Some(outside)).await.unwrap(),
+        CreateOutcome::Created(_)
+    ));
+    assert_eq!(
+        h.store.last_surveyed(&contact).await.unwrap(),
+        Some(much_later)
+    );
 }
 
 pub async fn concurrent_events_for_one_contact_create_one_survey_within_fatigue(h: &Harness) {
@@ -290,15 +405,31 @@ pub async fn counters_apply_exactly_once_under_redelivery(h: &Harness) {
     let answer_a = csat_answer(&a, 5, Some("tack"), now());
     let answer_b = csat_answer(&b, 2, None, now());
     // WHEN the first is delivered 5 times in a row and 10 times at once, the second once
-    for _ in 0..5 {
-        h.store.apply_once(&answer_effect_id(&answer_a), &increments_for_answer(&answer_a)).await.unwrap();
+    for i in 0..5 {
+        let outcome = h
+            .store
+            .apply_once(
+                &answer_effect_id(&answer_a),
+                &increments_for_answer(&answer_a),
+            )
+            .await
+            .unwrap();
+        let expected = if i == 0 {
+            ApplyOutcome::Applied
+        } else {
+            ApplyOutcome::AlreadyApplied
+        };
+        assert_eq!(outcome, expected, "delivery {i}");
     }
     let tasks: Vec<_> = (0..10)
         .map(|_| {
             let store = h.store.clone();
             let answer = answer_a.clone();
             tokio::spawn(async move {
-                store.apply_once(&answer_effect_id(&answer), &increments_for_answer(&answer)).await.unwrap()
+                store
+                    .apply_once(&answer_effect_id(&answer), &increments_for_answer(&answer))
+                    .await
+                    .unwrap()
             })
         })
         .collect();
@@ -306,36 +437,88 @@ pub async fn counters_apply_exactly_once_under_redelivery(h: &Harness) {
         assert_eq!(t.await.unwrap(), ApplyOutcome::AlreadyApplied);
     }
     assert_eq!(
-        h.store.apply_once(&answer_effect_id(&answer_b), &increments_for_answer(&answer_b)).await.unwrap(),
+        h.store
+            .apply_once(
+                &answer_effect_id(&answer_b),
+                &increments_for_answer(&answer_b)
+            )
+            .await
+            .unwrap(),
         ApplyOutcome::Applied
     );
     // THEN each counts once
-    let all = h.store.read(&CounterKey::new(SurveyKind::Csat, "2026-11", Dimension::All, "all")).await.unwrap();
+    let all = h
+        .store
+        .read(&CounterKey::new(
+            SurveyKind::Csat,
+            "2026-11",
+            Dimension::All,
+            "all",
+        ))
+        .await
+        .unwrap();
     assert_eq!(all.get("n"), 2);
     assert_eq!(all.get("s5"), 1);
     assert_eq!(all.get("s2"), 1);
     assert_eq!(all.get("comments"), 1);
     assert_eq!(all.get("fcr_yes"), 2);
     assert_eq!(all.csat_histogram().0, [0, 1, 0, 0, 1]);
-    let team = h.store.read(&CounterKey::new(SurveyKind::Csat, "2026-11", Dimension::Team, "energy")).await.unwrap();
+    let team = h
+        .store
+        .read(&CounterKey::new(
+            SurveyKind::Csat,
+            "2026-11",
+            Dimension::Team,
+            "energy",
+        ))
+        .await
+        .unwrap();
     assert_eq!(team.get("n"), 2);
-    let none = h.store.read(&CounterKey::new(SurveyKind::Nps, "2026-11", Dimension::All, "all")).await.unwrap();
+    let none = h
+        .store
+        .read(&CounterKey::new(
+            SurveyKind::Nps,
+            "2026-11",
+            Dimension::All,
+            "all",
+        ))
+        .await
+        .unwrap();
     assert_eq!(none.get("n"), 0);
 }
 
 pub async fn concurrent_edit_is_reported_as_a_conflict_and_logged_once(h: &Harness) {
     let item = feedback(1, "energy", 1);
-    assert!(h.store.create_feedback(&item, &activity("created")).await.unwrap());
-    assert!(!h.store.create_feedback(&item, &activity("created again")).await.unwrap());
+    assert!(
+        h.store
+            .create_feedback(&item, &activity("created"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !h.store
+            .create_feedback(&item, &activity("created again"))
+            .await
+            .unwrap()
+    );
     // GIVEN two leads who both loaded version 1
     let mut a = item.clone();
     a.status = FeedbackStatus::Triaged;
     let mut b = item.clone();
     b.assignee = Some("lead-2".into());
     // WHEN both save
-    assert_eq!(h.store.save_feedback(&a, 1, &activity("status: new → triaged")).await.unwrap(), SaveOutcome::Saved);
     assert_eq!(
-        h.store.save_feedback(&b, 1, &activity("assignee: lead-2")).await.unwrap(),
+        h.store
+            .save_feedback(&a, 1, &activity("status: new → triaged"))
+            .await
+            .unwrap(),
+        SaveOutcome::Saved
+    );
+    assert_eq!(
+        h.store
+            .save_feedback(&b, 1, &activity("assignee: lead-2"))
+            .await
+            .unwrap(),
         SaveOutcome::Conflict { current: 2 }
     );
     // THEN the first edit stands, the second is reported, and the log has what happened
@@ -343,27 +526,65 @@ pub async fn concurrent_edit_is_reported_as_a_conflict_and_logged_once(h: &Harne
     assert_eq!(stored.version, 2);
     assert_eq!(stored.status, FeedbackStatus::Triaged);
     assert_eq!(stored.assignee, None);
-    let log: Vec<String> = h.store.feedback_activity(&item.id).await.unwrap().into_iter().map(|a| a.action).collect();
+    let log: Vec<String> = h
+        .store
+        .feedback_activity(&item.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
     assert_eq!(log, vec!["created", "status: new → triaged"]);
     let mut ghost = item.clone();
     ghost.id = FeedbackId::parse("fb-ghost").unwrap();
-    assert_eq!(h.store.save_feedback(&ghost, 1, &activity("x")).await.unwrap(), SaveOutcome::NotFound);
+    assert_eq!(
+        h.store
+            .save_feedback(&ghost, 1, &activity("x"))
+            .await
+            .unwrap(),
+        SaveOutcome::NotFound
+    );
 }
 
 pub async fn feedback_moves_between_status_listings_when_saved(h: &Harness) {
     let item = feedback(2, "energy", 2);
-    h.store.create_feedback(&item, &activity("created")).await.unwrap();
+    h.store
+        .create_feedback(&item, &activity("created"))
+        .await
+        .unwrap();
     let energy = TeamId::parse("energy").unwrap();
     let list = |status| FeedbackQuery {
         scope: FeedbackScope::TeamStatus(energy.clone(), status),
         due_before: None,
     };
-    assert_eq!(h.store.list_feedback(&list(FeedbackStatus::New), PageRequest::first(10)).await.unwrap().items.len(), 1);
+    assert_eq!(
+        h.store
+            .list_feedback(&list(FeedbackStatus::New), PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
     let mut triaged = item.clone();
     triaged.status = FeedbackStatus::Triaged;
-    h.store.save_feedback(&triaged, 1, &activity("status")).await.unwrap();
-    assert!(h.store.list_feedback(&list(FeedbackStatus::New), PageRequest::first(10)).await.unwrap().items.is_empty());
-    let now_triaged = h.store.list_feedback(&list(FeedbackStatus::Triaged), PageRequest::first(10)).await.unwrap();
+    h.store
+        .save_feedback(&triaged, 1, &activity("status"))
+        .await
+        .unwrap();
+    assert!(
+        h.store
+            .list_feedback(&list(FeedbackStatus::New), PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let now_triaged = h
+        .store
+        .list_feedback(&list(FeedbackStatus::Triaged), PageRequest::first(10))
+        .await
+        .unwrap();
     assert_eq!(now_triaged.items.len(), 1);
     assert_eq!(now_triaged.items[0].version, 2);
 }
@@ -373,7 +594,11 @@ async fn collect_pages(h: &Harness, query: &FeedbackQuery, limit: usize) -> Vec<
     let mut ids = Vec::new();
     let mut cursor = None;
     for _ in 0..100 {
-        let page = h.store.list_feedback(query, PageRequest { cursor, limit }).await.unwrap();
+        let page = h
+            .store
+            .list_feedback(query, PageRequest { cursor, limit })
+            .await
+            .unwrap();
         assert!(page.items.len() <= limit);
         ids.extend(page.items.into_iter().map(|i| i.id));
         match page.next {
@@ -387,19 +612,31 @@ async fn collect_pages(h: &Harness, query: &FeedbackQuery, limit: usize) -> Vec<
 pub async fn cursor_pagination_loses_and_repeats_nothing(h: &Harness) {
     // GIVEN 57 items for one team and 5 for another, with due dates in no particular order
     for n in 0..57 {
-        h.store.create_feedback(&feedback(n, "energy", (n * 7) % 23), &activity("created")).await.unwrap();
+        h.store
+            .create_feedback(&feedback(n, "energy", (n * 7) % 23), &activity("created"))
+            .await
+            .unwrap();
     }
     for n in 100..105 {
-        h.store.create_feedback(&feedback(n, "telecom", n), &activity("created")).await.unwrap();
+        h.store
+            .create_feedback(&feedback(n, "telecom", n), &activity("created"))
+            .await
+            .unwrap();
     }
     let energy = TeamId::parse("energy").unwrap();
     // WHEN paging by 10 through each index
     for (query, expected) in [
-        (FeedbackScope::TeamStatus(energy.clone(), FeedbackStatus::New), 57),
+        (
+            FeedbackScope::TeamStatus(energy.clone(), FeedbackStatus::New),
+            57,
+        ),
         (FeedbackScope::Status(FeedbackStatus::New), 62),
         (FeedbackScope::Team(energy.clone()), 57),
     ] {
-        let query = FeedbackQuery { scope: query, due_before: None };
+        let query = FeedbackQuery {
+            scope: query,
+            due_before: None,
+        };
         let ids = collect_pages(h, &query, 10).await;
         // THEN every item appears exactly once
         let unique: BTreeSet<_> = ids.iter().cloned().collect();
@@ -410,7 +647,10 @@ pub async fn cursor_pagination_loses_and_repeats_nothing(h: &Harness) {
     let by_due = h
         .store
         .list_feedback(
-            &FeedbackQuery { scope: FeedbackScope::TeamStatus(energy.clone(), FeedbackStatus::New), due_before: None },
+            &FeedbackQuery {
+                scope: FeedbackScope::TeamStatus(energy.clone(), FeedbackStatus::New),
+                due_before: None,
+            },
             PageRequest::first(57),
         )
         .await
@@ -418,24 +658,46 @@ pub async fn cursor_pagination_loses_and_repeats_nothing(h: &Harness) {
     assert!(by_due.items.windows(2).all(|w| w[0].due_on <= w[1].due_on));
     let newest = h
         .store
-        .list_feedback(&FeedbackQuery { scope: FeedbackScope::Team(energy), due_before: None }, PageRequest::first(57))
+        .list_feedback(
+            &FeedbackQuery {
+                scope: FeedbackScope::Team(energy),
+                due_before: None,
+            },
+            PageRequest::first(57),
+        )
         .await
         .unwrap();
-    assert!(newest.items.windows(2).all(|w| w[0].created_at >= w[1].created_at));
+    assert!(
+        newest
+            .items
+            .windows(2)
+            .all(|w| w[0].created_at >= w[1].created_at)
+    );
 }
 
 pub async fn overdue_filter_lists_items_due_before_a_date(h: &Harness) {
     for n in 0..10 {
-        h.store.create_feedback(&feedback(n, "energy", n), &activity("created")).await.unwrap();
+        h.store
+            .create_feedback(&feedback(n, "energy", n), &activity("created"))
+            .await
+            .unwrap();
     }
     // Due dates are 2026-12-01 … 2026-12-10; before the 5th are the 1st to the 4th.
     let query = FeedbackQuery {
         scope: FeedbackScope::Status(FeedbackStatus::New),
         due_before: Some(jiff::civil::date(2026, 12, 5)),
     };
-    let page = h.store.list_feedback(&query, PageRequest::first(100)).await.unwrap();
+    let page = h
+        .store
+        .list_feedback(&query, PageRequest::first(100))
+        .await
+        .unwrap();
     assert_eq!(page.items.len(), 4);
-    assert!(page.items.iter().all(|i| i.due_on < jiff::civil::date(2026, 12, 5)));
+    assert!(
+        page.items
+            .iter()
+            .all(|i| i.due_on < jiff::civil::date(2026, 12, 5))
+    );
 }
 
 pub async fn creditor_wave_pages_cover_every_contact_once(h: &Harness) {
@@ -460,7 +722,11 @@ pub async fn creditor_wave_pages_cover_every_contact_once(h: &Harness) {
     for month in 1..=12 {
         let mut cursor = None;
         loop {
-            let page = h.store.creditors_in_wave(month, PageRequest { cursor, limit: 3 }).await.unwrap();
+            let page = h
+                .store
+                .creditors_in_wave(month, PageRequest { cursor, limit: 3 })
+                .await
+                .unwrap();
             for c in &page.items {
                 assert_eq!(c.wave_month(), month);
                 seen.push((c.client_id.to_string(), c.contact_id.to_string()));
@@ -475,7 +741,10 @@ pub async fn creditor_wave_pages_cover_every_contact_once(h: &Harness) {
     assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), expected);
     let one = h
         .store
-        .get_creditor(&ClientId::parse("client-1").unwrap(), &ContactId::parse("c-1").unwrap())
+        .get_creditor(
+            &ClientId::parse("client-1").unwrap(),
+            &ContactId::parse("c-1").unwrap(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -492,19 +761,49 @@ pub async fn improvements_are_versioned_and_listed_by_status(h: &Harness) {
         created_at: now(),
         version: 1,
     };
-    assert!(h.store.create_improvement(&imp, &activity("created")).await.unwrap());
+    assert!(
+        h.store
+            .create_improvement(&imp, &activity("created"))
+            .await
+            .unwrap()
+    );
     let mut planned = imp.clone();
     planned.status = ImprovementStatus::Planned;
-    assert_eq!(h.store.save_improvement(&planned, 1, &activity("planned")).await.unwrap(), SaveOutcome::Saved);
     assert_eq!(
-        h.store.save_improvement(&planned, 1, &activity("planned")).await.unwrap(),
+        h.store
+            .save_improvement(&planned, 1, &activity("planned"))
+            .await
+            .unwrap(),
+        SaveOutcome::Saved
+    );
+    assert_eq!(
+        h.store
+            .save_improvement(&planned, 1, &activity("planned"))
+            .await
+            .unwrap(),
         SaveOutcome::Conflict { current: 2 }
     );
-    let proposed = h.store.list_improvements(ImprovementStatus::Proposed, PageRequest::first(10)).await.unwrap();
+    let proposed = h
+        .store
+        .list_improvements(ImprovementStatus::Proposed, PageRequest::first(10))
+        .await
+        .unwrap();
     assert!(proposed.items.is_empty());
-    let listed = h.store.list_improvements(ImprovementStatus::Planned, PageRequest::first(10)).await.unwrap();
+    let listed = h
+        .store
+        .list_improvements(ImprovementStatus::Planned, PageRequest::first(10))
+        .await
+        .unwrap();
     assert_eq!(listed.items.len(), 1);
-    assert_eq!(h.store.get_improvement(&imp.id).await.unwrap().unwrap().version, 2);
+    assert_eq!(
+        h.store
+            .get_improvement(&imp.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        2
+    );
 }
 
 pub async fn a_foreign_cursor_is_rejected(h: &Harness) {
@@ -514,7 +813,13 @@ pub async fn a_foreign_cursor_is_rejected(h: &Harness) {
     };
     let err = h
         .store
-        .list_feedback(&query, PageRequest { cursor: Some("not a cursor!".into()), limit: 10 })
+        .list_feedback(
+            &query,
+            PageRequest {
+                cursor: Some("not a cursor!".into()),
+                limit: 10,
+            },
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::InvalidCursor), "{err:?}");
@@ -528,7 +833,10 @@ pub async fn every_recorded_answer_reaches_the_change_feed(h: &Harness) {
             let (b, _) = sent_survey(h, "evt-f2", 22).await;
             for s in [&a, &b] {
                 let answer = csat_answer(s, 1, Some("rude"), now());
-                assert!(matches!(h.store.record_answer(&s.id, answer, now()).await.unwrap(), AnswerOutcome::Recorded(_)));
+                assert!(matches!(
+                    h.store.record_answer(&s.id, answer, now()).await.unwrap(),
+                    AnswerOutcome::Recorded(_)
+                ));
             }
             let ids = stream::answer_inserts(sdk, store.table()).await;
             assert!(ids.contains(&a.id.to_string()), "{ids:?}");
@@ -550,27 +858,52 @@ async fn embedded_feed_is_durable_and_resumes_after_reopen() {
         let mut ids = Vec::new();
         for (event, contact) in [("evt-f1", 21), ("evt-f2", 22)] {
             let (new, _) = csat_survey(event, contact);
-            let CreateOutcome::Created(s) = store.create(new, None).await.unwrap() else { panic!("created") };
+            let CreateOutcome::Created(s) = store.create(new, None).await.unwrap() else {
+                panic!("created")
+            };
             store.mark_sent(&s.id, now()).await.unwrap();
             let answer = csat_answer(&s, 1, Some("rude"), now());
-            assert!(matches!(store.record_answer(&s.id, answer, now()).await.unwrap(), AnswerOutcome::Recorded(_)));
+            assert!(matches!(
+                store.record_answer(&s.id, answer, now()).await.unwrap(),
+                AnswerOutcome::Recorded(_)
+            ));
             ids.push(s);
         }
         let again = csat_answer(&ids[0], 5, None, now());
-        assert!(matches!(store.record_answer(&ids[0].id, again, now()).await.unwrap(), AnswerOutcome::AlreadyAnswered(_)));
+        assert!(matches!(
+            store.record_answer(&ids[0].id, again, now()).await.unwrap(),
+            AnswerOutcome::AlreadyAnswered(_)
+        ));
         // WHEN the consumer reads both, commits only the first, and the process stops
-        let entries = store.read_after(store.committed(consumer).await.unwrap(), 100).await.unwrap();
+        let entries = store
+            .read_after(store.committed(consumer).await.unwrap(), 100)
+            .await
+            .unwrap();
         assert_eq!(entries.len(), 2, "one feed entry per recorded answer");
         store.commit(consumer, entries[0].cursor).await.unwrap();
         (ids[0].id.clone(), ids[1].id.clone())
     };
     // THEN after reopening, it resumes with the uncommitted entry only
     let store = EmbeddedStore::open(dir.path()).unwrap();
-    let resumed = store.read_after(store.committed(consumer).await.unwrap(), 100).await.unwrap();
-    assert_eq!(resumed.iter().map(|e| e.answer.survey_id.clone()).collect::<Vec<_>>(), vec![b.clone()]);
+    let resumed = store
+        .read_after(store.committed(consumer).await.unwrap(), 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        resumed
+            .iter()
+            .map(|e| e.answer.survey_id.clone())
+            .collect::<Vec<_>>(),
+        vec![b.clone()]
+    );
     // AND the whole feed is still there, in commit order
     let all = store.read_after(FeedCursor(0), 100).await.unwrap();
-    assert_eq!(all.iter().map(|e| e.answer.survey_id.clone()).collect::<Vec<_>>(), vec![a, b]);
+    assert_eq!(
+        all.iter()
+            .map(|e| e.answer.survey_id.clone())
+            .collect::<Vec<_>>(),
+        vec![a, b]
+    );
     // AND a late, older commit does not move the cursor back
     let committed = store.committed(consumer).await.unwrap();
     store.commit(consumer, FeedCursor(0)).await.unwrap();
@@ -585,9 +918,19 @@ mod stream {
     /// Survey ids of the answer items inserted into the table, per the stream.
     pub async fn answer_inserts(sdk: &aws_config::SdkConfig, table: &str) -> Vec<String> {
         let client = aws_sdk_dynamodbstreams::Client::new(sdk);
-        let streams = client.list_streams().table_name(table).send().await.unwrap();
+        let streams = client
+            .list_streams()
+            .table_name(table)
+            .send()
+            .await
+            .unwrap();
         let arn = streams.streams()[0].stream_arn().unwrap().to_string();
-        let desc = client.describe_stream().stream_arn(&arn).send().await.unwrap();
+        let desc = client
+            .describe_stream()
+            .stream_arn(&arn)
+            .send()
+            .await
+            .unwrap();
         let mut ids = Vec::new();
         for shard in desc.stream_description().unwrap().shards() {
             let it = client
@@ -600,20 +943,33 @@ mod stream {
                 .unwrap();
             let mut iterator = it.shard_iterator().map(str::to_string);
             for _ in 0..20 {
-                let Some(current) = iterator.take() else { break };
-                let out = client.get_records().shard_iterator(current).send().await.unwrap();
+                let Some(current) = iterator.take() else {
+                    break;
+                };
+                let out = client
+                    .get_records()
+                    .shard_iterator(current)
+                    .send()
+                    .await
+                    .unwrap();
                 if out.records().is_empty() {
                     break;
                 }
                 for r in out.records() {
                     let Some(rec) = r.dynamodb() else { continue };
-                    let Some(image) = rec.new_image() else { continue };
-                    let is_answer = image.get("sk").and_then(|v| v.as_s().ok()).is_some_and(|s| s == "ANSWER");
+                    let Some(image) = rec.new_image() else {
+                        continue;
+                    };
+                    let is_answer = image
+                        .get("sk")
+                        .and_then(|v| v.as_s().ok())
+                        .is_some_and(|s| s == "ANSWER");
                     let inserted = r.event_name().map(|e| e.as_str()) == Some("INSERT");
-                    if is_answer && inserted {
-                        if let Some(id) = image.get("survey_id").and_then(|v| v.as_s().ok()) {
-                            ids.push(id.clone());
-                        }
+                    if is_answer
+                        && inserted
+                        && let Some(id) = image.get("survey_id").and_then(|v| v.as_s().ok())
+                    {
+                        ids.push(id.clone());
                     }
                 }
                 iterator = out.next_shard_iterator().map(str::to_string);

@@ -5,12 +5,20 @@ use super::{DynamoStore, IndexQuery, Item, Tx, build, decode, record, s};
 use crate::adapters::keys::{self, Index, IndexKey, Key};
 use crate::domain::backlog::{Activity, FeedbackItem, Improvement, ImprovementStatus};
 use crate::domain::ids::{FeedbackId, ImprovementId};
-use crate::ports::{BacklogStore, FeedbackQuery, FeedbackScope, Page, PageRequest, SaveOutcome, StoreError};
+use crate::ports::{
+    BacklogStore, FeedbackQuery, FeedbackScope, Page, PageRequest, SaveOutcome, StoreError,
+};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 
 impl DynamoStore {
-    fn activity_put(&self, op: &'static str, owner: &Key, version: u64, activity: &Activity) -> Result<TransactWriteItem, StoreError> {
+    fn activity_put(
+        &self,
+        op: &'static str,
+        owner: &Key,
+        version: u64,
+        activity: &Activity,
+    ) -> Result<TransactWriteItem, StoreError> {
         let item = record(op, &keys::activity(owner, version), activity, &[])?;
         Ok(TransactWriteItem::builder()
             .put(build(
@@ -24,7 +32,13 @@ impl DynamoStore {
             .build())
     }
 
-    async fn create_versioned(&self, op: &'static str, key: &Key, mut item: Item, activity: &Activity) -> Result<bool, StoreError> {
+    async fn create_versioned(
+        &self,
+        op: &'static str,
+        key: &Key,
+        mut item: Item,
+        activity: &Activity,
+    ) -> Result<bool, StoreError> {
         item.insert("version".into(), super::n(1));
         let put = build(
             op,
@@ -35,12 +49,25 @@ impl DynamoStore {
                 .build(),
         )?;
         let tx = self
-            .transact(op, vec![TransactWriteItem::builder().put(put).build(), self.activity_put(op, key, 1, activity)?])
+            .transact(
+                op,
+                vec![
+                    TransactWriteItem::builder().put(put).build(),
+                    self.activity_put(op, key, 1, activity)?,
+                ],
+            )
             .await?;
         Ok(matches!(tx, Tx::Committed))
     }
 
-    async fn save_versioned(&self, op: &'static str, key: &Key, mut item: Item, expected: u64, activity: &Activity) -> Result<SaveOutcome, StoreError> {
+    async fn save_versioned(
+        &self,
+        op: &'static str,
+        key: &Key,
+        mut item: Item,
+        expected: u64,
+        activity: &Activity,
+    ) -> Result<SaveOutcome, StoreError> {
         item.insert("version".into(), super::n(expected + 1));
         let put = build(
             op,
@@ -49,13 +76,18 @@ impl DynamoStore {
                 .set_item(Some(item))
                 .condition_expression("attribute_exists(pk) AND version = :expected")
                 .expression_attribute_values(":expected", super::n(expected))
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
                 .build(),
         )?;
         let tx = self
             .transact(
                 op,
-                vec![TransactWriteItem::builder().put(put).build(), self.activity_put(op, key, expected + 1, activity)?],
+                vec![
+                    TransactWriteItem::builder().put(put).build(),
+                    self.activity_put(op, key, expected + 1, activity)?,
+                ],
             )
             .await?;
         if let Some(reason) = tx.failed(0) {
@@ -73,18 +105,29 @@ impl DynamoStore {
         match tx {
             Tx::Committed => Ok(SaveOutcome::Saved),
             // The activity entry for this version exists: someone saved it first.
-            Tx::Cancelled(_) => Ok(SaveOutcome::Conflict { current: expected + 1 }),
+            Tx::Cancelled(_) => Ok(SaveOutcome::Conflict {
+                current: expected + 1,
+            }),
         }
     }
 
-    fn versioned_item<T: serde::Serialize>(op: &'static str, key: &Key, value: &T, index: &[IndexKey]) -> Result<Item, StoreError> {
+    fn versioned_item<T: serde::Serialize>(
+        op: &'static str,
+        key: &Key,
+        value: &T,
+        index: &[IndexKey],
+    ) -> Result<Item, StoreError> {
         record(op, key, value, index)
     }
 }
 
 #[async_trait]
 impl BacklogStore for DynamoStore {
-    async fn create_feedback(&self, item: &FeedbackItem, activity: &Activity) -> Result<bool, StoreError> {
+    async fn create_feedback(
+        &self,
+        item: &FeedbackItem,
+        activity: &Activity,
+    ) -> Result<bool, StoreError> {
         const OP: &str = "create_feedback";
         let key = keys::feedback(&item.id);
         let record = Self::versioned_item(OP, &key, item, &keys::feedback_index(item))?;
@@ -95,20 +138,38 @@ impl BacklogStore for DynamoStore {
         self.get("get_feedback", &keys::feedback(id)).await
     }
 
-    async fn save_feedback(&self, item: &FeedbackItem, expected_version: u64, activity: &Activity) -> Result<SaveOutcome, StoreError> {
+    async fn save_feedback(
+        &self,
+        item: &FeedbackItem,
+        expected_version: u64,
+        activity: &Activity,
+    ) -> Result<SaveOutcome, StoreError> {
         const OP: &str = "save_feedback";
         let key = keys::feedback(&item.id);
         let record = Self::versioned_item(OP, &key, item, &keys::feedback_index(item))?;
-        self.save_versioned(OP, &key, record, expected_version, activity).await
+        self.save_versioned(OP, &key, record, expected_version, activity)
+            .await
     }
 
-    async fn list_feedback(&self, query: &FeedbackQuery, page: PageRequest) -> Result<Page<FeedbackItem>, StoreError> {
+    async fn list_feedback(
+        &self,
+        query: &FeedbackQuery,
+        page: PageRequest,
+    ) -> Result<Page<FeedbackItem>, StoreError> {
         let (index, pk, reverse) = match &query.scope {
-            FeedbackScope::TeamStatus(team, status) => (Index::Gsi1, keys::feedback_team_status(team, *status), false),
+            FeedbackScope::TeamStatus(team, status) => (
+                Index::Gsi1,
+                keys::feedback_team_status(team, *status),
+                false,
+            ),
             FeedbackScope::Status(status) => (Index::Gsi2, keys::feedback_status(*status), false),
             FeedbackScope::Team(team) => (Index::Gsi3, keys::feedback_team(team), true),
         };
-        let below = if reverse { None } else { query.due_before.map(|d| d.to_string()) };
+        let below = if reverse {
+            None
+        } else {
+            query.due_before.map(|d| d.to_string())
+        };
         self.query_index(
             "list_feedback",
             IndexQuery {
@@ -151,7 +212,11 @@ impl BacklogStore for DynamoStore {
         }
     }
 
-    async fn create_improvement(&self, item: &Improvement, activity: &Activity) -> Result<bool, StoreError> {
+    async fn create_improvement(
+        &self,
+        item: &Improvement,
+        activity: &Activity,
+    ) -> Result<bool, StoreError> {
         const OP: &str = "create_improvement";
         let key = keys::improvement(&item.id);
         let record = Self::versioned_item(OP, &key, item, &keys::improvement_index(item))?;
@@ -162,14 +227,24 @@ impl BacklogStore for DynamoStore {
         self.get("get_improvement", &keys::improvement(id)).await
     }
 
-    async fn save_improvement(&self, item: &Improvement, expected_version: u64, activity: &Activity) -> Result<SaveOutcome, StoreError> {
+    async fn save_improvement(
+        &self,
+        item: &Improvement,
+        expected_version: u64,
+        activity: &Activity,
+    ) -> Result<SaveOutcome, StoreError> {
         const OP: &str = "save_improvement";
         let key = keys::improvement(&item.id);
         let record = Self::versioned_item(OP, &key, item, &keys::improvement_index(item))?;
-        self.save_versioned(OP, &key, record, expected_version, activity).await
+        self.save_versioned(OP, &key, record, expected_version, activity)
+            .await
     }
 
-    async fn list_improvements(&self, status: ImprovementStatus, page: PageRequest) -> Result<Page<Improvement>, StoreError> {
+    async fn list_improvements(
+        &self,
+        status: ImprovementStatus,
+        page: PageRequest,
+    ) -> Result<Page<Improvement>, StoreError> {
         self.query_index(
             "list_improvements",
             IndexQuery {

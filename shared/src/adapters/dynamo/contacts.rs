@@ -38,7 +38,9 @@ impl ContactStore for DynamoStore {
             .map(|_| ())
             .or_else(|e| {
                 // Opting in a contact we never heard of changes nothing.
-                if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) {
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception())
+                {
                     Ok(())
                 } else {
                     Err(StoreError::unavailable("opt_in", e))
@@ -47,14 +49,21 @@ impl ContactStore for DynamoStore {
     }
 
     async fn opted_out_at(&self, contact: &ContactKey) -> Result<Option<Timestamp>, StoreError> {
-        let state: Option<ContactState> = self.get("opted_out_at", &keys::contact_state(contact)).await?;
+        let state: Option<ContactState> = self
+            .get("opted_out_at", &keys::contact_state(contact))
+            .await?;
         Ok(state.and_then(|s| s.opted_out()))
     }
 
     /// A full put: the wave index attributes are rewritten with the item.
     async fn upsert_creditor(&self, contact: &CreditorContact) -> Result<(), StoreError> {
         let key = keys::creditor(&contact.client_id, &contact.contact_id);
-        let item = record("upsert_creditor", &key, contact, &keys::creditor_index(contact))?;
+        let item = record(
+            "upsert_creditor",
+            &key,
+            contact,
+            &keys::creditor_index(contact),
+        )?;
         self.client
             .put_item()
             .table_name(self.table())
@@ -65,11 +74,20 @@ impl ContactStore for DynamoStore {
         Ok(())
     }
 
-    async fn get_creditor(&self, client: &ClientId, contact: &ContactId) -> Result<Option<CreditorContact>, StoreError> {
-        self.get("get_creditor", &keys::creditor(client, contact)).await
+    async fn get_creditor(
+        &self,
+        client: &ClientId,
+        contact: &ContactId,
+    ) -> Result<Option<CreditorContact>, StoreError> {
+        self.get("get_creditor", &keys::creditor(client, contact))
+            .await
     }
 
-    async fn creditors_in_wave(&self, month: u8, page: PageRequest) -> Result<Page<CreditorContact>, StoreError> {
+    async fn creditors_in_wave(
+        &self,
+        month: u8,
+        page: PageRequest,
+    ) -> Result<Page<CreditorContact>, StoreError> {
         self.query_index(
             "creditors_in_wave",
             IndexQuery {

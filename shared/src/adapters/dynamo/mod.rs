@@ -67,7 +67,11 @@ impl DynamoStore {
         &self.config.table_name
     }
 
-    async fn get_item(&self, operation: &'static str, key: &Key) -> Result<Option<Item>, StoreError> {
+    async fn get_item(
+        &self,
+        operation: &'static str,
+        key: &Key,
+    ) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -80,7 +84,11 @@ impl DynamoStore {
         Ok(out.item)
     }
 
-    async fn get<T: DeserializeOwned>(&self, operation: &'static str, key: &Key) -> Result<Option<T>, StoreError> {
+    async fn get<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        key: &Key,
+    ) -> Result<Option<T>, StoreError> {
         self.get_item(operation, key)
             .await?
             .map(|item| decode(operation, item))
@@ -90,7 +98,11 @@ impl DynamoStore {
     /// Runs a transaction. Cancellations caused only by races (`TransactionConflict`)
     /// are retried with a short backoff; a failed condition comes back as
     /// [`Tx::Cancelled`] with each item's reason and, where asked, its old image.
-    async fn transact(&self, operation: &'static str, items: Vec<TransactWriteItem>) -> Result<Tx, StoreError> {
+    async fn transact(
+        &self,
+        operation: &'static str,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<Tx, StoreError> {
         for attempt in 0..MAX_RACE_ATTEMPTS {
             let result = self
                 .client
@@ -120,7 +132,10 @@ impl DynamoStore {
                 Err(e) => return Err(StoreError::unavailable(operation, e)),
             }
         }
-        Err(StoreError::unavailable(operation, "transaction kept conflicting with concurrent writes"))
+        Err(StoreError::unavailable(
+            operation,
+            "transaction kept conflicting with concurrent writes",
+        ))
     }
 
     /// Epoch seconds at which a record written `at` leaves under the retention policy.
@@ -174,8 +189,14 @@ fn key_item(k: &Key) -> Item {
 }
 
 /// A record as an item: its fields, its key and its index keys.
-fn record<T: Serialize>(operation: &'static str, key: &Key, value: &T, index: &[IndexKey]) -> Result<Item, StoreError> {
-    let mut item: Item = serde_dynamo::to_item(value).map_err(|e| StoreError::corrupt(operation, e))?;
+fn record<T: Serialize>(
+    operation: &'static str,
+    key: &Key,
+    value: &T,
+    index: &[IndexKey],
+) -> Result<Item, StoreError> {
+    let mut item: Item =
+        serde_dynamo::to_item(value).map_err(|e| StoreError::corrupt(operation, e))?;
     item.extend(key_item(key));
     for ik in index {
         item.insert(ik.index.pk_attr().to_string(), s(&ik.pk));
@@ -188,7 +209,10 @@ fn decode<T: DeserializeOwned>(operation: &'static str, item: Item) -> Result<T,
     serde_dynamo::from_item(item).map_err(|e| StoreError::corrupt(operation, e))
 }
 
-fn build<T>(operation: &'static str, r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, StoreError> {
+fn build<T>(
+    operation: &'static str,
+    r: Result<T, aws_sdk_dynamodb::error::BuildError>,
+) -> Result<T, StoreError> {
     r.map_err(|e| StoreError::unavailable(operation, e))
 }
 
@@ -199,13 +223,17 @@ fn encode_cursor(last: Option<Item>) -> Option<String> {
         .into_iter()
         .filter_map(|(k, v)| v.as_s().ok().map(|s| (k, s.clone())))
         .collect();
-    serde_json::to_vec(&map).ok().map(|b| URL_SAFE_NO_PAD.encode(b))
+    serde_json::to_vec(&map)
+        .ok()
+        .map(|b| URL_SAFE_NO_PAD.encode(b))
 }
 
 fn decode_cursor(cursor: Option<&str>) -> Result<Option<Item>, StoreError> {
     cursor
         .map(|c| {
-            let bytes = URL_SAFE_NO_PAD.decode(c).map_err(|_| StoreError::InvalidCursor)?;
+            let bytes = URL_SAFE_NO_PAD
+                .decode(c)
+                .map_err(|_| StoreError::InvalidCursor)?;
             let map: BTreeMap<String, String> =
                 serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
             Ok(map.into_iter().map(|(k, v)| (k, s(v))).collect())
@@ -225,7 +253,11 @@ struct IndexQuery {
 }
 
 impl DynamoStore {
-    async fn query_index<T: DeserializeOwned>(&self, operation: &'static str, q: IndexQuery) -> Result<crate::ports::Page<T>, StoreError> {
+    async fn query_index<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        q: IndexQuery,
+    ) -> Result<crate::ports::Page<T>, StoreError> {
         let mut condition = "#pk = :pk".to_string();
         let mut req = self
             .client

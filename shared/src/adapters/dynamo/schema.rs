@@ -48,7 +48,10 @@ pub fn cloudformation_properties() -> Value {
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn key(attr: &str, kind: KeyType) -> Result<KeySchemaElement, BoxError> {
-    Ok(KeySchemaElement::builder().attribute_name(attr).key_type(kind).build()?)
+    Ok(KeySchemaElement::builder()
+        .attribute_name(attr)
+        .key_type(kind)
+        .build()?)
 }
 
 /// Creates the table (for tests and local tooling; in AWS the template does it) and
@@ -76,7 +79,11 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), BoxError> {
                 .index_name(i.name())
                 .key_schema(key(i.pk_attr(), KeyType::Hash)?)
                 .key_schema(key(i.sk_attr(), KeyType::Range)?)
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
                 .build()?,
         );
     }

@@ -16,25 +16,38 @@ const MAX_INCREMENTS: usize = 99;
 
 #[async_trait]
 impl StatsStore for DynamoStore {
-    async fn apply_once(&self, effect_id: &str, increments: &[CounterIncrement]) -> Result<ApplyOutcome, StoreError> {
+    async fn apply_once(
+        &self,
+        effect_id: &str,
+        increments: &[CounterIncrement],
+    ) -> Result<ApplyOutcome, StoreError> {
         const OP: &str = "apply_once";
         if increments.len() > MAX_INCREMENTS {
-            return Err(StoreError::unavailable(OP, "more counters than one transaction can hold"));
+            return Err(StoreError::unavailable(
+                OP,
+                "more counters than one transaction can hold",
+            ));
         }
         let digest = Sha256::digest(effect_id.as_bytes());
-        let shard = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % self.config.counter_shards.max(1);
+        let shard = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
+            % self.config.counter_shards.max(1);
         let mut marker = key_item(&keys::effect(effect_id));
-        marker.insert(super::schema::TTL_ATTRIBUTE.into(), self.ttl_from(jiff::Timestamp::now()));
-        let mut items = vec![TransactWriteItem::builder()
-            .put(build(
-                OP,
-                Put::builder()
-                    .table_name(self.table())
-                    .set_item(Some(marker))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .build(),
-            )?)
-            .build()];
+        marker.insert(
+            super::schema::TTL_ATTRIBUTE.into(),
+            self.ttl_from(jiff::Timestamp::now()),
+        );
+        let mut items = vec![
+            TransactWriteItem::builder()
+                .put(build(
+                    OP,
+                    Put::builder()
+                        .table_name(self.table())
+                        .set_item(Some(marker))
+                        .condition_expression("attribute_not_exists(pk)")
+                        .build(),
+                )?)
+                .build(),
+        ];
         for inc in increments.iter().filter(|i| !i.fields.is_empty()) {
             let mut update = Update::builder()
                 .table_name(self.table())
@@ -46,8 +59,14 @@ impl StatsStore for DynamoStore {
                     .expression_attribute_names(format!("#f{i}"), format!("{FIELD_PREFIX}{field}"))
                     .expression_attribute_values(format!(":v{i}"), n(value));
             }
-            let update = update.update_expression(format!("ADD {}", parts.join(", "))).build();
-            items.push(TransactWriteItem::builder().update(build(OP, update)?).build());
+            let update = update
+                .update_expression(format!("ADD {}", parts.join(", ")))
+                .build();
+            items.push(
+                TransactWriteItem::builder()
+                    .update(build(OP, update)?)
+                    .build(),
+            );
         }
         match self.transact(OP, items).await? {
             tx if tx.failed(0).is_some() => Ok(ApplyOutcome::AlreadyApplied),
@@ -79,7 +98,9 @@ impl StatsStore for DynamoStore {
                     .as_n()
                     .ok()
                     .and_then(|v| v.parse().ok())
-                    .ok_or_else(|| StoreError::corrupt(OP, format!("counter field {field} is not a count")))?;
+                    .ok_or_else(|| {
+                        StoreError::corrupt(OP, format!("counter field {field} is not a count"))
+                    })?;
                 *counter.fields.entry(field.to_string()).or_insert(0) += v;
             }
         }

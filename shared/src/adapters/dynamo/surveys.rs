@@ -3,25 +3,39 @@
 //! Survey items carry a revision (`rev`); every state change is a put conditional on
 //! the revision it read, so concurrent transitions cannot overwrite each other.
 
-use super::{DynamoStore, IndexQuery, Item, MAX_RACE_ATTEMPTS, build, decode, key_item, n, record, s};
+use super::{
+    DynamoStore, IndexQuery, Item, MAX_RACE_ATTEMPTS, build, decode, key_item, n, record, s,
+};
 use crate::adapters::keys::{self, Index};
 use crate::adapters::records::{ContactState, TokenPointer};
 use crate::domain::contact::ContactKey;
 use crate::domain::ids::SurveyId;
 use crate::domain::survey::{Answer, NewSurvey, Survey};
 use crate::domain::token::TokenHash;
-use crate::ports::{AnswerOutcome, CreateOutcome, FatigueGuard, StoreError, SurveyStore, TransitionOutcome};
+use crate::ports::{
+    AnswerOutcome, CreateOutcome, FatigueGuard, StoreError, SurveyStore, TransitionOutcome,
+};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use jiff::Timestamp;
 
 const REV: &str = "rev";
 
 impl DynamoStore {
     fn survey_item(&self, op: &'static str, survey: &Survey, rev: u64) -> Result<Item, StoreError> {
-        let mut item = record(op, &keys::survey(&survey.id), survey, &keys::survey_index(survey))?;
+        let mut item = record(
+            op,
+            &keys::survey(&survey.id),
+            survey,
+            &keys::survey_index(survey),
+        )?;
         item.insert(REV.into(), n(rev));
-        item.insert(super::schema::TTL_ATTRIBUTE.into(), self.ttl_from(survey.expires_at));
+        item.insert(
+            super::schema::TTL_ATTRIBUTE.into(),
+            self.ttl_from(survey.expires_at),
+        );
         Ok(item)
     }
 
@@ -32,13 +46,19 @@ impl DynamoStore {
                 .table_name(self.table())
                 .set_item(Some(item))
                 .condition_expression(condition)
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
                 .build(),
         )
     }
 
     /// The survey and the revision it was read at.
-    async fn survey_at_rev(&self, op: &'static str, id: &SurveyId) -> Result<Option<(Survey, u64)>, StoreError> {
+    async fn survey_at_rev(
+        &self,
+        op: &'static str,
+        id: &SurveyId,
+    ) -> Result<Option<(Survey, u64)>, StoreError> {
         let Some(item) = self.get_item(op, &keys::survey(id)).await? else {
             return Ok(None);
         };
@@ -52,7 +72,12 @@ impl DynamoStore {
 
     /// Reads, changes and writes back a survey, conditional on its revision; a lost
     /// race re-reads and re-applies `change`.
-    async fn transition(&self, op: &'static str, id: &SurveyId, change: impl Fn(&mut Survey) -> bool + Send + Sync) -> Result<TransitionOutcome, StoreError> {
+    async fn transition(
+        &self,
+        op: &'static str,
+        id: &SurveyId,
+        change: impl Fn(&mut Survey) -> bool + Send + Sync,
+    ) -> Result<TransitionOutcome, StoreError> {
         for _ in 0..MAX_RACE_ATTEMPTS {
             let Some((mut survey, rev)) = self.survey_at_rev(op, id).await? else {
                 return Ok(TransitionOutcome::NotFound);
@@ -72,14 +97,29 @@ impl DynamoStore {
                 .await;
             match result {
                 Ok(_) => return Ok(TransitionOutcome::Done(survey)),
-                Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => continue,
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                {
+                    continue;
+                }
                 Err(e) => return Err(StoreError::unavailable(op, e)),
             }
         }
-        Err(StoreError::unavailable(op, "survey kept changing under concurrent writes"))
+        Err(StoreError::unavailable(
+            op,
+            "survey kept changing under concurrent writes",
+        ))
     }
 
-    async fn due(&self, op: &'static str, index: Index, pk: &str, until: Timestamp, limit: usize) -> Result<Vec<Survey>, StoreError> {
+    async fn due(
+        &self,
+        op: &'static str,
+        index: Index,
+        pk: &str,
+        until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Survey>, StoreError> {
         let page = self
             .query_index(
                 op,
@@ -99,7 +139,11 @@ impl DynamoStore {
 
 #[async_trait]
 impl SurveyStore for DynamoStore {
-    async fn create(&self, new: NewSurvey, fatigue: Option<FatigueGuard>) -> Result<CreateOutcome, StoreError> {
+    async fn create(
+        &self,
+        new: NewSurvey,
+        fatigue: Option<FatigueGuard>,
+    ) -> Result<CreateOutcome, StoreError> {
         const OP: &str = "create_survey";
         let survey = Survey::from_new(new);
         let mut token = super::record(
@@ -110,10 +154,17 @@ impl SurveyStore for DynamoStore {
             },
             &[],
         )?;
-        token.insert(super::schema::TTL_ATTRIBUTE.into(), self.ttl_from(survey.expires_at));
+        token.insert(
+            super::schema::TTL_ATTRIBUTE.into(),
+            self.ttl_from(survey.expires_at),
+        );
         let mut items = vec![
             TransactWriteItem::builder()
-                .put(self.put(OP, self.survey_item(OP, &survey, 0)?, "attribute_not_exists(pk)")?)
+                .put(self.put(
+                    OP,
+                    self.survey_item(OP, &survey, 0)?,
+                    "attribute_not_exists(pk)",
+                )?)
                 .build(),
             TransactWriteItem::builder()
                 .put(self.put(OP, token, "attribute_not_exists(pk)")?)
@@ -124,18 +175,29 @@ impl SurveyStore for DynamoStore {
                 .table_name(self.table())
                 .set_key(Some(key_item(&keys::contact_state(&survey.contact_key))))
                 .update_expression("SET last_surveyed_ms = :now")
-                .condition_expression("attribute_not_exists(last_surveyed_ms) OR last_surveyed_ms <= :since")
+                .condition_expression(
+                    "attribute_not_exists(last_surveyed_ms) OR last_surveyed_ms <= :since",
+                )
                 .expression_attribute_values(":now", n(guard.surveyed_at.as_millisecond()))
                 .expression_attribute_values(":since", n(guard.not_since.as_millisecond()))
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
                 .build();
-            items.push(TransactWriteItem::builder().update(build(OP, update)?).build());
+            items.push(
+                TransactWriteItem::builder()
+                    .update(build(OP, update)?)
+                    .build(),
+            );
         }
         let tx = self.transact(OP, items).await?;
         if let Some(reason) = tx.failed(0) {
             return match reason.old.clone() {
                 Some(old) => Ok(CreateOutcome::Duplicate(decode(OP, old)?)),
-                None => Err(StoreError::unavailable(OP, "duplicate survey without its old image")),
+                None => Err(StoreError::unavailable(
+                    OP,
+                    "duplicate survey without its old image",
+                )),
             };
         }
         if let Some(reason) = tx.failed(2) {
@@ -146,12 +208,20 @@ impl SurveyStore for DynamoStore {
                 .transpose()?
                 .unwrap_or_default();
             return match state.last_surveyed() {
-                Some(last) => Ok(CreateOutcome::Fatigued { last_surveyed_at: last }),
-                None => Err(StoreError::unavailable(OP, "fatigue check failed without a last-surveyed time")),
+                Some(last) => Ok(CreateOutcome::Fatigued {
+                    last_surveyed_at: last,
+                }),
+                None => Err(StoreError::unavailable(
+                    OP,
+                    "fatigue check failed without a last-surveyed time",
+                )),
             };
         }
         if tx.failed(1).is_some() {
-            return Err(StoreError::unavailable(OP, "token hash collision; retry with a fresh token"));
+            return Err(StoreError::unavailable(
+                OP,
+                "token hash collision; retry with a fresh token",
+            ));
         }
         Ok(CreateOutcome::Created(survey))
     }
@@ -172,26 +242,50 @@ impl SurveyStore for DynamoStore {
         self.get("get_answer", &keys::answer(id)).await
     }
 
-    async fn mark_sent(&self, id: &SurveyId, at: Timestamp) -> Result<TransitionOutcome, StoreError> {
+    async fn mark_sent(
+        &self,
+        id: &SurveyId,
+        at: Timestamp,
+    ) -> Result<TransitionOutcome, StoreError> {
         self.transition("mark_sent", id, |s| s.mark_sent(at)).await
     }
 
-    async fn mark_failed(&self, id: &SurveyId, reason: &str) -> Result<TransitionOutcome, StoreError> {
-        self.transition("mark_failed", id, |s| s.mark_failed(reason)).await
+    async fn mark_failed(
+        &self,
+        id: &SurveyId,
+        reason: &str,
+    ) -> Result<TransitionOutcome, StoreError> {
+        self.transition("mark_failed", id, |s| s.mark_failed(reason))
+            .await
     }
 
-    async fn mark_expired(&self, id: &SurveyId, now: Timestamp) -> Result<TransitionOutcome, StoreError> {
-        self.transition("mark_expired", id, |s| s.mark_expired(now)).await
+    async fn mark_expired(
+        &self,
+        id: &SurveyId,
+        now: Timestamp,
+    ) -> Result<TransitionOutcome, StoreError> {
+        self.transition("mark_expired", id, |s| s.mark_expired(now))
+            .await
     }
 
-    async fn mark_reminded(&self, id: &SurveyId, at: Timestamp) -> Result<TransitionOutcome, StoreError> {
-        self.transition("mark_reminded", id, |s| s.mark_reminded(at)).await
+    async fn mark_reminded(
+        &self,
+        id: &SurveyId,
+        at: Timestamp,
+    ) -> Result<TransitionOutcome, StoreError> {
+        self.transition("mark_reminded", id, |s| s.mark_reminded(at))
+            .await
     }
 
     /// One transaction: the survey put (conditional on the revision read) and the
     /// answer put (conditional on there being none). The answer item's INSERT is
     /// the stream record that routing consumes.
-    async fn record_answer(&self, id: &SurveyId, answer: Answer, now: Timestamp) -> Result<AnswerOutcome, StoreError> {
+    async fn record_answer(
+        &self,
+        id: &SurveyId,
+        answer: Answer,
+        now: Timestamp,
+    ) -> Result<AnswerOutcome, StoreError> {
         const OP: &str = "record_answer";
         for _ in 0..MAX_RACE_ATTEMPTS {
             let Some((mut survey, rev)) = self.survey_at_rev(OP, id).await? else {
@@ -204,7 +298,10 @@ impl SurveyStore for DynamoStore {
                 };
             }
             let mut answer_item = record(OP, &keys::answer(id), &answer, &[])?;
-            answer_item.insert(super::schema::TTL_ATTRIBUTE.into(), self.ttl_from(answer.answered_at));
+            answer_item.insert(
+                super::schema::TTL_ATTRIBUTE.into(),
+                self.ttl_from(answer.answered_at),
+            );
             answer_item.insert("record".into(), s("answer"));
             let survey_put = build(
                 OP,
@@ -227,33 +324,51 @@ impl SurveyStore for DynamoStore {
                     ],
                 )
                 .await?;
-            if let Some(reason) = tx.failed(1) {
-                if let Some(old) = reason.old.clone() {
-                    return Ok(AnswerOutcome::AlreadyAnswered(decode(OP, old)?));
-                }
+            if let Some(reason) = tx.failed(1)
+                && let Some(old) = reason.old.clone()
+            {
+                return Ok(AnswerOutcome::AlreadyAnswered(decode(OP, old)?));
             }
             if tx.failed(0).is_none() && tx.failed(1).is_none() {
                 return Ok(AnswerOutcome::Recorded(answer));
             }
             // The survey changed since it was read: read it again.
         }
-        Err(StoreError::unavailable(OP, "survey kept changing under concurrent answers"))
+        Err(StoreError::unavailable(
+            OP,
+            "survey kept changing under concurrent answers",
+        ))
     }
 
     async fn due_to_send(&self, now: Timestamp, limit: usize) -> Result<Vec<Survey>, StoreError> {
-        self.due("due_to_send", Index::Gsi1, keys::DUE_SEND, now, limit).await
+        self.due("due_to_send", Index::Gsi1, keys::DUE_SEND, now, limit)
+            .await
     }
 
     async fn due_to_expire(&self, now: Timestamp, limit: usize) -> Result<Vec<Survey>, StoreError> {
-        self.due("due_to_expire", Index::Gsi1, keys::DUE_EXPIRE, now, limit).await
+        self.due("due_to_expire", Index::Gsi1, keys::DUE_EXPIRE, now, limit)
+            .await
     }
 
-    async fn sent_before(&self, sent_before: Timestamp, limit: usize) -> Result<Vec<Survey>, StoreError> {
-        self.due("sent_before", Index::Gsi2, keys::SENT_UNREMINDED, sent_before, limit).await
+    async fn sent_before(
+        &self,
+        sent_before: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Survey>, StoreError> {
+        self.due(
+            "sent_before",
+            Index::Gsi2,
+            keys::SENT_UNREMINDED,
+            sent_before,
+            limit,
+        )
+        .await
     }
 
     async fn last_surveyed(&self, contact: &ContactKey) -> Result<Option<Timestamp>, StoreError> {
-        let state: Option<ContactState> = self.get("last_surveyed", &keys::contact_state(contact)).await?;
+        let state: Option<ContactState> = self
+            .get("last_surveyed", &keys::contact_state(contact))
+            .await?;
         Ok(state.and_then(|s| s.last_surveyed()))
     }
 }

@@ -74,12 +74,12 @@ fn create_in(
     if let Some(guard) = fatigue {
         let ckey = keys::contact_state(&survey.contact_key);
         let mut state = w.get::<ContactState>(&ckey)?.unwrap_or_default();
-        if let Some(last) = state.last_surveyed() {
-            if last > guard.not_since {
-                return Ok(CreateOutcome::Fatigued {
-                    last_surveyed_at: last,
-                });
-            }
+        if let Some(last) = state.last_surveyed()
+            && last > guard.not_since
+        {
+            return Ok(CreateOutcome::Fatigued {
+                last_surveyed_at: last,
+            });
         }
         state.last_surveyed_ms = Some(guard.surveyed_at.as_millisecond());
         w.put(&ckey, &state)?;
@@ -127,21 +127,41 @@ impl SurveyStore for EmbeddedStore {
         self.read("get_answer", move |r| r.get(&key)).await
     }
 
-    async fn mark_sent(&self, id: &SurveyId, at: Timestamp) -> Result<TransitionOutcome, StoreError> {
-        self.transition("mark_sent", id, move |s| s.mark_sent(at)).await
+    async fn mark_sent(
+        &self,
+        id: &SurveyId,
+        at: Timestamp,
+    ) -> Result<TransitionOutcome, StoreError> {
+        self.transition("mark_sent", id, move |s| s.mark_sent(at))
+            .await
     }
 
-    async fn mark_failed(&self, id: &SurveyId, reason: &str) -> Result<TransitionOutcome, StoreError> {
+    async fn mark_failed(
+        &self,
+        id: &SurveyId,
+        reason: &str,
+    ) -> Result<TransitionOutcome, StoreError> {
         let reason = reason.to_string();
-        self.transition("mark_failed", id, move |s| s.mark_failed(&reason)).await
+        self.transition("mark_failed", id, move |s| s.mark_failed(&reason))
+            .await
     }
 
-    async fn mark_expired(&self, id: &SurveyId, now: Timestamp) -> Result<TransitionOutcome, StoreError> {
-        self.transition("mark_expired", id, move |s| s.mark_expired(now)).await
+    async fn mark_expired(
+        &self,
+        id: &SurveyId,
+        now: Timestamp,
+    ) -> Result<TransitionOutcome, StoreError> {
+        self.transition("mark_expired", id, move |s| s.mark_expired(now))
+            .await
     }
 
-    async fn mark_reminded(&self, id: &SurveyId, at: Timestamp) -> Result<TransitionOutcome, StoreError> {
-        self.transition("mark_reminded", id, move |s| s.mark_reminded(at)).await
+    async fn mark_reminded(
+        &self,
+        id: &SurveyId,
+        at: Timestamp,
+    ) -> Result<TransitionOutcome, StoreError> {
+        self.transition("mark_reminded", id, move |s| s.mark_reminded(at))
+            .await
     }
 
     async fn record_answer(
