@@ -9,6 +9,7 @@ pub mod error;
 pub mod ids;
 pub mod locale;
 pub mod metrics;
+pub mod policy;
 pub mod score;
 pub mod stats;
 pub mod step;
