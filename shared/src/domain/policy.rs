@@ -247,11 +247,13 @@ mod tests {
 
     #[test]
     fn a_week_without_hours_never_sends() {
-        let mut policy = SurveyPolicy::default();
-        policy.send_windows = WeekWindows {
-            weekdays: None,
-            saturday: None,
-            sunday: None,
+        let policy = SurveyPolicy {
+            send_windows: WeekWindows {
+                weekdays: None,
+                saturday: None,
+                sunday: None,
+            },
+            ..SurveyPolicy::default()
         };
         assert_eq!(
             policy.next_send_time(ts("2026-11-23T09:00:00Z"), se()),
