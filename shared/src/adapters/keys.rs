@@ -7,7 +7,7 @@
 //!
 //! item              pk                      sk                 gsi1pk / gsi1sk                          gsi2pk / gsi2sk
 //! ───────────────── ─────────────────────── ────────────────── ──────────────────────────────────────── ────────────────────────────────
-//! survey            SURVEY#<survey id>      SURVEY             DUE#SEND   / <send_at>#<id>  (scheduled) SENT / <sent_at>#<id>  (sent,
+//! survey            SURVEY#<survey id>      SURVEY             DUE#SEND   / <send_at>#<id>  (scheduled) SENT / <sent_at>#<id>  (NPS sent,
 //!                                                              DUE#EXPIRE / <expires_at>#<id>  (sent)      unanswered, not yet reminded)
 //! token pointer     TOKEN#<sha256(token)>   TOKEN
 //! answer            SURVEY#<survey id>      ANSWER
@@ -32,7 +32,7 @@ use crate::domain::backlog::{FeedbackItem, FeedbackStatus, Improvement, Improvem
 use crate::domain::contact::ContactKey;
 use crate::domain::ids::{ClientId, ContactId, FeedbackId, ImprovementId, SurveyId, TeamId};
 use crate::domain::stats::CounterKey;
-use crate::domain::survey::{Survey, SurveyState};
+use crate::domain::survey::{Survey, SurveyKind, SurveyState};
 use crate::domain::time::sort_key;
 use crate::domain::token::TokenHash;
 
@@ -174,7 +174,8 @@ pub fn survey_index(s: &Survey) -> Vec<IndexKey> {
                 pk: DUE_EXPIRE.into(),
                 sk: format!("{}#{}", sort_key(s.expires_at), s.id),
             });
-            if s.reminded_at.is_none() {
+            // Only NPS surveys get a reminder, so only they wait in this partition.
+            if s.kind == SurveyKind::Nps && s.reminded_at.is_none() {
                 let at = s.sent_at.unwrap_or(s.created_at);
                 out.push(IndexKey {
                     index: Index::Gsi2,

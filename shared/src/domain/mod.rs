@@ -10,6 +10,7 @@ pub mod ids;
 pub mod locale;
 pub mod metrics;
 pub mod policy;
+pub mod rules;
 pub mod score;
 pub mod stats;
 pub mod step;

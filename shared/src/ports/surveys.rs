@@ -71,6 +71,16 @@ pub trait SurveyStore: Send + Sync {
 
     async fn answer(&self, id: &SurveyId) -> Result<Option<Answer>, StoreError>;
 
+    /// Adds another link token that opens this survey (a scheduled send, a retried
+    /// send or a reminder draws a fresh one; links already sent keep working).
+    /// Idempotent for the same hash.
+    async fn add_token(
+        &self,
+        id: &SurveyId,
+        hash: &TokenHash,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError>;
+
     /// `scheduled → sent`; the recipient is erased, it is no longer needed.
     async fn mark_sent(
         &self,
@@ -112,8 +122,8 @@ pub trait SurveyStore: Send + Sync {
     /// Sent, unanswered surveys with `expires_at <= now`, earliest first.
     async fn due_to_expire(&self, now: Timestamp, limit: usize) -> Result<Vec<Survey>, StoreError>;
 
-    /// Sent, unanswered surveys sent at or before `sent_before`, earliest first
-    /// (candidates for the one reminder).
+    /// Sent, unanswered, not yet reminded NPS surveys sent at or before
+    /// `sent_before`, earliest first (candidates for the one reminder).
     async fn sent_before(
         &self,
         sent_before: Timestamp,

@@ -87,7 +87,21 @@ pub async fn create_is_idempotent_under_ten_concurrent_replays(h: &Harness) {
 pub async fn token_hash_finds_its_survey_and_nothing_else(h: &Harness) {
     let (survey, token) = sent_survey(h, "evt-3", 3).await;
     let found = h.store.find_by_token(&token.hash()).await.unwrap();
-    assert_eq!(found.map(|s| s.id), Some(survey.id));
+    assert_eq!(found.map(|s| s.id), Some(survey.id.clone()));
+    // A second token (a reminder's link) opens the same survey; the first still works.
+    let second = SurveyToken::generate();
+    h.store
+        .add_token(&survey.id, &second.hash(), survey.expires_at)
+        .await
+        .unwrap();
+    h.store
+        .add_token(&survey.id, &second.hash(), survey.expires_at)
+        .await
+        .unwrap();
+    let via_second = h.store.find_by_token(&second.hash()).await.unwrap();
+    assert_eq!(via_second.map(|s| s.id), Some(survey.id.clone()));
+    let via_first = h.store.find_by_token(&token.hash()).await.unwrap();
+    assert_eq!(via_first.map(|s| s.id), Some(survey.id));
     assert!(
         h.store
             .find_by_token(&SurveyToken::generate().hash())
@@ -270,7 +284,14 @@ pub async fn failed_send_erases_the_recipient_and_keeps_the_reason(h: &Harness) 
 }
 
 pub async fn reminder_is_noted_once(h: &Harness) {
-    let (survey, _) = sent_survey(h, "evt-8", 8).await;
+    // GIVEN a sent NPS survey and a sent CSAT survey (CSAT is never reminded)
+    let (mut new, _) = csat_survey("nps-8", 8);
+    new.kind = SurveyKind::Nps;
+    let CreateOutcome::Created(survey) = h.store.create(new, None).await.unwrap() else {
+        panic!("created")
+    };
+    h.store.mark_sent(&survey.id, now()).await.unwrap();
+    sent_survey(h, "evt-8", 88).await;
     // Candidates for a reminder are those sent at or before the cut-off.
     assert!(
         h.store

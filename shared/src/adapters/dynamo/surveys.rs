@@ -242,6 +242,45 @@ impl SurveyStore for DynamoStore {
         self.get("get_answer", &keys::answer(id)).await
     }
 
+    async fn add_token(
+        &self,
+        id: &SurveyId,
+        hash: &TokenHash,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        const OP: &str = "add_token";
+        let mut item = record(
+            OP,
+            &keys::token(hash),
+            &TokenPointer {
+                survey_id: id.clone(),
+            },
+            &[],
+        )?;
+        item.insert(
+            super::schema::TTL_ATTRIBUTE.into(),
+            self.ttl_from(expires_at),
+        );
+        let result = self
+            .client
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(StoreError::unavailable(OP, e)),
+        }
+    }
+
     async fn mark_sent(
         &self,
         id: &SurveyId,

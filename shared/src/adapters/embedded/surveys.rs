@@ -127,6 +127,25 @@ impl SurveyStore for EmbeddedStore {
         self.read("get_answer", move |r| r.get(&key)).await
     }
 
+    async fn add_token(
+        &self,
+        id: &SurveyId,
+        hash: &TokenHash,
+        _expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let key = keys::token(hash);
+        let pointer = TokenPointer {
+            survey_id: id.clone(),
+        };
+        self.write("add_token", move |w| {
+            if w.get::<TokenPointer>(&key)?.is_none() {
+                w.put(&key, &pointer)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn mark_sent(
         &self,
         id: &SurveyId,

@@ -1,0 +1,258 @@
+//! The survey rules: for each case step, send now, schedule for the next sending
+//! window, or skip with a reason. Pure: the caller gathers the facts (opt-out, last
+//! survey) and records the decision.
+
+use super::case_step::{CaseStepEvent, DebtorFlag};
+use super::policy::SurveyPolicy;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Why no survey goes out.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    StepNotSurveyed,
+    OptedOut,
+    /// The case system flagged the debtor (vulnerable, disputed, deceased,
+    /// bankruptcy, no_survey).
+    Flagged(DebtorFlag),
+    /// Surveyed inside the fatigue window.
+    Fatigue,
+    NoPhone,
+    /// The event was seen before; its first decision stands.
+    DuplicateEvent,
+    InvalidEvent,
+    /// The policy leaves no sending hours in the week for this country.
+    NoSendWindow,
+}
+
+impl SkipReason {
+    /// A stable, snake_case name for counters and logs: `flagged_vulnerable`.
+    pub fn code(&self) -> String {
+        match self {
+            SkipReason::StepNotSurveyed => "step_not_surveyed".into(),
+            SkipReason::OptedOut => "opted_out".into(),
+            SkipReason::Flagged(flag) => format!("flagged_{}", flag_code(flag)),
+            SkipReason::Fatigue => "fatigue".into(),
+            SkipReason::NoPhone => "no_phone".into(),
+            SkipReason::DuplicateEvent => "duplicate_event".into(),
+            SkipReason::InvalidEvent => "invalid_event".into(),
+            SkipReason::NoSendWindow => "no_send_window".into(),
+        }
+    }
+}
+
+fn flag_code(flag: &DebtorFlag) -> &str {
+    match flag {
+        DebtorFlag::Vulnerable => "vulnerable",
+        DebtorFlag::Disputed => "disputed",
+        DebtorFlag::Deceased => "deceased",
+        DebtorFlag::Bankruptcy => "bankruptcy",
+        DebtorFlag::NoSurvey => "no_survey",
+        DebtorFlag::Other(_) => "other",
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.code())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    SendNow,
+    ScheduleAt { send_at: Timestamp },
+    Skip { reason: SkipReason },
+}
+
+impl Decision {
+    /// The counter field this decision adds one to.
+    pub fn counter_field(&self) -> String {
+        match self {
+            Decision::SendNow => "decided_send".into(),
+            Decision::ScheduleAt { .. } => "decided_schedule".into(),
+            Decision::Skip { reason } => format!("skip_{}", reason.code()),
+        }
+    }
+}
+
+/// What the rules need to know about the debtor beyond the event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DebtorFacts {
+    pub opted_out: bool,
+    pub last_surveyed: Option<Timestamp>,
+}
+
+/// Decides for one case step. Checks run in this order, the first that applies
+/// wins: step not surveyed, flags, no phone, opted out, fatigue, sending hours.
+pub fn decide(
+    event: &CaseStepEvent,
+    facts: &DebtorFacts,
+    policy: &SurveyPolicy,
+    now: Timestamp,
+) -> Decision {
+    let skip = |reason| Decision::Skip { reason };
+    if !policy.surveyed_steps.contains(event.step.as_str()) {
+        return skip(SkipReason::StepNotSurveyed);
+    }
+    if let Some(flag) = event.debtor.flags.iter().find(|f| f.blocks_surveys()) {
+        return skip(SkipReason::Flagged(flag.clone()));
+    }
+    if event.debtor.phone.is_none() {
+        return skip(SkipReason::NoPhone);
+    }
+    if facts.opted_out {
+        return skip(SkipReason::OptedOut);
+    }
+    if let Some(last) = facts.last_surveyed {
+        if last > fatigue_cutoff(policy, now) {
+            return skip(SkipReason::Fatigue);
+        }
+    }
+    let country = event.debtor.country.unwrap_or(policy.default_country);
+    match policy.next_send_time(now, country) {
+        Some(t) if t <= now => Decision::SendNow,
+        Some(send_at) => Decision::ScheduleAt { send_at },
+        None => skip(SkipReason::NoSendWindow),
+    }
+}
+
+/// A debtor surveyed after this moment is inside the fatigue window.
+pub fn fatigue_cutoff(policy: &SurveyPolicy, now: Timestamp) -> Timestamp {
+    now - SurveyPolicy::days(policy.debtor_fatigue_days)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::case_step::CaseStepEvent;
+
+    const EXAMPLE: &str = r#"{
+      "event_id": "evt-000123", "occurred_at": "2026-11-22T09:14:00Z", "case_id": "C-100045",
+      "client_id": "acme-energy", "step": "call_completed", "handler_id": "h-anna", "team": "energy",
+      "debtor": {"debtor_id": "D-7781", "phone": "+46701234567", "language": "sv", "country": "SE", "flags": []}
+    }"#;
+
+    fn event(edit: impl FnOnce(&mut CaseStepEvent)) -> CaseStepEvent {
+        let mut e = CaseStepEvent::from_json(EXAMPLE.as_bytes()).expect("valid example");
+        edit(&mut e);
+        e
+    }
+
+    /// Monday 2026-11-23 10:00 in Stockholm: inside the sending hours.
+    fn monday_morning() -> Timestamp {
+        "2026-11-23T09:00:00Z".parse().expect("valid")
+    }
+
+    fn decide_now(e: &CaseStepEvent, facts: &DebtorFacts) -> Decision {
+        decide(e, facts, &SurveyPolicy::default(), monday_morning())
+    }
+
+    fn skipped(reason: SkipReason) -> Decision {
+        Decision::Skip { reason }
+    }
+
+    #[test]
+    fn a_surveyed_step_inside_the_window_is_sent_now() {
+        assert_eq!(
+            decide_now(&event(|_| {}), &DebtorFacts::default()),
+            Decision::SendNow
+        );
+    }
+
+    #[test]
+    fn a_step_the_policy_does_not_survey_is_skipped() {
+        let e = event(|e| {
+            e.step = crate::domain::step::Step::parse("payment_received").expect("valid")
+        });
+        assert_eq!(
+            decide_now(&e, &DebtorFacts::default()),
+            skipped(SkipReason::StepNotSurveyed)
+        );
+    }
+
+    #[test]
+    fn every_blocking_flag_is_named_and_unknown_flags_do_not_block() {
+        for flag in [
+            DebtorFlag::Vulnerable,
+            DebtorFlag::Disputed,
+            DebtorFlag::Deceased,
+            DebtorFlag::Bankruptcy,
+            DebtorFlag::NoSurvey,
+        ] {
+            let e = event(|e| e.debtor.flags = vec![DebtorFlag::Other("vip".into()), flag.clone()]);
+            assert_eq!(
+                decide_now(&e, &DebtorFacts::default()),
+                skipped(SkipReason::Flagged(flag.clone()))
+            );
+        }
+        let e = event(|e| e.debtor.flags = vec![DebtorFlag::Other("vip".into())]);
+        assert_eq!(decide_now(&e, &DebtorFacts::default()), Decision::SendNow);
+    }
+
+    #[test]
+    fn no_phone_opt_out_and_fatigue_are_skips() {
+        let e = event(|e| e.debtor.phone = None);
+        assert_eq!(
+            decide_now(&e, &DebtorFacts::default()),
+            skipped(SkipReason::NoPhone)
+        );
+        let opted = DebtorFacts {
+            opted_out: true,
+            last_surveyed: None,
+        };
+        assert_eq!(
+            decide_now(&event(|_| {}), &opted),
+            skipped(SkipReason::OptedOut)
+        );
+        let recent = DebtorFacts {
+            opted_out: false,
+            last_surveyed: Some(monday_morning() - SurveyPolicy::days(13)),
+        };
+        assert_eq!(
+            decide_now(&event(|_| {}), &recent),
+            skipped(SkipReason::Fatigue)
+        );
+        let long_ago = DebtorFacts {
+            opted_out: false,
+            last_surveyed: Some(monday_morning() - SurveyPolicy::days(15)),
+        };
+        assert_eq!(decide_now(&event(|_| {}), &long_ago), Decision::SendNow);
+    }
+
+    #[test]
+    fn outside_the_window_the_survey_is_scheduled_for_the_next_one() {
+        // Sunday 2026-11-22 10:14 local: no sending on Sundays → Monday 09:00 local.
+        let sunday: Timestamp = "2026-11-22T09:14:00Z".parse().expect("valid");
+        let d = decide(
+            &event(|_| {}),
+            &DebtorFacts::default(),
+            &SurveyPolicy::default(),
+            sunday,
+        );
+        assert_eq!(
+            d,
+            Decision::ScheduleAt {
+                send_at: "2026-11-23T08:00:00Z".parse().expect("valid")
+            }
+        );
+    }
+
+    #[test]
+    fn reasons_have_stable_codes() {
+        assert_eq!(
+            SkipReason::Flagged(DebtorFlag::NoSurvey).code(),
+            "flagged_no_survey"
+        );
+        assert_eq!(
+            Decision::Skip {
+                reason: SkipReason::Fatigue
+            }
+            .counter_field(),
+            "skip_fatigue"
+        );
+    }
+}
