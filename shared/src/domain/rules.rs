@@ -107,10 +107,8 @@ pub fn decide(
     if facts.opted_out {
         return skip(SkipReason::OptedOut);
     }
-    if let Some(last) = facts.last_surveyed {
-        if last > fatigue_cutoff(policy, now) {
-            return skip(SkipReason::Fatigue);
-        }
+    if facts.last_surveyed.is_some_and(|last| last > fatigue_cutoff(policy, now)) {
+        return skip(SkipReason::Fatigue);
     }
     let country = event.debtor.country.unwrap_or(policy.default_country);
     match policy.next_send_time(now, country) {
