@@ -8,6 +8,7 @@ pub mod creditor;
 pub mod error;
 pub mod ids;
 pub mod locale;
+pub mod messages;
 pub mod metrics;
 pub mod policy;
 pub mod rules;

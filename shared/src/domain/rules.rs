@@ -107,7 +107,10 @@ pub fn decide(
     if facts.opted_out {
         return skip(SkipReason::OptedOut);
     }
-    if facts.last_surveyed.is_some_and(|last| last > fatigue_cutoff(policy, now)) {
+    if facts
+        .last_surveyed
+        .is_some_and(|last| last > fatigue_cutoff(policy, now))
+    {
         return skip(SkipReason::Fatigue);
     }
     let country = event.debtor.country.unwrap_or(policy.default_country);
