@@ -3,6 +3,7 @@
 //! DynamoDB-compatible server named by `AWS_ENDPOINT_URL`), and fixtures.
 
 pub mod fixtures;
+pub mod moto;
 mod request_log;
 
 pub use request_log::RequestLog;

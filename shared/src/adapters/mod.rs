@@ -1,9 +1,12 @@
-//! Adapters behind the ports: DynamoDB for AWS, and an embedded durable store for
-//! the local process. Both share the key design in [`keys`]. Adapters carry out what
+//! Adapters behind the ports: DynamoDB, SES and SNS for AWS; the embedded durable
+//! store and the file outbox for the local process. Both share the key design in [`keys`]. Adapters carry out what
 //! the domain decided; they never decide.
 
 pub mod aws;
 pub mod dynamo;
 pub mod embedded;
 pub mod keys;
+pub mod outbox;
 mod records;
+pub mod ses;
+pub mod sns;

@@ -1,12 +1,14 @@
-//! Ports: the small async traits the domain needs from storage. Each has a DynamoDB
-//! adapter and an embedded adapter; one conformance suite holds both to the contracts
-//! written here. Expected outcomes (a duplicate, a conflict, an expired survey) are
+//! Ports: the small async traits the domain needs from the outside world. Each store
+//! port has a DynamoDB adapter and an embedded adapter, and one conformance suite
+//! holds both to the contracts written here; the notifier has SES, SNS and a local
+//! file outbox. Expected outcomes (a duplicate, a conflict, an expired survey) are
 //! values of the `*Outcome` enums; `Err` is kept for real faults.
 
 mod backlog;
 mod contacts;
 mod error;
 mod feed;
+mod notifier;
 mod stats;
 mod surveys;
 
@@ -14,6 +16,7 @@ pub use backlog::{BacklogStore, FeedbackQuery, FeedbackScope, SaveOutcome};
 pub use contacts::ContactStore;
 pub use error::StoreError;
 pub use feed::{AnswerFeed, FeedCursor, FeedEntry};
+pub use notifier::{Notifier, OutboundMessage, SendError};
 pub use stats::{ApplyOutcome, StatsStore};
 pub use surveys::{AnswerOutcome, CreateOutcome, FatigueGuard, SurveyStore, TransitionOutcome};
 

@@ -1,0 +1,89 @@
+//! Email through Amazon SES v2 (`SendEmail`, simple content with text and HTML parts
+//! and the unsubscribe headers).
+
+use crate::domain::contact::Recipient;
+use crate::ports::{Notifier, OutboundMessage, SendError};
+use async_trait::async_trait;
+use aws_sdk_sesv2::Client;
+use aws_sdk_sesv2::operation::send_email::SendEmailError;
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageHeader};
+
+#[derive(Debug, Clone)]
+pub struct SesEmail {
+    client: Client,
+    /// The verified identity the surveys come from, e.g. `Nordkredit <survey@nordkredit.se>`.
+    from: String,
+    configuration_set: Option<String>,
+}
+
+impl SesEmail {
+    pub fn new(client: Client, from: impl Into<String>, configuration_set: Option<String>) -> Self {
+        Self {
+            client,
+            from: from.into(),
+            configuration_set,
+        }
+    }
+}
+
+fn content(data: &str) -> Result<Content, SendError> {
+    Content::builder()
+        .data(data)
+        .charset("UTF-8")
+        .build()
+        .map_err(|e| SendError::Transient(e.into()))
+}
+
+#[async_trait]
+impl Notifier for SesEmail {
+    async fn send(&self, message: &OutboundMessage) -> Result<(), SendError> {
+        let Recipient::Email(to) = &message.to else {
+            return Err(SendError::Permanent {
+                reason: "not_an_email_address".into(),
+            });
+        };
+        let mut body = Body::builder().text(content(&message.text)?);
+        if let Some(html) = &message.html {
+            body = body.html(content(html)?);
+        }
+        let mut simple = Message::builder()
+            .subject(content(message.subject.as_deref().unwrap_or_default())?)
+            .body(body.build());
+        for (name, value) in &message.headers {
+            simple = simple.headers(
+                MessageHeader::builder()
+                    .name(name)
+                    .value(value)
+                    .build()
+                    .map_err(|e| SendError::Transient(e.into()))?,
+            );
+        }
+        let result = self
+            .client
+            .send_email()
+            .from_email_address(&self.from)
+            .destination(Destination::builder().to_addresses(to.as_str()).build())
+            .content(EmailContent::builder().simple(simple.build()).build())
+            .set_configuration_set_name(self.configuration_set.clone())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => match e.as_service_error() {
+                Some(SendEmailError::MessageRejected(_)) => Err(SendError::Permanent {
+                    reason: "rejected".into(),
+                }),
+                Some(SendEmailError::BadRequestException(_)) => Err(SendError::Permanent {
+                    reason: "bad_request".into(),
+                }),
+                Some(
+                    SendEmailError::MailFromDomainNotVerifiedException(_)
+                    | SendEmailError::NotFoundException(_),
+                ) => Err(SendError::Permanent {
+                    reason: "sender_not_verified".into(),
+                }),
+                _ => Err(SendError::Transient(e.into())),
+            },
+        }
+    }
+}

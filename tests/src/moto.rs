@@ -1,0 +1,55 @@
+//! Reading what moto recorded (`/moto-api/data.json`): the messages a recipient would
+//! have received.
+
+use serde_json::Value;
+
+fn endpoint() -> String {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    assert!(
+        !endpoint.is_empty(),
+        "AWS_ENDPOINT_URL is not set: these suites need moto. Run ./scripts/test."
+    );
+    endpoint
+}
+
+/// Everything moto holds, as JSON.
+pub fn data() -> Value {
+    let url = format!("{}/moto-api/data.json", endpoint());
+    let body = ureq::get(&url)
+        .call()
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .body_mut()
+        .read_to_string()
+        .unwrap_or_else(|e| panic!("reading {url}: {e}"));
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("parsing {url}: {e}"))
+}
+
+/// Text messages moto accepted for `phone`.
+pub fn sms_to(phone: &str) -> Vec<String> {
+    data()["sns"]["SMS"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["phone_number"] == phone)
+        .filter_map(|m| m["message"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Emails moto accepted for `address`: (subject, body, source). With both a text and
+/// an HTML part, moto keeps the HTML as the body.
+pub fn emails_to(address: &str) -> Vec<(String, String, String)> {
+    data()["ses"]["Message"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| {
+            m["destinations"]["ToAddresses"]
+                .as_array()
+                .is_some_and(|to| to.iter().any(|a| a == address))
+        })
+        .map(|m| {
+            let s = |k: &str| m[k].as_str().unwrap_or_default().to_string();
+            (s("subject"), s("body"), s("source"))
+        })
+        .collect()
+}
