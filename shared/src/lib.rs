@@ -6,5 +6,6 @@
 //! - [`adapters`]: DynamoDB and the embedded (redb) store behind those ports.
 
 pub mod adapters;
+pub mod app;
 pub mod domain;
 pub mod ports;

@@ -2,6 +2,8 @@
 //! either kind (an embedded store in a temporary directory, or a new table on the
 //! DynamoDB-compatible server named by `AWS_ENDPOINT_URL`), and fixtures.
 
+pub mod app;
+pub mod events;
 pub mod fixtures;
 pub mod moto;
 mod request_log;

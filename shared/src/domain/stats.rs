@@ -4,7 +4,7 @@
 
 use super::metrics::{CsatHistogram, NpsHistogram};
 use super::score::Score;
-use super::survey::{Answer, SurveyKind};
+use super::survey::{Answer, Channel, SurveyKind, SurveySubject};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -110,7 +110,6 @@ pub fn answer_effect_id(answer: &Answer) -> String {
 /// The counters an answer adds to. Suspect answers count only as `suspect`, so they
 /// stay visible but out of every figure.
 pub fn increments_for_answer(answer: &Answer) -> Vec<CounterIncrement> {
-    let month = answer.answered_at.strftime("%Y-%m").to_string();
     let mut fields = BTreeMap::new();
     if answer.is_suspect() {
         fields.insert("suspect".to_string(), 1);
@@ -134,12 +133,43 @@ pub fn increments_for_answer(answer: &Answer) -> Vec<CounterIncrement> {
             None => {}
         }
     }
-    let s = &answer.subject;
+    let month = answer.answered_at.strftime("%Y-%m").to_string();
+    dimensions(&answer.subject, answer.channel)
+        .into_iter()
+        .map(|(d, v)| CounterIncrement {
+            key: CounterKey::new(answer.kind, &month, d, &v),
+            fields: fields.clone(),
+        })
+        .collect()
+}
+
+/// One added to `field` in every counter of a survey's dimensions, for the month of
+/// `at`: sends, skips by reason, failures, expiries.
+pub fn survey_increments(
+    kind: SurveyKind,
+    subject: &SurveySubject,
+    channel: Channel,
+    at: jiff::Timestamp,
+    field: &str,
+) -> Vec<CounterIncrement> {
+    let month = at.strftime("%Y-%m").to_string();
+    let fields = BTreeMap::from([(field.to_string(), 1)]);
+    dimensions(subject, channel)
+        .into_iter()
+        .map(|(d, v)| CounterIncrement {
+            key: CounterKey::new(kind, &month, d, &v),
+            fields: fields.clone(),
+        })
+        .collect()
+}
+
+/// The (dimension, value) pairs a survey or answer is counted under.
+fn dimensions(s: &SurveySubject, channel: Channel) -> Vec<(Dimension, String)> {
     let mut dims: Vec<(Dimension, String)> = vec![
         (Dimension::All, "all".to_string()),
         (Dimension::Client, s.client_id.to_string()),
         (Dimension::Team, s.team.to_string()),
-        (Dimension::Channel, answer.channel.as_str().to_string()),
+        (Dimension::Channel, channel.as_str().to_string()),
         (Dimension::Language, s.language.to_string()),
     ];
     if let Some(h) = &s.handler_id {
@@ -151,10 +181,5 @@ pub fn increments_for_answer(answer: &Answer) -> Vec<CounterIncrement> {
     if let Some(seg) = &s.segment {
         dims.push((Dimension::Segment, seg.to_string()));
     }
-    dims.into_iter()
-        .map(|(d, v)| CounterIncrement {
-            key: CounterKey::new(answer.kind, &month, d, &v),
-            fields: fields.clone(),
-        })
-        .collect()
+    dims
 }

@@ -1,0 +1,28 @@
+//! Use cases: what happens when a case step arrives, what the schedule does each
+//! tick, importing contacts. They orchestrate the domain and the ports; every Lambda
+//! function and the local server call these, so the logic exists once.
+
+pub mod case_steps;
+pub mod config;
+pub mod contacts;
+mod delivery;
+pub mod schedule;
+
+pub use config::{ConfigError, SurveyConfig};
+pub use delivery::Delivered;
+
+use crate::domain::contact::ContactKeyer;
+use crate::ports::{ContactStore, Notifier, StatsStore, SurveyStore};
+use std::sync::Arc;
+
+/// Everything a use case needs, built once at start-up and shared.
+#[derive(Clone)]
+pub struct Services {
+    pub surveys: Arc<dyn SurveyStore>,
+    pub contacts: Arc<dyn ContactStore>,
+    pub stats: Arc<dyn StatsStore>,
+    pub sms: Arc<dyn Notifier>,
+    pub email: Arc<dyn Notifier>,
+    pub keyer: ContactKeyer,
+    pub config: Arc<SurveyConfig>,
+}

@@ -1,0 +1,302 @@
+//! One tick of the survey schedule (every minute from EventBridge in AWS, a timer in
+//! `kundpuls serve`): send what is due, expire what is over, send NPS reminders, and
+//! start the month's relationship-NPS wave once a day. Each part is bounded per tick;
+//! what is left waits for the next one.
+
+use super::{Delivered, Services};
+use crate::domain::contact::Recipient;
+use crate::domain::creditor::CreditorContact;
+use crate::domain::policy::SurveyPolicy;
+use crate::domain::rules::SkipReason;
+use crate::domain::stats::{CounterIncrement, CounterKey, Dimension, survey_increments};
+use crate::domain::survey::{Channel, NewSurvey, Survey, SurveyKind, SurveySubject};
+use crate::domain::token::SurveyToken;
+use crate::ports::{
+    ApplyOutcome, CreateOutcome, FatigueGuard, PageRequest, StoreError, TransitionOutcome,
+};
+use jiff::Timestamp;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Surveys handled per part per tick at most.
+pub const BATCH: usize = 100;
+/// Batches per part per tick at most.
+const MAX_BATCHES: usize = 10;
+
+/// What one tick did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TickReport {
+    pub sent: usize,
+    pub failed: usize,
+    pub retrying: usize,
+    pub expired: usize,
+    pub reminded: usize,
+    pub nps_wave_started: bool,
+    pub nps_created: usize,
+    pub nps_skipped: usize,
+}
+
+impl TickReport {
+    fn add(&mut self, d: &Delivered) {
+        match d {
+            Delivered::Sent => self.sent += 1,
+            Delivered::Failed { .. } => self.failed += 1,
+            Delivered::Retrying => self.retrying += 1,
+        }
+    }
+}
+
+/// `nps:<client>:<contact>:<year>`: one relationship survey per contact per year.
+pub fn nps_idempotency_key(contact: &CreditorContact, now: Timestamp) -> String {
+    format!(
+        "nps:{}:{}:{}",
+        contact.client_id,
+        contact.contact_id,
+        now.strftime("%Y")
+    )
+}
+
+impl Services {
+    pub async fn run_schedule(&self, now: Timestamp) -> Result<TickReport, StoreError> {
+        let mut report = TickReport::default();
+        self.send_due(now, &mut report).await?;
+        self.expire_due(now, &mut report).await?;
+        self.remind_due(now, &mut report).await?;
+        self.nps_wave(now, &mut report).await?;
+        tracing::info!(?report, "schedule tick");
+        Ok(report)
+    }
+
+    async fn send_due(&self, now: Timestamp, report: &mut TickReport) -> Result<(), StoreError> {
+        for _ in 0..MAX_BATCHES {
+            let due = self.surveys.due_to_send(now, BATCH).await?;
+            let full = due.len() == BATCH;
+            let mut progressed = false;
+            for survey in due {
+                let delivered = self.send_scheduled(&survey, now).await?;
+                progressed |= delivered != Delivered::Retrying;
+                report.add(&delivered);
+            }
+            // Stop when the queue is drained, or when every send is waiting for retry.
+            if !full || !progressed {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    async fn send_scheduled(
+        &self,
+        survey: &Survey,
+        now: Timestamp,
+    ) -> Result<Delivered, StoreError> {
+        if survey.is_expired_at(now) {
+            return self.fail_scheduled(survey, "not_sent_in_time", now).await;
+        }
+        if self
+            .contacts
+            .opted_out_at(&survey.contact_key)
+            .await?
+            .is_some()
+        {
+            return self
+                .fail_scheduled(survey, SkipReason::OptedOut.code().as_str(), now)
+                .await;
+        }
+        let token = SurveyToken::generate();
+        self.surveys
+            .add_token(&survey.id, &token.hash(), survey.expires_at)
+            .await?;
+        self.deliver(survey, &token, now).await
+    }
+
+    async fn fail_scheduled(
+        &self,
+        survey: &Survey,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Delivered, StoreError> {
+        if let TransitionOutcome::Done(_) = self.surveys.mark_failed(&survey.id, reason).await? {
+            self.count(survey, "failed", &format!("failed_{reason}"), now)
+                .await?;
+        }
+        Ok(Delivered::Failed {
+            reason: reason.to_string(),
+        })
+    }
+
+    async fn expire_due(&self, now: Timestamp, report: &mut TickReport) -> Result<(), StoreError> {
+        for _ in 0..MAX_BATCHES {
+            let due = self.surveys.due_to_expire(now, BATCH).await?;
+            let full = due.len() == BATCH;
+            for survey in due {
+                if let TransitionOutcome::Done(_) =
+                    self.surveys.mark_expired(&survey.id, now).await?
+                {
+                    self.count(&survey, "expired", "expired", now).await?;
+                    report.expired += 1;
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    async fn remind_due(&self, now: Timestamp, report: &mut TickReport) -> Result<(), StoreError> {
+        let cutoff = now - SurveyPolicy::days(self.config.policy.nps_reminder_after_days);
+        let policy = &self.config.policy;
+        // Reminders, like first sends, go out only inside the sending hours.
+        if policy.next_send_time(now, policy.default_country) != Some(now) {
+            return Ok(());
+        }
+        for survey in self.surveys.sent_before(cutoff, BATCH).await? {
+            if survey.kind != SurveyKind::Nps {
+                continue;
+            }
+            if self
+                .contacts
+                .opted_out_at(&survey.contact_key)
+                .await?
+                .is_some()
+            {
+                self.surveys.mark_reminded(&survey.id, now).await?;
+                continue;
+            }
+            if self.remind(&survey, now).await? == Delivered::Sent {
+                report.reminded += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Once a day: every contact whose wave is this month gets this year's survey,
+    /// unless surveyed within the creditor fatigue window or opted out.
+    async fn nps_wave(&self, now: Timestamp, report: &mut TickReport) -> Result<(), StoreError> {
+        let day = now.strftime("%Y-%m-%d").to_string();
+        let month = now.strftime("%Y-%m").to_string();
+        let marker = CounterIncrement {
+            key: CounterKey::new(SurveyKind::Nps, &month, Dimension::All, "all"),
+            fields: BTreeMap::from([("wave_runs".to_string(), 1)]),
+        };
+        if self
+            .stats
+            .apply_once(&format!("nps-wave:{day}"), &[marker])
+            .await?
+            == ApplyOutcome::AlreadyApplied
+        {
+            return Ok(());
+        }
+        report.nps_wave_started = true;
+        let wave_month = now.to_zoned(jiff::tz::TimeZone::UTC).month() as u8;
+        let mut cursor = None;
+        loop {
+            let page = self
+                .contacts
+                .creditors_in_wave(
+                    wave_month,
+                    PageRequest {
+                        cursor,
+                        limit: BATCH,
+                    },
+                )
+                .await?;
+            for contact in &page.items {
+                if self.start_nps(contact, now).await? {
+                    report.nps_created += 1;
+                } else {
+                    report.nps_skipped += 1;
+                }
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// Creates (and sends, inside the sending hours) one contact's yearly survey.
+    /// `false` if it already exists or is skipped.
+    async fn start_nps(
+        &self,
+        contact: &CreditorContact,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let policy = &self.config.policy;
+        let recipient = Recipient::Email(contact.email.clone());
+        let contact_key = self.keyer.key_for(&recipient);
+        let subject = SurveySubject {
+            client_id: contact.client_id.clone(),
+            team: contact.industry.clone(),
+            handler_id: None,
+            step: None,
+            segment: None,
+            case_id: None,
+            contact_id: Some(contact.contact_id.clone()),
+            language: contact.language,
+            country: None,
+        };
+        let key = nps_idempotency_key(contact, now);
+        let count_skip = |reason: SkipReason| {
+            let increments = survey_increments(
+                SurveyKind::Nps,
+                &subject,
+                Channel::Email,
+                now,
+                &format!("skip_{}", reason.code()),
+            );
+            let effect = format!("decision:{key}");
+            async move {
+                self.stats
+                    .apply_once(&effect, &increments)
+                    .await
+                    .map(|_| false)
+            }
+        };
+        if self.contacts.opted_out_at(&contact_key).await?.is_some() {
+            return count_skip(SkipReason::OptedOut).await;
+        }
+        let Some(send_at) = policy.next_send_time(now, policy.default_country) else {
+            return count_skip(SkipReason::NoSendWindow).await;
+        };
+        let send_now = send_at <= now;
+        let token = SurveyToken::generate();
+        let new = NewSurvey {
+            idempotency_key: key.clone(),
+            kind: SurveyKind::Nps,
+            channel: Channel::Email,
+            token_hash: token.hash(),
+            contact_key,
+            recipient,
+            subject: subject.clone(),
+            created_at: now,
+            send_at: (!send_now).then_some(send_at),
+            expires_at: send_at + SurveyPolicy::days(policy.nps_link_days),
+        };
+        let guard = FatigueGuard {
+            not_since: now - SurveyPolicy::days(policy.creditor_fatigue_days),
+            surveyed_at: now,
+        };
+        match self.surveys.create(new, Some(guard)).await? {
+            CreateOutcome::Created(survey) => {
+                let field = if send_now {
+                    "decided_send"
+                } else {
+                    "decided_schedule"
+                };
+                let increments =
+                    survey_increments(SurveyKind::Nps, &subject, Channel::Email, now, field);
+                self.stats
+                    .apply_once(&format!("decision:{key}"), &increments)
+                    .await?;
+                if send_now {
+                    self.deliver(&survey, &token, now).await?;
+                }
+                Ok(true)
+            }
+            CreateOutcome::Duplicate(_) => Ok(false),
+            CreateOutcome::Fatigued { .. } => count_skip(SkipReason::Fatigue).await,
+        }
+    }
+}

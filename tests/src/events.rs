@@ -1,0 +1,29 @@
+//! Case-step events as the case system sends them.
+
+use kundpuls::domain::case_step::CaseStepEvent;
+use serde_json::{Value, json};
+
+/// The DESIGN.md example, with `event_id`, `step` and phone chosen by the test.
+pub fn example_json(event_id: &str, step: &str, phone: &str) -> Value {
+    json!({
+        "event_id": event_id,
+        "occurred_at": "2026-11-22T09:14:00Z",
+        "case_id": "C-100045",
+        "client_id": "acme-energy",
+        "step": step,
+        "handler_id": "h-anna",
+        "team": "energy",
+        "segment": "first_time_late",
+        "debtor": {
+            "debtor_id": "D-7781",
+            "phone": phone,
+            "language": "sv",
+            "country": "SE",
+            "flags": []
+        }
+    })
+}
+
+pub fn event(v: &Value) -> CaseStepEvent {
+    CaseStepEvent::from_json(v.to_string().as_bytes()).expect("valid event")
+}
