@@ -292,7 +292,10 @@ async fn surveys_expire_once_their_link_lifetime_is_over() {
     };
     // Seven days and an hour later: still November, so the counter below is this month's.
     let after_lifetime = monday() + SurveyPolicy::days(7) + jiff::SignedDuration::from_hours(1);
-    assert_eq!(services.run_schedule(after_lifetime).await.unwrap().expired, 1);
+    assert_eq!(
+        services.run_schedule(after_lifetime).await.unwrap().expired,
+        1
+    );
     assert_eq!(
         h.store.get(&survey_id).await.unwrap().unwrap().state,
         SurveyState::Expired

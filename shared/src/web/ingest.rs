@@ -1,0 +1,194 @@
+//! `POST /api/v1/case-steps` (the case system) and `POST /api/v1/contacts` (admins).
+
+use super::auth::{Principal, Role};
+use super::error::ApiError;
+use super::state::AppState;
+use crate::app::case_steps::StepOutcome;
+use crate::app::contacts::ImportReport;
+use crate::domain::case_step::CaseStepEvent;
+use crate::domain::creditor::CreditorContactInput;
+use crate::domain::error::{FieldError, InvalidInput};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Events per request at most.
+pub const MAX_EVENTS: usize = 500;
+/// Contacts per request at most.
+pub const MAX_CONTACTS: usize = 10_000;
+
+#[derive(Debug, Serialize)]
+pub struct EventResult {
+    pub index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    #[serde(flatten)]
+    pub result: EventStatus,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum EventStatus {
+    Decided(StepOutcome),
+    Invalid {
+        outcome: &'static str,
+        errors: Vec<FieldError>,
+    },
+}
+
+fn require(principal: &Principal, roles: &[Role]) -> Result<(), ApiError> {
+    if principal.is(roles) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// One event or an array. Every valid event is decided (idempotently on its
+/// `event_id`); the answer lists each event's outcome. If any event is invalid the
+/// status is 422 and those entries name their fields: resending the whole request
+/// after fixing them is safe.
+pub async fn case_steps(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    require(&principal, &[Role::System, Role::Admin])?;
+    if !is_json(&headers) {
+        return Err(ApiError::UnsupportedMediaType("application/json"));
+    }
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("body is not JSON: {e}")))?;
+    let (items, single) = match value {
+        Value::Array(items) => (items, false),
+        other => (vec![other], true),
+    };
+    if items.is_empty() || items.len() > MAX_EVENTS {
+        return Err(FieldError::new("body", format!("send 1 to {MAX_EVENTS} events")).into());
+    }
+    let now = jiff::Timestamp::now();
+    let mut results = Vec::with_capacity(items.len());
+    let mut any_invalid = false;
+    for (index, item) in items.into_iter().enumerate() {
+        let event_id = item
+            .get("event_id")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let parsed = serde_json::from_value(item)
+            .map_err(|e| InvalidInput::one("body", e.to_string()))
+            .and_then(CaseStepEvent::parse);
+        match parsed {
+            Ok(event) => {
+                let outcome = state.services.handle_case_step(&event, now).await?;
+                results.push(EventResult {
+                    index,
+                    event_id,
+                    result: EventStatus::Decided(outcome),
+                });
+            }
+            Err(InvalidInput(errors)) => {
+                if single {
+                    state.services.count_invalid_event(now).await?;
+                    return Err(ApiError::Invalid(InvalidInput(errors)));
+                }
+                any_invalid = true;
+                state.services.count_invalid_event(now).await?;
+                results.push(EventResult {
+                    index,
+                    event_id,
+                    result: EventStatus::Invalid {
+                        outcome: "invalid",
+                        errors,
+                    },
+                });
+            }
+        }
+    }
+    let status = if any_invalid {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let body = if single {
+        serde_json::to_value(&results[0]).unwrap_or_default()
+    } else {
+        serde_json::json!({ "results": results })
+    };
+    Ok((status, Json(body)))
+}
+
+/// Upserts creditor contacts from JSON (one or an array) or CSV with the contract's
+/// header row. 422 if any row was refused; the others are stored.
+pub async fn contacts(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
+    require(&principal, &[Role::Admin])?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let rows: Vec<CreditorContactInput> = if content_type.starts_with("application/json") {
+        match serde_json::from_slice::<Value>(&body)
+            .map_err(|e| ApiError::BadRequest(format!("body is not JSON: {e}")))?
+        {
+            Value::Array(items) => items
+                .into_iter()
+                .map(serde_json::from_value)
+                .collect::<Result<_, _>>()
+                .map_err(|e| {
+                    ApiError::BadRequest(format!("contact is not an object of strings: {e}"))
+                })?,
+            other => vec![serde_json::from_value(other).map_err(|e| {
+                ApiError::BadRequest(format!("contact is not an object of strings: {e}"))
+            })?],
+        }
+    } else if content_type.starts_with("text/csv") {
+        parse_csv(&body)?
+    } else {
+        return Err(ApiError::UnsupportedMediaType(
+            "application/json or text/csv",
+        ));
+    };
+    if rows.len() > MAX_CONTACTS {
+        return Err(FieldError::new(
+            "body",
+            format!("at most {MAX_CONTACTS} contacts per request"),
+        )
+        .into());
+    }
+    let report = state.services.import_contacts(rows, |_| {}).await?;
+    let status = if report.rejected.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, Json(report)))
+}
+
+/// CSV with a header row naming the contract's columns (any order, extra columns ignored).
+pub fn parse_csv(bytes: &[u8]) -> Result<Vec<CreditorContactInput>, ApiError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let mut rows = Vec::new();
+    for (i, row) in reader.deserialize::<CreditorContactInput>().enumerate() {
+        rows.push(row.map_err(|e| {
+            ApiError::Invalid(InvalidInput::one(format!("row {}", i + 1), e.to_string()))
+        })?);
+    }
+    Ok(rows)
+}
