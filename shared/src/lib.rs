@@ -10,3 +10,4 @@ pub mod app;
 pub mod domain;
 pub mod ports;
 pub mod web;
+pub mod wiring;

@@ -204,7 +204,14 @@ async fn every_skip_reason_is_decided_and_counted_once() {
         .await
         .unwrap();
     assert!(matches!(&dup, StepOutcome::Skipped { reason, .. } if reason == "duplicate_event"));
-    services.count_invalid_event(monday()).await.unwrap();
+    services
+        .count_invalid_event(monday(), "msg-1")
+        .await
+        .unwrap();
+    services
+        .count_invalid_event(monday(), "msg-1")
+        .await
+        .unwrap();
     assert_eq!(counter(&h, "skip_invalid_event").await, 1);
     // Only the call got an SMS.
     assert_eq!(outbox.read_all().unwrap().len(), 1);

@@ -199,16 +199,21 @@ impl Services {
         Ok(())
     }
 
-    /// Counts an event that could not be parsed (it has no reliable id or
-    /// dimensions, so it counts once per delivery, under `all`).
-    pub async fn count_invalid_event(&self, now: Timestamp) -> Result<(), StoreError> {
+    /// Counts an event that could not be parsed. It has no reliable id or dimensions,
+    /// so it counts under `all`, once per `delivery` (a queue message id, or a fresh
+    /// id per HTTP request).
+    pub async fn count_invalid_event(
+        &self,
+        now: Timestamp,
+        delivery: &str,
+    ) -> Result<(), StoreError> {
         let month = now.strftime("%Y-%m").to_string();
         let increment = CounterIncrement {
             key: CounterKey::new(SurveyKind::Csat, &month, Dimension::All, "all"),
             fields: BTreeMap::from([(format!("skip_{}", SkipReason::InvalidEvent.code()), 1)]),
         };
         self.stats
-            .apply_once(&format!("invalid:{}", uuid::Uuid::new_v4()), &[increment])
+            .apply_once(&format!("invalid:{delivery}"), &[increment])
             .await?;
         Ok(())
     }

@@ -137,3 +137,98 @@ mod tests {
         assert!(config("https://x.se", "Nord-kredit").is_err());
     }
 }
+
+/// Problems with a policy file or override.
+#[derive(Debug, Error)]
+pub enum PolicyError {
+    #[error("policy is not valid TOML for the policy fields: {0}")]
+    Toml(#[from] toml::de::Error),
+    #[error("environment variable {name} does not hold a TOML value: {reason}")]
+    Env { name: String, reason: String },
+}
+
+/// Prefix of environment variables that override one policy field each, e.g.
+/// `KUNDPULS_POLICY_DEBTOR_FATIGUE_DAYS=21` or
+/// `KUNDPULS_POLICY_SURVEYED_STEPS='["call_completed"]'`.
+pub const POLICY_ENV_PREFIX: &str = "KUNDPULS_POLICY_";
+
+/// The default policy as the TOML that [`load_policy`] reads.
+pub fn policy_defaults_toml() -> String {
+    let header = "# Kundpuls survey policy. Every field is optional; a missing one keeps its default.\n\
+                  # Times are local to the recipient's country. Override single fields with\n\
+                  # KUNDPULS_POLICY_<FIELD> environment variables (TOML values).\n\n";
+    format!(
+        "{header}{}",
+        toml::to_string_pretty(&SurveyPolicy::default()).unwrap_or_default()
+    )
+}
+
+/// The policy from optional TOML text, then overrides from `env` pairs whose name
+/// starts with [`POLICY_ENV_PREFIX`].
+pub fn load_policy(
+    text: Option<&str>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<SurveyPolicy, PolicyError> {
+    let mut table: toml::Table = match text {
+        Some(t) => toml::from_str(t)?,
+        None => toml::Table::new(),
+    };
+    for (name, raw) in env {
+        let Some(field) = name.strip_prefix(POLICY_ENV_PREFIX) else {
+            continue;
+        };
+        let value: toml::Value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(raw.clone()));
+        table.insert(field.to_ascii_lowercase(), value);
+    }
+    Ok(toml::from_str(&toml::to_string(&table).map_err(|e| {
+        PolicyError::Env {
+            name: POLICY_ENV_PREFIX.to_string(),
+            reason: e.to_string(),
+        }
+    })?)?)
+}
+
+#[cfg(test)]
+mod policy_tests {
+    use super::*;
+
+    #[test]
+    fn the_printed_defaults_read_back_as_the_defaults() {
+        let text = policy_defaults_toml();
+        assert_eq!(
+            load_policy(Some(&text), []).expect("parses"),
+            SurveyPolicy::default()
+        );
+    }
+
+    #[test]
+    fn a_file_and_env_overrides_change_only_what_they_name() {
+        let file = "debtor_fatigue_days = 30\n[country_windows.PL.weekdays]\nstart = \"10:00:00\"\nend = \"18:00:00\"\n";
+        let env = [
+            (
+                "KUNDPULS_POLICY_CSAT_LINK_DAYS".to_string(),
+                "3".to_string(),
+            ),
+            (
+                "KUNDPULS_POLICY_SURVEYED_STEPS".to_string(),
+                "[\"call_completed\"]".to_string(),
+            ),
+            ("UNRELATED".to_string(), "x".to_string()),
+        ];
+        let p = load_policy(Some(file), env).expect("parses");
+        assert_eq!(p.debtor_fatigue_days, 30);
+        assert_eq!(p.csat_link_days, 3);
+        assert_eq!(p.surveyed_steps.len(), 1);
+        assert_eq!(p.nps_link_days, SurveyPolicy::default().nps_link_days);
+        assert_eq!(p.country_windows.len(), 1);
+    }
+
+    #[test]
+    fn a_typo_in_the_policy_is_an_error() {
+        assert!(load_policy(Some("debtor_fatigue_days = \"two weeks\""), []).is_err());
+        assert!(load_policy(Some("debtor_fatgue_days = 3"), []).is_err());
+    }
+}

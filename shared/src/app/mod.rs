@@ -8,7 +8,7 @@ pub mod contacts;
 mod delivery;
 pub mod schedule;
 
-pub use config::{ConfigError, SurveyConfig};
+pub use config::{ConfigError, PolicyError, SurveyConfig};
 pub use delivery::Delivered;
 
 use crate::domain::contact::ContactKeyer;

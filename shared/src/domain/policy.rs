@@ -52,7 +52,7 @@ impl WeekWindows {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SurveyPolicy {
     /// Steps that trigger a debtor CSAT survey. Default: reminder_sent,
     /// call_completed, payment_plan_agreed, case_closed.

@@ -99,11 +99,17 @@ pub async fn case_steps(
             }
             Err(InvalidInput(errors)) => {
                 if single {
-                    state.services.count_invalid_event(now).await?;
+                    state
+                        .services
+                        .count_invalid_event(now, &uuid::Uuid::new_v4().to_string())
+                        .await?;
                     return Err(ApiError::Invalid(InvalidInput(errors)));
                 }
                 any_invalid = true;
-                state.services.count_invalid_event(now).await?;
+                state
+                    .services
+                    .count_invalid_event(now, &uuid::Uuid::new_v4().to_string())
+                    .await?;
                 results.push(EventResult {
                     index,
                     event_id,

@@ -1,0 +1,19 @@
+//! Wires the ingest API: configuration and clients once, then the axum router served
+//! by `lambda_http` behind API Gateway (which verifies the JWT).
+
+use kundpuls::web::{AppState, Authenticator, lambda_ingest_router};
+use kundpuls::wiring::aws::FunctionEnv;
+use kundpuls::wiring::logging;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    logging::init_json();
+    let env = FunctionEnv::from_env()?;
+    let (services, _) = env.services().await?;
+    let router = lambda_ingest_router(AppState {
+        services,
+        auth: Authenticator::ApiGateway,
+        outbox: None,
+    });
+    lambda_http::run(router).await
+}

@@ -1,0 +1,22 @@
+//! Wires the scheduled function: configuration and clients once, then the handler.
+
+mod handler;
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use kundpuls::wiring::aws::FunctionEnv;
+use kundpuls::wiring::logging;
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    logging::init_json();
+    let env = FunctionEnv::from_env()?;
+    let (services, _) = env.services().await?;
+    let services = &services;
+    run(service_fn(
+        move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| async move {
+            handler::handle(services, event.payload, jiff::Timestamp::now()).await
+        },
+    ))
+    .await
+}

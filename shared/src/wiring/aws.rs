@@ -1,0 +1,122 @@
+//! The functions' configuration and clients, from the environment set by the SAM
+//! template.
+
+use crate::adapters::aws::load_sdk_config;
+use crate::adapters::dynamo::{DynamoConfig, DynamoStore};
+use crate::adapters::ses::SesEmail;
+use crate::adapters::sns::SnsSms;
+use crate::app::config::{ConfigError, PolicyError, load_policy};
+use crate::app::{Services, SurveyConfig};
+use crate::domain::contact::ContactKeyer;
+use std::sync::Arc;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum EnvError {
+    #[error("environment variable {0} is required")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+}
+
+fn var(name: &'static str) -> Result<String, EnvError> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or(EnvError::Missing(name))
+}
+
+fn number(name: &'static str, default: u32) -> Result<u32, EnvError> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v.trim().parse().map_err(|_| EnvError::Invalid {
+            name,
+            reason: "not a whole number".into(),
+        }),
+        _ => Ok(default),
+    }
+}
+
+/// Everything the functions read, checked at once.
+#[derive(Debug, Clone)]
+pub struct FunctionEnv {
+    pub table_name: String,
+    pub ses_from: String,
+    pub ses_configuration_set: Option<String>,
+    pub contact_key_secret: String,
+    pub counter_shards: u32,
+    pub retention_days: u32,
+    pub survey: SurveyConfig,
+}
+
+impl FunctionEnv {
+    /// `TABLE_NAME`, `PUBLIC_BASE_URL`, `SMS_SENDER_NAME`, `AGENCY_NAME`,
+    /// `SES_FROM_ADDRESS`, `CONTACT_KEY_SECRET` (≥ 16 bytes) are required;
+    /// `SES_CONFIGURATION_SET`, `COUNTER_SHARDS` (8), `RETENTION_DAYS` (400),
+    /// `SURVEY_POLICY` (TOML) and `KUNDPULS_POLICY_*` overrides are optional.
+    pub fn from_env() -> Result<Self, EnvError> {
+        let policy_text = std::env::var("SURVEY_POLICY")
+            .ok()
+            .filter(|s| !s.trim().is_empty());
+        let policy = load_policy(policy_text.as_deref(), std::env::vars())?;
+        let survey = SurveyConfig::new(
+            &var("PUBLIC_BASE_URL")?,
+            &var("SMS_SENDER_NAME")?,
+            &var("AGENCY_NAME")?,
+            policy,
+        )?;
+        let contact_key_secret = var("CONTACT_KEY_SECRET")?;
+        if contact_key_secret.len() < 16 {
+            return Err(EnvError::Invalid {
+                name: "CONTACT_KEY_SECRET",
+                reason: "must be at least 16 bytes".into(),
+            });
+        }
+        Ok(Self {
+            table_name: var("TABLE_NAME")?,
+            ses_from: var("SES_FROM_ADDRESS")?,
+            ses_configuration_set: std::env::var("SES_CONFIGURATION_SET")
+                .ok()
+                .filter(|s| !s.is_empty()),
+            contact_key_secret,
+            counter_shards: number("COUNTER_SHARDS", 8)?,
+            retention_days: number("RETENTION_DAYS", 400)?,
+            survey,
+        })
+    }
+
+    /// Builds the SDK clients once and the services on them.
+    pub async fn services(&self) -> Result<(Services, DynamoStore), EnvError> {
+        let sdk = load_sdk_config().await;
+        let mut dynamo_config = DynamoConfig::new(&self.table_name);
+        dynamo_config.counter_shards = self.counter_shards.max(1);
+        dynamo_config.retention_days = self.retention_days;
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), dynamo_config);
+        let keyer = ContactKeyer::new(self.contact_key_secret.as_bytes()).map_err(|reason| {
+            EnvError::Invalid {
+                name: "CONTACT_KEY_SECRET",
+                reason,
+            }
+        })?;
+        let services = Services {
+            surveys: Arc::new(store.clone()),
+            contacts: Arc::new(store.clone()),
+            stats: Arc::new(store.clone()),
+            sms: Arc::new(SnsSms::new(
+                aws_sdk_sns::Client::new(&sdk),
+                self.survey.sender_name(),
+            )),
+            email: Arc::new(SesEmail::new(
+                aws_sdk_sesv2::Client::new(&sdk),
+                &self.ses_from,
+                self.ses_configuration_set.clone(),
+            )),
+            keyer,
+            config: Arc::new(self.survey.clone()),
+        };
+        Ok((services, store))
+    }
+}
