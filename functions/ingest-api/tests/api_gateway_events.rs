@@ -18,7 +18,9 @@ async fn call(fixture: &str, h: &Harness) -> (u16, serde_json::Value) {
     let request = lambda_http::request::from_str(fixture).unwrap();
     let response = router.oneshot(request).await.unwrap();
     let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
     (status, serde_json::from_slice(&bytes).unwrap())
 }
 
@@ -29,7 +31,10 @@ async fn a_system_caller_posts_a_case_step_and_gets_its_outcome() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["event_id"], "evt-apigw-1");
     // Sent or scheduled depends on the wall clock; either way a survey exists.
-    assert!(["sent", "scheduled"].contains(&body["outcome"].as_str().unwrap()), "{body}");
+    assert!(
+        ["sent", "scheduled"].contains(&body["outcome"].as_str().unwrap()),
+        "{body}"
+    );
     assert!(body["survey_id"].as_str().unwrap().starts_with("s-"));
 }
 

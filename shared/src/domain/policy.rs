@@ -42,6 +42,19 @@ impl Default for WeekWindows {
 }
 
 impl WeekWindows {
+    /// Every hour of every day: for demos and tests (`--ignore-send-windows`).
+    pub fn always() -> Self {
+        let all_day = Some(Window {
+            start: Time::MIN,
+            end: Time::MAX,
+        });
+        Self {
+            weekdays: all_day,
+            saturday: all_day,
+            sunday: all_day,
+        }
+    }
+
     fn for_day(&self, day: Weekday) -> Option<Window> {
         match day {
             Weekday::Saturday => self.saturday,

@@ -3,4 +3,5 @@
 //! and JSON logs.
 
 pub mod aws;
+pub mod local;
 pub mod logging;

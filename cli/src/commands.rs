@@ -1,0 +1,188 @@
+//! The small commands: emit, contacts import, token, policy defaults.
+
+use crate::client::Client;
+use crate::{CliError, Target};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use kundpuls::app::config::policy_defaults_toml;
+use kundpuls::domain::creditor::CreditorContactInput;
+use kundpuls::domain::ids::TeamId;
+use kundpuls::web::auth::Role;
+use kundpuls::web::ingest::MAX_EVENTS;
+use kundpuls::wiring::local;
+use serde_json::Value;
+use std::io::Read;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct EmitArgs {
+    /// A JSON file with one event, an array of events, or one event per line; `-`
+    /// reads standard input.
+    pub file: String,
+    #[command(flatten)]
+    pub target: Target,
+}
+
+#[derive(Subcommand)]
+pub enum ContactsCommand {
+    /// Upsert creditor contacts from a CSV file with the header
+    /// `client_id,contact_id,email,name,language,industry,account_manager`.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+#[derive(Args)]
+pub struct TokenArgs {
+    #[arg(long, env = "KUNDPULS_DATA_DIR", default_value = ".kundpuls")]
+    pub data_dir: PathBuf,
+    /// Who the token is for (the `sub` claim).
+    #[arg(long)]
+    pub user: String,
+    /// A team the user leads; repeat for several.
+    #[arg(long = "team")]
+    pub teams: Vec<String>,
+    #[arg(long, value_parser = ["lead", "admin", "system"])]
+    pub role: String,
+    /// Days until the token expires.
+    #[arg(long, default_value_t = 30)]
+    pub days: i64,
+}
+
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// Print the default policy as the TOML that `serve --policy` reads.
+    Defaults,
+}
+
+fn read_input(file: &str) -> Result<String, CliError> {
+    let mut text = String::new();
+    if file == "-" {
+        std::io::stdin().read_to_string(&mut text)?;
+    } else {
+        text = std::fs::read_to_string(file).map_err(|e| format!("reading {file}: {e}"))?;
+    }
+    Ok(text)
+}
+
+/// A JSON document (object or array), or JSON lines.
+pub fn parse_events(text: &str) -> Result<Vec<Value>, CliError> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Array(items)) => Ok(items),
+        Ok(other) => Ok(vec![other]),
+        Err(_) => text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| {
+                serde_json::from_str(l).map_err(|e| format!("line {}: not JSON: {e}", i + 1).into())
+            })
+            .collect(),
+    }
+}
+
+pub fn emit(args: EmitArgs) -> Result<(), CliError> {
+    let events = parse_events(&read_input(&args.file)?)?;
+    if events.is_empty() {
+        return Err("no events in the input".into());
+    }
+    let client = Client::new(&args.target, Role::System)?;
+    let mut failed = false;
+    for chunk in events.chunks(MAX_EVENTS) {
+        let reply = client.post(
+            "/api/v1/case-steps",
+            "application/json",
+            &Value::Array(chunk.to_vec()).to_string(),
+        )?;
+        let pretty = serde_json::from_str::<Value>(&reply.body)
+            .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default())
+            .unwrap_or(reply.body);
+        println!("{pretty}");
+        failed |= reply.status >= 400;
+    }
+    if failed {
+        return Err("some events were refused (see above)".into());
+    }
+    Ok(())
+}
+
+pub fn contacts(command: ContactsCommand) -> Result<(), CliError> {
+    let ContactsCommand::Import { file, target } = command;
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(&file)
+        .map_err(|e| format!("reading {}: {e}", file.display()))?;
+    let rows: Vec<CreditorContactInput> = reader
+        .deserialize()
+        .enumerate()
+        .map(|(i, r)| r.map_err(|e| format!("{} row {}: {e}", file.display(), i + 1)))
+        .collect::<Result<_, _>>()?;
+    let client = Client::new(&target, Role::Admin)?;
+    let bar = ProgressBar::new(rows.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} contacts ({eta} left)")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut upserted = 0u64;
+    let mut rejected = Vec::new();
+    const CHUNK: usize = 500;
+    for (n, chunk) in rows.chunks(CHUNK).enumerate() {
+        let reply = client.post(
+            "/api/v1/contacts",
+            "application/json",
+            &serde_json::to_string(chunk)?,
+        )?;
+        let body: Value = serde_json::from_str(&reply.body)
+            .map_err(|_| format!("server answered {}: {}", reply.status, reply.body))?;
+        if reply.status >= 400 && body.get("upserted").is_none() {
+            bar.abandon();
+            return Err(format!("server answered {}: {}", reply.status, body).into());
+        }
+        upserted += body["upserted"].as_u64().unwrap_or(0);
+        for r in body["rejected"].as_array().into_iter().flatten() {
+            let row = r["row"].as_u64().unwrap_or(0) + (n * CHUNK) as u64;
+            rejected.push(format!("row {row}: {}", r["errors"]));
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish();
+    println!(
+        "{upserted} contact(s) upserted, {} rejected",
+        rejected.len()
+    );
+    for r in &rejected {
+        println!("  {r}");
+    }
+    if rejected.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} row(s) rejected (see above); the others were stored",
+            rejected.len()
+        )
+        .into())
+    }
+}
+
+pub fn token(args: TokenArgs) -> Result<(), CliError> {
+    let role = Role::parse(&args.role).ok_or("role must be lead, admin or system")?;
+    let teams = args
+        .teams
+        .iter()
+        .map(|t| TeamId::parse(t).map_err(|e| format!("--team {t}: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    if role == Role::Lead && teams.is_empty() {
+        return Err("a lead needs at least one --team".into());
+    }
+    let key = local::key(&args.data_dir)?;
+    println!("{}", key.sign(&args.user, role, &teams, args.days)?);
+    Ok(())
+}
+
+pub fn policy(command: PolicyCommand) -> Result<(), CliError> {
+    match command {
+        PolicyCommand::Defaults => print!("{}", policy_defaults_toml()),
+    }
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! `kundpuls serve`: the ingest API, the outbox page and the survey schedule in one
+//! process on 127.0.0.1, on the embedded store under the data directory.
+
+use crate::{CliError, demo};
+use clap::Args;
+use kundpuls::app::SurveyConfig;
+use kundpuls::app::config::load_policy;
+use kundpuls::domain::ids::TeamId;
+use kundpuls::domain::policy::WeekWindows;
+use kundpuls::web::auth::Role;
+use kundpuls::web::{AppState, Authenticator, local_router};
+use kundpuls::wiring::{local, logging};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Where the store, the outbox and the signing key live.
+    #[arg(long, env = "KUNDPULS_DATA_DIR", default_value = ".kundpuls")]
+    pub data_dir: PathBuf,
+    /// The loopback address to listen on.
+    #[arg(long, env = "KUNDPULS_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// A survey policy TOML file (`kundpuls policy defaults` prints one).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Send at once, day or night (demos and tests only).
+    #[arg(long)]
+    pub ignore_send_windows: bool,
+    /// Load demo contacts and case steps (idempotent: safe on every start).
+    #[arg(long)]
+    pub demo: bool,
+    /// The SMS sender name (at most 11 letters, digits or spaces).
+    #[arg(long, default_value = "Kundpuls")]
+    pub sender: String,
+    /// The agency's name in emails.
+    #[arg(long, default_value = "Kundpuls Demo AB")]
+    pub agency: String,
+    /// Seconds between schedule ticks.
+    #[arg(long, default_value_t = 30)]
+    pub tick_seconds: u64,
+}
+
+pub fn run(args: ServeArgs) -> Result<(), CliError> {
+    logging::init_text();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> Result<(), CliError> {
+    if !args.addr.ip().is_loopback() {
+        return Err(format!(
+            "{} is not a loopback address: kundpuls serve listens on 127.0.0.1 or ::1 only",
+            args.addr
+        )
+        .into());
+    }
+    let policy_text = match &args.policy {
+        Some(p) => {
+            Some(std::fs::read_to_string(p).map_err(|e| format!("reading {}: {e}", p.display()))?)
+        }
+        None => None,
+    };
+    let mut policy = load_policy(policy_text.as_deref(), std::env::vars())?;
+    if args.ignore_send_windows {
+        tracing::warn!(
+            "--ignore-send-windows: surveys go out at any hour; use only for demos and tests"
+        );
+        policy.send_windows = WeekWindows::always();
+        policy.country_windows.clear();
+    }
+    let base_url = format!("http://{}", args.addr);
+    let config = SurveyConfig::new(&base_url, &args.sender, &args.agency, policy)?;
+    let local = local::open(&args.data_dir, config)?;
+    if args.demo {
+        demo::load(&local.services).await?;
+    }
+    let state = AppState {
+        services: local.services.clone(),
+        auth: Authenticator::Local(local.key.clone()),
+        outbox: Some(local.outbox.clone()),
+    };
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| format!("listening on {}: {e}", args.addr))?;
+    let system_token = local
+        .key
+        .sign("case-system", Role::System, &[] as &[TeamId], 30)?;
+    println!(
+        "Kundpuls is running at {base_url} (data in {})",
+        args.data_dir.display()
+    );
+    println!("  outbox:        {base_url}/dev/outbox");
+    println!(
+        "  post an event: cargo run -q -p kundpuls-cli -- emit examples/case-step.json --data-dir {}",
+        args.data_dir.display()
+    );
+    println!("  system token:  {system_token}");
+    println!("Stop with Ctrl-C.");
+
+    let services = local.services.clone();
+    let tick = Duration::from_secs(args.tick_seconds.max(1));
+    let scheduler = tokio::spawn(async move {
+        let mut interval = tokio::time::interval(tick);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if let Err(e) = services.run_schedule(jiff::Timestamp::now()).await {
+                tracing::error!(error = ?e, "schedule tick failed; trying again next tick");
+            }
+        }
+    });
+    axum::serve(listener, local_router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    scheduler.abort();
+    println!("Kundpuls stopped.");
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! The `kundpuls` binary as a newcomer uses it: start the server, post the DESIGN.md
+//! example, read the outbox; then the link's token finds its survey in the store.
+
+#![allow(clippy::unwrap_used)]
+
+use kundpuls::adapters::embedded::EmbeddedStore;
+use kundpuls::adapters::outbox::read_outbox;
+use kundpuls::domain::token::SurveyToken;
+use kundpuls::ports::SurveyStore;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kundpuls");
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start(dir: &std::path::Path, port: u16, extra: &[&str]) -> Server {
+    let child = Command::new(BIN)
+        .args([
+            "serve",
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if ureq::get(&format!("http://127.0.0.1:{port}/healthz"))
+            .call()
+            .is_ok()
+        {
+            return server;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("kundpuls serve did not answer on port {port}");
+}
+
+fn kundpuls(args: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn posting_the_design_example_puts_one_sms_in_the_outbox_whose_link_finds_the_survey() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = start(dir.path(), port, &["--ignore-send-windows"]);
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/case-step.json");
+    let url = format!("http://127.0.0.1:{port}");
+    let data_dir = dir.path().to_str().unwrap();
+    // Posted twice: the second is a duplicate.
+    for _ in 0..2 {
+        let (ok, out) = kundpuls(&["emit", example, "--data-dir", data_dir, "--url", &url]);
+        assert!(ok, "{out}");
+    }
+    let lines = read_outbox(&dir.path().join("outbox.jsonl")).unwrap();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0].channel, "sms");
+    assert_eq!(lines[0].to, "+46701234567");
+    assert!(lines[0].link.starts_with(&format!("{url}/s/")));
+    // The outbox page shows it.
+    let page = ureq::get(&format!("{url}/dev/outbox"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(page.contains("Outbox: 1 message(s)") && page.contains(&lines[0].link));
+    // Stop the server (abruptly: every committed write must be on disk) and look up
+    // the link's token in the store.
+    drop(server);
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let token = SurveyToken::parse(lines[0].link.rsplit('/').next().unwrap()).unwrap();
+    let survey = store.find_by_token(&token.hash()).await.unwrap().unwrap();
+    assert_eq!(survey.id.to_string(), lines[0].survey_id);
+}
+
+#[test]
+fn a_request_without_a_token_is_refused_with_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = start(dir.path(), port, &[]);
+    let mut response = ureq::post(&format!("http://127.0.0.1:{port}/api/v1/case-steps"))
+        .header("content-type", "application/json")
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .send("{}")
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    let body: serde_json::Value =
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "unauthorized");
+}
+
+#[test]
+fn tokens_for_the_data_dir_are_accepted_and_policy_defaults_print() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    let (ok, token) = kundpuls(&[
+        "token",
+        "--data-dir",
+        data_dir,
+        "--user",
+        "anna",
+        "--team",
+        "energy",
+        "--role",
+        "lead",
+    ]);
+    assert!(ok);
+    assert_eq!(token.trim().split('.').count(), 3, "a JWT");
+    let (ok, _) = kundpuls(&[
+        "token",
+        "--data-dir",
+        data_dir,
+        "--user",
+        "anna",
+        "--role",
+        "lead",
+    ]);
+    assert!(!ok, "a lead needs a team");
+    let (ok, policy) = kundpuls(&["policy", "defaults"]);
+    assert!(
+        ok && policy.contains("debtor_fatigue_days = 14"),
+        "{policy}"
+    );
+    let (ok, help) = kundpuls(&["serve", "--help"]);
+    assert!(ok && help.contains("--ignore-send-windows"));
+}
