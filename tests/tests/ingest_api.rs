@@ -1,0 +1,174 @@
+//! The ingest API over HTTP semantics (the local router, local tokens): validation
+//! errors name the field, roles are enforced, CSV and JSON contacts are upserted.
+
+#![allow(clippy::unwrap_used)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use kundpuls::domain::ids::{ClientId, ContactId, TeamId};
+use kundpuls::domain::policy::SurveyPolicy;
+use kundpuls::web::auth::{LocalKey, Role};
+use kundpuls::web::{AppState, Authenticator, local_router};
+use kundpuls_tests::events::example_json;
+use kundpuls_tests::{Backend, Harness, app};
+use serde_json::Value;
+use tower::ServiceExt;
+
+struct Api {
+    router: axum::Router,
+    key: LocalKey,
+    h: Harness,
+}
+
+async fn api() -> Api {
+    let h = Harness::embedded().await;
+    let Backend::Embedded { dir, .. } = &h.backend else {
+        unreachable!()
+    };
+    let key = LocalKey::load_or_create(dir.path()).unwrap();
+    let (services, outbox) = app::local(&h, SurveyPolicy::default());
+    let router = local_router(AppState {
+        services,
+        auth: Authenticator::Local(key.clone()),
+        outbox: Some(outbox),
+    });
+    Api { router, key, h }
+}
+
+impl Api {
+    async fn post(
+        &self,
+        path: &str,
+        role: Role,
+        content_type: &str,
+        body: String,
+    ) -> (StatusCode, Value) {
+        let token = self
+            .key
+            .sign("tester", role, &[TeamId::parse("energy").unwrap()], 1)
+            .unwrap();
+        let request = Request::post(path)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+}
+
+#[tokio::test]
+async fn a_bad_event_is_refused_with_422_naming_each_field() {
+    let api = api().await;
+    let mut event = example_json("evt-bad", "call_completed", "0701234567");
+    event["occurred_at"] = "tomorrow".into();
+    let (status, body) = api
+        .post(
+            "/api/v1/case-steps",
+            Role::System,
+            "application/json",
+            event.to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "invalid_input");
+    let fields: Vec<&str> = body["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["debtor.phone", "occurred_at"]);
+}
+
+#[tokio::test]
+async fn an_array_with_one_bad_event_decides_the_good_ones_and_reports_the_bad_one() {
+    let api = api().await;
+    let mut bad = example_json("evt-b2", "call_completed", "+46701234568");
+    bad["step"] = "Call Completed".into();
+    let body = Value::Array(vec![
+        example_json("evt-b1", "call_completed", "+46701234567"),
+        bad,
+    ])
+    .to_string();
+    let (status, reply) = api
+        .post("/api/v1/case-steps", Role::System, "application/json", body)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let results = reply["results"].as_array().unwrap();
+    assert_ne!(results[0]["outcome"], "invalid");
+    assert_eq!(results[1]["outcome"], "invalid");
+    assert_eq!(results[1]["errors"][0]["field"], "step");
+}
+
+#[tokio::test]
+async fn only_system_and_admin_may_post_case_steps_and_non_json_is_refused() {
+    let api = api().await;
+    let body = example_json("evt-r", "call_completed", "+46701234567").to_string();
+    let (status, _) = api
+        .post(
+            "/api/v1/case-steps",
+            Role::Lead,
+            "application/json",
+            body.clone(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = api
+        .post("/api/v1/case-steps", Role::System, "text/plain", body)
+        .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test]
+async fn contacts_upload_as_csv_stores_the_good_rows_and_names_the_bad_ones() {
+    let api = api().await;
+    let csv = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/contacts.csv"
+    ))
+    .unwrap();
+    let (status, _) = api
+        .post("/api/v1/contacts", Role::System, "text/csv", csv.clone())
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "contacts are for admins");
+    let (status, report) = api
+        .post("/api/v1/contacts", Role::Admin, "text/csv", csv)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(report["upserted"], 3);
+    assert_eq!(report["rejected"][0]["row"], 4);
+    assert_eq!(report["rejected"][0]["errors"][0]["field"], "email");
+    let stored = api
+        .h
+        .store
+        .get_creditor(
+            &ClientId::parse("acme-energy").unwrap(),
+            &ContactId::parse("c-2").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.language, kundpuls::domain::locale::Language::Pl);
+    // JSON works too, and an all-good upload is 200.
+    let json = serde_json::json!([{"client_id": "nordtel", "contact_id": "c-9", "email": "x@example.com", "industry": "telecom"}]);
+    let (status, report) = api
+        .post(
+            "/api/v1/contacts",
+            Role::Admin,
+            "application/json",
+            json.to_string(),
+        )
+        .await;
+    assert_eq!(
+        (status, report["upserted"].as_u64()),
+        (StatusCode::OK, Some(1))
+    );
+}
