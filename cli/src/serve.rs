@@ -8,6 +8,7 @@ use kundpuls::app::config::load_policy;
 use kundpuls::domain::ids::TeamId;
 use kundpuls::domain::policy::WeekWindows;
 use kundpuls::web::auth::Role;
+use kundpuls::web::stamp::StampKey;
 use kundpuls::web::{AppState, Authenticator, local_router};
 use kundpuls::wiring::{local, logging};
 use std::net::SocketAddr;
@@ -81,6 +82,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let state = AppState {
         services: local.services.clone(),
         auth: Authenticator::Local(local.key.clone()),
+        stamp: StampKey::new(&local.key.derive("render-stamp")),
         outbox: Some(local.outbox.clone()),
     };
     let listener = tokio::net::TcpListener::bind(args.addr)

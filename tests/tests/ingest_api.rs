@@ -30,6 +30,7 @@ async fn api() -> Api {
     let router = local_router(AppState {
         services,
         auth: Authenticator::Local(key.clone()),
+        stamp: kundpuls::web::stamp::StampKey::new(&key.derive("render-stamp")),
         outbox: Some(outbox),
     });
     Api { router, key, h }

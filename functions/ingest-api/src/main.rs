@@ -13,6 +13,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let router = lambda_ingest_router(AppState {
         services,
         auth: Authenticator::ApiGateway,
+        stamp: env.stamp_key(),
         outbox: None,
     });
     lambda_http::run(router).await

@@ -13,6 +13,7 @@ async fn call(fixture: &str, h: &Harness) -> (u16, serde_json::Value) {
     let router = lambda_ingest_router(AppState {
         services,
         auth: Authenticator::ApiGateway,
+        stamp: kundpuls::web::stamp::StampKey::new(b"test-stamp-key-0123456789abcdef"),
         outbox: None,
     });
     let request = lambda_http::request::from_str(fixture).unwrap();

@@ -5,7 +5,9 @@ pub mod auth;
 pub mod dev;
 pub mod error;
 pub mod ingest;
+pub mod stamp;
 pub mod state;
+pub mod survey;
 
 pub use state::{AppState, Authenticator};
 
@@ -28,10 +30,28 @@ pub fn ingest_router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
+/// The respondent's pages and their stylesheet.
+pub fn survey_router() -> Router<AppState> {
+    Router::new()
+        .route("/s/{token}", get(survey::show).post(survey::submit))
+        .route(
+            "/s/{token}/opt-out",
+            get(survey::opt_out_confirm).post(survey::opt_out),
+        )
+        .route(survey::CSS_PATH, get(survey::stylesheet))
+        .layer(DefaultBodyLimit::max(16 * 1024))
+}
+
+/// What the answer-survey Lambda serves behind API Gateway (public routes).
+pub fn lambda_survey_router(state: AppState) -> Router {
+    Router::new().merge(survey_router()).with_state(state)
+}
+
 /// Everything the local server serves.
 pub fn local_router(state: AppState) -> Router {
     Router::new()
         .merge(ingest_router())
+        .merge(survey_router())
         .route("/healthz", get(healthz))
         .route("/dev/outbox", get(dev::outbox))
         .with_state(state)

@@ -20,6 +20,8 @@ pub enum Authenticator {
 pub struct AppState {
     pub services: Services,
     pub auth: Authenticator,
+    /// Signs the render stamp in survey forms.
+    pub stamp: super::stamp::StampKey,
     /// The local file outbox, shown at `/dev/outbox` (local server only).
     pub outbox: Option<FileOutbox>,
 }

@@ -88,6 +88,17 @@ impl FunctionEnv {
         })
     }
 
+    /// The key that signs survey forms' render stamps, derived from the contact-key
+    /// secret under its own label.
+    pub fn stamp_key(&self) -> crate::web::stamp::StampKey {
+        use hmac::{Hmac, Mac};
+        let mut mac =
+            <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.contact_key_secret.as_bytes())
+                .expect("HMAC takes any key");
+        mac.update(b"render-stamp");
+        crate::web::stamp::StampKey::new(&mac.finalize().into_bytes())
+    }
+
     /// Builds the SDK clients once and the services on them.
     pub async fn services(&self) -> Result<(Services, DynamoStore), EnvError> {
         let sdk = load_sdk_config().await;

@@ -4,6 +4,7 @@
 
 mod catalog;
 pub mod email;
+pub mod page;
 pub mod sms;
 
 pub use catalog::{Texts, texts};

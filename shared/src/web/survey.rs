@@ -1,0 +1,525 @@
+//! The respondent's pages: `GET /s/{token}` shows the survey, only `POST` records,
+//! and `/s/{token}/opt-out` stops all surveys to that contact. Server-rendered, no
+//! JavaScript, no external requests, in the respondent's language. Unknown, expired
+//! and answered links get a friendly page; nothing internal is shown.
+
+use super::state::AppState;
+use crate::domain::locale::Language;
+use crate::domain::messages::page::{PageTexts, page_texts};
+use crate::domain::score::{CsatScore, NpsScore, Score};
+use crate::domain::survey::{Answer, AnswerInput, Survey, SurveyKind, SurveyState, SuspectReason};
+use crate::domain::token::SurveyToken;
+use crate::ports::{AnswerOutcome, StoreError};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use jiff::Timestamp;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// Comments longer than this (in characters) are refused.
+pub const MAX_COMMENT_CHARS: usize = 1000;
+
+pub const CSS: &str = include_str!("../../templates/survey.css");
+/// Where the stylesheet is served; the path changes when it does, so it caches forever.
+pub const CSS_PATH: &str = "/assets/survey-1.css";
+
+/// Headers on every respondent page: no script, no foreign content, no framing, no
+/// referrer (the token is in the URL), no caching.
+pub fn security_headers(headers: &mut HeaderMap) {
+    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        headers,
+        "content-security-policy",
+        "default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    );
+    set(headers, "referrer-policy", "no-referrer");
+    set(headers, "x-content-type-options", "nosniff");
+    set(headers, "x-frame-options", "DENY");
+    set(headers, "cache-control", "no-store");
+}
+
+#[derive(Template)]
+#[template(path = "survey_form.html")]
+struct FormPage<'a> {
+    lang: &'a str,
+    t: &'a PageTexts,
+    css: &'a str,
+    question: String,
+    low: &'a str,
+    high: &'a str,
+    /// Each score and whether it is chosen.
+    scores: Vec<(u8, bool)>,
+    first: u8,
+    last: u8,
+    nps: bool,
+    ask_fcr: bool,
+    fcr: Option<bool>,
+    comment: &'a str,
+    stamp: String,
+    error: Option<&'a str>,
+    opt_out_href: String,
+}
+
+#[derive(Template)]
+#[template(path = "survey_message.html")]
+struct MessagePage<'a> {
+    lang: &'a str,
+    css: &'a str,
+    title: &'a str,
+    body: &'a str,
+    /// A one-button form: (action, hidden field name, value, label).
+    button: Option<(String, &'a str, &'a str, &'a str)>,
+    link: Option<(String, &'a str)>,
+}
+
+fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
+    match body {
+        Ok(b) => {
+            let mut r = (status, Html(b)).into_response();
+            security_headers(r.headers_mut());
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a survey page");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+fn message(
+    status: StatusCode,
+    lang: Language,
+    title: &str,
+    body: &str,
+    button: Option<(String, &str, &str, &str)>,
+    link: Option<(String, &str)>,
+) -> Response {
+    html(
+        status,
+        MessagePage {
+            lang: lang.code(),
+            css: CSS_PATH,
+            title,
+            body,
+            button,
+            link,
+        }
+        .render(),
+    )
+}
+
+/// The language for pages about a link we cannot resolve: the browser's.
+fn browser_language(headers: &HeaderMap) -> Language {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.split(',')
+                .find_map(|part| Language::parse(part.split(';').next().unwrap_or_default().trim()))
+        })
+        .unwrap_or(Language::En)
+}
+
+fn not_found(headers: &HeaderMap) -> Response {
+    let lang = browser_language(headers);
+    let t = page_texts(lang);
+    message(
+        StatusCode::NOT_FOUND,
+        lang,
+        t.unknown_title,
+        t.unknown_body,
+        None,
+        None,
+    )
+}
+
+fn busy(lang: Language, e: &StoreError) -> Response {
+    tracing::error!(error = ?e, "survey page storage failure");
+    let t = page_texts(lang);
+    message(
+        StatusCode::SERVICE_UNAVAILABLE,
+        lang,
+        t.busy_title,
+        t.busy_body,
+        None,
+        None,
+    )
+}
+
+/// The survey behind a link, or the page to show instead.
+async fn resolve(state: &AppState, token: &str, headers: &HeaderMap) -> Result<Survey, Response> {
+    let Some(token) = SurveyToken::parse(token) else {
+        return Err(not_found(headers));
+    };
+    match state.services.surveys.find_by_token(&token.hash()).await {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(not_found(headers)),
+        Err(e) => Err(busy(browser_language(headers), &e)),
+    }
+}
+
+fn opt_out_href(token: &str) -> String {
+    format!("/s/{token}/opt-out")
+}
+
+fn closed_page(survey: &Survey, token: &str, now: Timestamp) -> Option<Response> {
+    let lang = survey.subject.language;
+    let t = page_texts(lang);
+    let link = Some((opt_out_href(token), t.opt_out_link));
+    match survey.state {
+        SurveyState::Answered => Some(message(
+            StatusCode::OK,
+            lang,
+            t.already_title,
+            t.already_body,
+            None,
+            link,
+        )),
+        SurveyState::Expired | SurveyState::Failed => Some(message(
+            StatusCode::GONE,
+            lang,
+            t.expired_title,
+            t.expired_body,
+            None,
+            link,
+        )),
+        _ if survey.is_expired_at(now) => Some(message(
+            StatusCode::GONE,
+            lang,
+            t.expired_title,
+            t.expired_body,
+            None,
+            link,
+        )),
+        _ => None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn form(
+    state: &AppState,
+    survey: &Survey,
+    token: &str,
+    selected: Option<u8>,
+    fcr: Option<bool>,
+    comment: &str,
+    honeypot: bool,
+    error: Option<&str>,
+    now: Timestamp,
+) -> Response {
+    let lang = survey.subject.language;
+    let t = page_texts(lang);
+    let agency = state.services.config.agency_name();
+    let nps = survey.kind == SurveyKind::Nps;
+    let (question, low, high, first, last) = if nps {
+        (
+            t.nps_question.replace("{agency}", agency),
+            t.nps_low,
+            t.nps_high,
+            0,
+            10,
+        )
+    } else {
+        (
+            t.csat_question.replace("{agency}", agency),
+            t.csat_low,
+            t.csat_high,
+            1,
+            5,
+        )
+    };
+    let scores = (first..=last).map(|s| (s, selected == Some(s))).collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    html(
+        status,
+        FormPage {
+            lang: lang.code(),
+            t,
+            css: CSS_PATH,
+            question,
+            low,
+            high,
+            scores,
+            first,
+            last,
+            nps,
+            ask_fcr: survey.subject.step.as_ref().is_some_and(|s| s.is_call()),
+            fcr,
+            comment,
+            stamp: state.stamp.issue(&survey.id, now, honeypot),
+            error,
+            opt_out_href: opt_out_href(token),
+        }
+        .render(),
+    )
+}
+
+fn score_for(kind: SurveyKind, value: u8) -> Option<Score> {
+    match kind {
+        SurveyKind::Nps => NpsScore::try_from(value).ok().map(Score::Nps),
+        SurveyKind::Csat => CsatScore::try_from(value).ok().map(Score::Csat),
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let survey = match resolve(&state, &token, &headers).await {
+        Ok(s) => s,
+        Err(page) => return page,
+    };
+    let now = Timestamp::now();
+    if let Some(page) = closed_page(&survey, &token, now) {
+        return page;
+    }
+    let selected = query
+        .get("score")
+        .and_then(|s| s.parse::<u8>().ok())
+        .filter(|v| score_for(survey.kind, *v).is_some());
+    let honeypot = query.get("via").is_some_and(|v| v == "preview");
+    form(
+        &state, &survey, &token, selected, None, "", honeypot, None, now,
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AnswerForm {
+    score: Option<String>,
+    fcr: Option<String>,
+    comment: Option<String>,
+    stamp: Option<String>,
+    /// Hidden from people; software that fills every field fills it.
+    website: Option<String>,
+}
+
+/// A cross-site form post (another origin in `Origin` or `Sec-Fetch-Site`).
+fn cross_site(headers: &HeaderMap) -> bool {
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if matches!(site, Some("cross-site")) {
+        return true;
+    }
+    match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some(origin), Some(host)) if origin != "null" => {
+            let origin_host = origin.split("://").nth(1).unwrap_or(origin);
+            origin_host != host
+        }
+        _ => false,
+    }
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    Form(input): Form<AnswerForm>,
+) -> Response {
+    let survey = match resolve(&state, &token, &headers).await {
+        Ok(s) => s,
+        Err(page) => return page,
+    };
+    if cross_site(&headers) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let now = Timestamp::now();
+    let lang = survey.subject.language;
+    let t = page_texts(lang);
+    let comment = input.comment.as_deref().unwrap_or_default();
+    let fcr = match input.fcr.as_deref() {
+        Some("yes") => Some(true),
+        Some("no") => Some(false),
+        _ => None,
+    };
+    let selected = input
+        .score
+        .as_deref()
+        .and_then(|s| s.trim().parse::<u8>().ok());
+    let Some(score) = selected.and_then(|v| score_for(survey.kind, v)) else {
+        if let Some(page) = closed_page(&survey, &token, now) {
+            return page;
+        }
+        return form(
+            &state,
+            &survey,
+            &token,
+            None,
+            fcr,
+            comment,
+            false,
+            Some(t.error_score),
+            now,
+        );
+    };
+    if comment.chars().count() > MAX_COMMENT_CHARS {
+        return form(
+            &state,
+            &survey,
+            &token,
+            selected,
+            fcr,
+            comment,
+            false,
+            Some(t.error_comment),
+            now,
+        );
+    }
+    let mut suspect = state.stamp.check(&survey.id, input.stamp.as_deref(), now);
+    if input
+        .website
+        .as_deref()
+        .is_some_and(|w| !w.trim().is_empty())
+        && !suspect.contains(&SuspectReason::Honeypot)
+    {
+        suspect.push(SuspectReason::Honeypot);
+    }
+    let answer = Answer::new(
+        &survey,
+        AnswerInput {
+            score,
+            comment: Some(comment.to_string()),
+            resolved_first_contact: fcr
+                .filter(|_| survey.subject.step.as_ref().is_some_and(|s| s.is_call())),
+            suspect,
+            answered_at: now,
+        },
+    );
+    let link = Some((opt_out_href(&token), t.opt_out_link));
+    match state
+        .services
+        .surveys
+        .record_answer(&survey.id, answer, now)
+        .await
+    {
+        Ok(AnswerOutcome::Recorded(a)) => {
+            tracing::info!(survey_id = %survey.id, suspect = a.is_suspect(), "answer recorded");
+            message(
+                StatusCode::OK,
+                lang,
+                t.thanks_title,
+                t.thanks_body,
+                None,
+                link,
+            )
+        }
+        Ok(AnswerOutcome::AlreadyAnswered(_)) => message(
+            StatusCode::OK,
+            lang,
+            t.already_title,
+            t.already_body,
+            None,
+            link,
+        ),
+        Ok(AnswerOutcome::NotOpen(_)) => message(
+            StatusCode::GONE,
+            lang,
+            t.expired_title,
+            t.expired_body,
+            None,
+            link,
+        ),
+        Ok(AnswerOutcome::NotFound) => not_found(&headers),
+        Err(e) => busy(lang, &e),
+    }
+}
+
+pub async fn opt_out_confirm(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let survey = match resolve(&state, &token, &headers).await {
+        Ok(s) => s,
+        Err(page) => return page,
+    };
+    let lang = survey.subject.language;
+    let t = page_texts(lang);
+    message(
+        StatusCode::OK,
+        lang,
+        t.opt_out_title,
+        t.opt_out_body,
+        Some((opt_out_href(&token), "confirm", "1", t.opt_out_button)),
+        None,
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct OptOutForm {
+    undo: Option<String>,
+}
+
+/// One step: a confirming POST, or the mail client's one-click
+/// `List-Unsubscribe=One-Click`, opts out; `undo=1` opts back in.
+pub async fn opt_out(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    Form(input): Form<OptOutForm>,
+) -> Response {
+    let survey = match resolve(&state, &token, &headers).await {
+        Ok(s) => s,
+        Err(page) => return page,
+    };
+    if cross_site(&headers) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let lang = survey.subject.language;
+    let t = page_texts(lang);
+    let contacts = &state.services.contacts;
+    if input.undo.as_deref() == Some("1") {
+        return match contacts.opt_in(&survey.contact_key).await {
+            Ok(()) => message(
+                StatusCode::OK,
+                lang,
+                t.opted_in_title,
+                t.opted_in_body,
+                None,
+                None,
+            ),
+            Err(e) => busy(lang, &e),
+        };
+    }
+    match contacts
+        .opt_out(&survey.contact_key, Timestamp::now())
+        .await
+    {
+        Ok(()) => {
+            tracing::info!(survey_id = %survey.id, "contact opted out");
+            message(
+                StatusCode::OK,
+                lang,
+                t.opted_out_title,
+                t.opted_out_body,
+                Some((opt_out_href(&token), "undo", "1", t.undo_button)),
+                None,
+            )
+        }
+        Err(e) => busy(lang, &e),
+    }
+}
+
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        CSS,
+    )
+        .into_response()
+}
