@@ -28,7 +28,11 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 fn agent() -> ureq::Agent {
@@ -43,7 +47,15 @@ fn agent() -> ureq::Agent {
 fn prepare(url: &str, data_dir: &std::path::Path, n: usize, offset: usize) -> Vec<String> {
     let token = String::from_utf8(
         Command::new(BIN)
-            .args(["token", "--data-dir", data_dir.to_str().expect("utf-8 path"), "--user", "bench", "--role", "system"])
+            .args([
+                "token",
+                "--data-dir",
+                data_dir.to_str().expect("utf-8 path"),
+                "--user",
+                "bench",
+                "--role",
+                "system",
+            ])
             .output()
             .expect("token")
             .stdout,
@@ -75,7 +87,12 @@ fn prepare(url: &str, data_dir: &std::path::Path, n: usize, offset: usize) -> Ve
     outbox
         .lines()
         .skip(offset)
-        .map(|l| serde_json::from_str::<Value>(l).expect("json")["link"].as_str().expect("link").to_string())
+        .map(|l| {
+            serde_json::from_str::<Value>(l).expect("json")["link"]
+                .as_str()
+                .expect("link")
+                .to_string()
+        })
         .collect()
 }
 
@@ -91,19 +108,31 @@ fn run(links: Vec<String>, concurrency: usize) {
     let start = Instant::now();
     let workers: Vec<_> = (0..concurrency)
         .map(|_| {
-            let (queue, latencies, page_bytes, failures) = (queue.clone(), latencies.clone(), page_bytes.clone(), failures.clone());
+            let (queue, latencies, page_bytes, failures) = (
+                queue.clone(),
+                latencies.clone(),
+                page_bytes.clone(),
+                failures.clone(),
+            );
             std::thread::spawn(move || {
                 let agent = agent();
                 loop {
                     if start.elapsed() > TIME_LIMIT {
                         return;
                     }
-                    let Some(link) = queue.lock().expect("queue").pop() else { return };
+                    let Some(link) = queue.lock().expect("queue").pop() else {
+                        return;
+                    };
                     let t = Instant::now();
                     let mut page = agent.get(&link).call().expect("GET");
                     let html = page.body_mut().read_to_string().expect("page");
                     *page_bytes.lock().expect("bytes") = html.len();
-                    let stamp = html.split("name=\"stamp\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or_default().to_string();
+                    let stamp = html
+                        .split("name=\"stamp\" value=\"")
+                        .nth(1)
+                        .and_then(|s| s.split('"').next())
+                        .unwrap_or_default()
+                        .to_string();
                     let host = link.split('/').nth(2).unwrap_or_default().to_string();
                     let mut reply = agent
                         .post(&link)
@@ -111,7 +140,11 @@ fn run(links: Vec<String>, concurrency: usize) {
                         .header("origin", &format!("http://{host}"))
                         .send(format!("stamp={stamp}&score=4&fcr=yes&comment=Bra"))
                         .expect("POST");
-                    let ok = reply.status().as_u16() == 200 && reply.body_mut().read_to_string().is_ok_and(|b| !b.contains("<form method=\"post\" novalidate>"));
+                    let ok = reply.status().as_u16() == 200
+                        && reply
+                            .body_mut()
+                            .read_to_string()
+                            .is_ok_and(|b| !b.contains("<form method=\"post\" novalidate>"));
                     if !ok {
                         *failures.lock().expect("failures") += 1;
                     }
@@ -143,7 +176,16 @@ fn main() {
     let url = format!("http://127.0.0.1:{port}");
     let _server = Server(
         Command::new(BIN)
-            .args(["serve", "--data-dir", dir.path().to_str().expect("utf-8"), "--addr", &format!("127.0.0.1:{port}"), "--ignore-send-windows", "--tick-seconds", "3600"])
+            .args([
+                "serve",
+                "--data-dir",
+                dir.path().to_str().expect("utf-8"),
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--ignore-send-windows",
+                "--tick-seconds",
+                "3600",
+            ])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -155,11 +197,20 @@ fn main() {
         assert!(Instant::now() < deadline, "server did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
-    println!("kundpuls respondent flows, {} cores, release build, loopback", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "kundpuls respondent flows, {} cores, release build, loopback",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
     for (i, concurrency) in [16, 64].into_iter().enumerate() {
         let t = Instant::now();
         let links = prepare(&url, dir.path(), FLOWS_PER_RUN, i * FLOWS_PER_RUN);
-        println!("prepared {} surveys in {:.1} s", links.len(), t.elapsed().as_secs_f64());
+        println!(
+            "prepared {} surveys in {:.1} s",
+            links.len(),
+            t.elapsed().as_secs_f64()
+        );
         run(links, concurrency);
     }
 }

@@ -6,6 +6,14 @@
 //! `answer_feed` (sequence → answer) and the consumers' committed cursors. redb runs
 //! one write transaction at a time and commits durably, so every conditional check
 //! and its write are atomic, and a committed write survives a crash.
+//!
+//! Group commit: every write goes to one writer thread, which runs the writes waiting
+//! at that moment (up to [`MAX_BATCH`]) one after another inside a single transaction
+//! and commits it durably once, then answers each caller. Each write still sees the
+//! ones before it, so the conditional semantics are those of one-at-a-time writes;
+//! only the fsync is shared. If one write in a batch fails (a storage fault or an
+//! undecodable record), the whole batch is rolled back and every caller in it gets
+//! `Unavailable`, which is retryable.
 
 mod backlog;
 mod contacts;
@@ -34,11 +42,93 @@ const SEP: char = '\u{1f}';
 /// The character after [`SEP`]: an exclusive upper bound for a prefix.
 const SEP_END: char = '\u{20}';
 
+/// Writes committed together at most.
+pub const MAX_BATCH: usize = 256;
+
+/// A write waiting for the writer thread: it runs inside the batch transaction and
+/// returns what to tell its caller once the commit is known.
+type Job = Box<dyn FnOnce(&mut Writer<'_>) -> Result<Done, ()> + Send>;
+/// Tells one caller the outcome of the commit (`Some(reason)` if it failed).
+type Done = Box<dyn FnOnce(Option<String>) + Send>;
+
+struct Inner {
+    db: Arc<Database>,
+    jobs: Option<tokio::sync::mpsc::UnboundedSender<Job>>,
+    writer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Inner {
+    /// Closes the queue and waits for the writer to finish, so that the file is
+    /// free to be opened again as soon as the last handle is gone.
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
 /// The embedded store. Cheap to clone; safe to share between tasks.
 #[derive(Clone)]
 pub struct EmbeddedStore {
-    db: Arc<Database>,
+    inner: Arc<Inner>,
     path: PathBuf,
+}
+
+fn open_tables(tx: &redb::WriteTransaction) -> R<Writer<'_>> {
+    Ok(Writer {
+        items: tx.open_table(ITEMS)?,
+        index: tx.open_table(INDEX)?,
+        feed: tx.open_table(FEED)?,
+        cursors: tx.open_table(CURSORS)?,
+    })
+}
+
+/// Runs one batch in one transaction and tells every caller how it ended.
+fn run_batch(db: &Database, jobs: Vec<Job>) {
+    let Ok(tx) = db.begin_write() else {
+        return; // Dropping the jobs tells their callers the store is unavailable.
+    };
+    let mut done = Vec::with_capacity(jobs.len());
+    let mut failed = false;
+    {
+        let Ok(mut w) = open_tables(&tx) else {
+            return;
+        };
+        for job in jobs {
+            match job(&mut w) {
+                Ok(d) => done.push(d),
+                Err(()) => {
+                    failed = true;
+                    break;
+                }
+            }
+        }
+    }
+    if failed {
+        let _ = tx.abort();
+        for d in done {
+            d(Some("another write in the same batch failed; retry".into()));
+        }
+        return;
+    }
+    let outcome = tx.commit().err().map(|e| e.to_string());
+    for d in done {
+        d(outcome.clone());
+    }
+}
+
+fn writer_loop(db: Arc<Database>, mut jobs: tokio::sync::mpsc::UnboundedReceiver<Job>) {
+    while let Some(first) = jobs.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        run_batch(&db, batch);
+    }
 }
 
 impl std::fmt::Debug for EmbeddedStore {
@@ -111,37 +201,54 @@ impl EmbeddedStore {
             tx.commit()?;
             Ok(db)
         };
-        let db = init().map_err(|f| f.into_store("open"))?;
+        let db = Arc::new(init().map_err(|f| f.into_store("open"))?);
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let writer_db = db.clone();
+        let writer = std::thread::Builder::new()
+            .name("kundpuls-store-writer".into())
+            .spawn(move || writer_loop(writer_db, rx))
+            .map_err(|e| StoreError::unavailable("open", e))?;
         Ok(Self {
-            db: Arc::new(db),
+            inner: Arc::new(Inner {
+                db,
+                jobs: Some(tx),
+                writer: Some(writer),
+            }),
             path,
         })
     }
 
-    /// Runs `f` in one write transaction on a blocking thread and commits it.
+    /// Runs `f` inside the writer's next batch transaction and waits until that
+    /// transaction is durably committed (or has failed).
     async fn write<T, F>(&self, operation: &'static str, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Writer<'_>) -> R<T> + Send + 'static,
     {
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || -> R<T> {
-            let tx = db.begin_write()?;
-            let out = {
-                let mut w = Writer {
-                    items: tx.open_table(ITEMS)?,
-                    index: tx.open_table(INDEX)?,
-                    feed: tx.open_table(FEED)?,
-                    cursors: tx.open_table(CURSORS)?,
-                };
-                f(&mut w)?
-            };
-            tx.commit()?;
-            Ok(out)
-        })
-        .await
-        .map_err(|e| StoreError::unavailable(operation, e))?
-        .map_err(|f| f.into_store(operation))
+        let (reply, answer) = tokio::sync::oneshot::channel::<Result<T, StoreError>>();
+        let job: Job = Box::new(move |w| match f(w) {
+            Ok(value) => Ok(Box::new(move |failure: Option<String>| {
+                let _ = reply.send(match failure {
+                    None => Ok(value),
+                    Some(reason) => Err(StoreError::unavailable(operation, reason)),
+                });
+            }) as Done),
+            Err(fault) => {
+                let _ = reply.send(Err(fault.into_store(operation)));
+                Err(())
+            }
+        });
+        let queue = self
+            .inner
+            .jobs
+            .as_ref()
+            .ok_or_else(|| StoreError::unavailable(operation, "the store is closing"))?;
+        queue
+            .send(job)
+            .map_err(|_| StoreError::unavailable(operation, "the store's writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| StoreError::unavailable(operation, "the write was not committed"))?
     }
 
     /// Runs `f` against a consistent read snapshot on a blocking thread.
@@ -150,7 +257,7 @@ impl EmbeddedStore {
         T: Send + 'static,
         F: FnOnce(&Reader) -> R<T> + Send + 'static,
     {
-        let db = self.db.clone();
+        let db = self.inner.db.clone();
         tokio::task::spawn_blocking(move || -> R<T> {
             let tx = db.begin_read()?;
             let r = Reader {
