@@ -484,3 +484,22 @@ async fn a_cross_site_post_is_refused() {
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(site.h.store.answer(&survey.id).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn one_link_is_limited_to_sixty_requests_a_minute_locally() {
+    let site = site(Harness::embedded().await).await;
+    let (_, token) = site.survey("en").await;
+    let path = format!("/s/{}", token.expose());
+    for _ in 0..kundpuls::web::LOCAL_LINK_REQUESTS_PER_MINUTE {
+        assert_eq!(site.get(&path).await.status, StatusCode::OK);
+    }
+    let over = site.get(&path).await;
+    assert_eq!(over.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(over.headers["retry-after"], "60");
+    // Another link is not affected.
+    let (_, other) = site.survey("en").await;
+    assert_eq!(
+        site.get(&format!("/s/{}", other.expose())).await.status,
+        StatusCode::OK
+    );
+}

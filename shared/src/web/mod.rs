@@ -5,6 +5,7 @@ pub mod auth;
 pub mod dev;
 pub mod error;
 pub mod ingest;
+pub mod ratelimit;
 pub mod stamp;
 pub mod state;
 pub mod survey;
@@ -47,11 +48,18 @@ pub fn lambda_survey_router(state: AppState) -> Router {
     Router::new().merge(survey_router()).with_state(state)
 }
 
+/// Requests per survey link per minute in the local server.
+pub const LOCAL_LINK_REQUESTS_PER_MINUTE: u32 = 60;
+
 /// Everything the local server serves.
 pub fn local_router(state: AppState) -> Router {
+    let limit = ratelimit::RateLimit::per_minute(LOCAL_LINK_REQUESTS_PER_MINUTE);
     Router::new()
         .merge(ingest_router())
-        .merge(survey_router())
+        .merge(survey_router().layer(axum::middleware::from_fn_with_state(
+            limit,
+            ratelimit::limit_survey_links,
+        )))
         .route("/healthz", get(healthz))
         .route("/dev/outbox", get(dev::outbox))
         .with_state(state)
