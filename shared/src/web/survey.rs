@@ -5,7 +5,7 @@
 
 use super::state::AppState;
 use crate::domain::locale::Language;
-use crate::domain::messages::page::{PageTexts, page_texts};
+use crate::domain::messages::page::{PageTexts, csat_question, page_texts};
 use crate::domain::score::{CsatScore, NpsScore, Score};
 use crate::domain::survey::{Answer, AnswerInput, Survey, SurveyKind, SurveyState, SuspectReason};
 use crate::domain::token::SurveyToken;
@@ -225,8 +225,9 @@ fn form(
             10,
         )
     } else {
+        let step = survey.subject.step.as_ref().map(|s| s.as_str());
         (
-            t.csat_question.replace("{agency}", agency),
+            csat_question(lang, step).replace("{agency}", agency),
             t.csat_low,
             t.csat_high,
             1,

@@ -286,3 +286,78 @@ const FI: PageTexts = PageTexts {
     busy_title: "Yritä hetken päästä uudelleen",
     busy_body: "Tallennus ei onnistunut juuri nyt. Vastauksesi ei katoa, jos yrität uudelleen.",
 };
+
+/// The CSAT question for the step that was surveyed, or the general one.
+pub fn csat_question(language: Language, step: Option<&str>) -> &'static str {
+    use crate::domain::step::Step;
+    let by_step: Option<[&'static str; 6]> = match step {
+        Some(Step::CALL_COMPLETED) => Some([
+            "Hur nöjd är du med samtalet med {agency}?",
+            "How satisfied are you with your call with {agency}?",
+            "Jak bardzo jesteś zadowolony z rozmowy z {agency}?",
+            "Hvor tilfreds er du med samtalen med {agency}?",
+            "Hvor fornøyd er du med samtalen med {agency}?",
+            "Kuinka tyytyväinen olet puheluun ({agency})?",
+        ]),
+        Some(Step::REMINDER_SENT) => Some([
+            "Hur nöjd är du med påminnelsen från {agency}?",
+            "How satisfied are you with the reminder from {agency}?",
+            "Jak bardzo jesteś zadowolony z przypomnienia od {agency}?",
+            "Hvor tilfreds er du med påmindelsen fra {agency}?",
+            "Hvor fornøyd er du med påminnelsen fra {agency}?",
+            "Kuinka tyytyväinen olet muistutukseen ({agency})?",
+        ]),
+        Some(Step::PAYMENT_PLAN_AGREED) => Some([
+            "Hur nöjd är du med överenskommelsen med {agency}?",
+            "How satisfied are you with the agreement you made with {agency}?",
+            "Jak bardzo jesteś zadowolony z ustaleń z {agency}?",
+            "Hvor tilfreds er du med aftalen med {agency}?",
+            "Hvor fornøyd er du med avtalen med {agency}?",
+            "Kuinka tyytyväinen olet sopimukseen ({agency})?",
+        ]),
+        Some(Step::CASE_CLOSED) => Some([
+            "Hur nöjd är du med hur {agency} hanterade ditt ärende?",
+            "How satisfied are you with how {agency} handled your matter?",
+            "Jak bardzo jesteś zadowolony z tego, jak {agency} zajęła się Twoją sprawą?",
+            "Hvor tilfreds er du med, hvordan {agency} håndterede din sag?",
+            "Hvor fornøyd er du med hvordan {agency} håndterte saken din?",
+            "Kuinka tyytyväinen olet siihen, miten asiasi hoidettiin ({agency})?",
+        ]),
+        _ => None,
+    };
+    let index = match language {
+        Language::Sv => 0,
+        Language::En => 1,
+        Language::Pl => 2,
+        Language::Da => 3,
+        Language::Nb => 4,
+        Language::Fi => 5,
+    };
+    by_step.map_or(page_texts(language).csat_question, |q| q[index])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_asks_about_the_step_and_falls_back_to_the_general_question() {
+        for lang in Language::ALL {
+            for step in crate::domain::step::Step::KNOWN {
+                assert!(
+                    csat_question(lang, Some(step)).contains("{agency}"),
+                    "{lang} {step}"
+                );
+            }
+            assert_eq!(
+                csat_question(lang, Some("payment_received")),
+                page_texts(lang).csat_question
+            );
+            assert_eq!(csat_question(lang, None), page_texts(lang).csat_question);
+        }
+        assert_eq!(
+            csat_question(Language::Sv, Some("call_completed")),
+            "Hur nöjd är du med samtalet med {agency}?"
+        );
+    }
+}
