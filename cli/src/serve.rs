@@ -5,6 +5,7 @@ use crate::{CliError, demo};
 use clap::Args;
 use kundpuls::app::SurveyConfig;
 use kundpuls::app::config::load_policy;
+use kundpuls::app::routing::FEED_CONSUMER;
 use kundpuls::domain::ids::TeamId;
 use kundpuls::domain::policy::WeekWindows;
 use kundpuls::web::auth::Role;
@@ -115,12 +116,27 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
             }
         }
     });
+    // Routing: the answer feed is drained every second (the stream's stand-in).
+    let (services, store) = (local.services.clone(), local.store.clone());
+    let router_task = tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            interval.tick().await;
+            if let Err(e) = services
+                .drain_feed(&store, FEED_CONSUMER, jiff::Timestamp::now())
+                .await
+            {
+                tracing::error!(error = ?e, "routing answers failed; trying again");
+            }
+        }
+    });
     axum::serve(listener, local_router(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
     scheduler.abort();
+    router_task.abort();
     println!("Kundpuls stopped.");
     Ok(())
 }

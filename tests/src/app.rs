@@ -34,9 +34,11 @@ pub fn local(h: &Harness, policy: SurveyPolicy) -> (Services, FileOutbox) {
         surveys: Arc::new(store.clone()),
         contacts: Arc::new(store.clone()),
         stats: Arc::new(store.clone()),
+        backlog: Arc::new(store.clone()),
         sms: Arc::new(outbox.clone()),
         email: Arc::new(outbox.clone()),
         keyer: keyer(),
+        lexicon: Default::default(),
         config: config(policy),
     };
     (services, outbox)
@@ -58,9 +60,11 @@ pub async fn aws(h: &Harness, policy: SurveyPolicy, from: &str) -> Services {
         surveys: Arc::new(store.clone()),
         contacts: Arc::new(store.clone()),
         stats: Arc::new(store.clone()),
+        backlog: Arc::new(store.clone()),
         sms: Arc::new(SnsSms::new(aws_sdk_sns::Client::new(&sdk), SENDER)),
         email: Arc::new(SesEmail::new(ses, from, None)),
         keyer: keyer(),
+        lexicon: Default::default(),
         config: config(policy),
     }
 }

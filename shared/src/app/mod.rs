@@ -6,13 +6,14 @@ pub mod case_steps;
 pub mod config;
 pub mod contacts;
 mod delivery;
+pub mod routing;
 pub mod schedule;
 
 pub use config::{ConfigError, PolicyError, SurveyConfig};
 pub use delivery::Delivered;
 
 use crate::domain::contact::ContactKeyer;
-use crate::ports::{ContactStore, Notifier, StatsStore, SurveyStore};
+use crate::ports::{BacklogStore, ContactStore, Notifier, StatsStore, SurveyStore};
 use std::sync::Arc;
 
 /// Everything a use case needs, built once at start-up and shared.
@@ -21,8 +22,11 @@ pub struct Services {
     pub surveys: Arc<dyn SurveyStore>,
     pub contacts: Arc<dyn ContactStore>,
     pub stats: Arc<dyn StatsStore>,
+    pub backlog: Arc<dyn BacklogStore>,
     pub sms: Arc<dyn Notifier>,
     pub email: Arc<dyn Notifier>,
     pub keyer: ContactKeyer,
+    /// Word stems per theme and language, for tagging comments.
+    pub lexicon: Arc<crate::domain::themes::Lexicon>,
     pub config: Arc<SurveyConfig>,
 }

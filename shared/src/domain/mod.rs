@@ -16,6 +16,7 @@ pub mod score;
 pub mod stats;
 pub mod step;
 pub mod survey;
+pub mod themes;
 pub mod time;
 pub mod token;
 

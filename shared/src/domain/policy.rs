@@ -85,6 +85,10 @@ pub struct SurveyPolicy {
     /// Sending hours everywhere, unless `country_windows` says otherwise.
     pub send_windows: WeekWindows,
     pub country_windows: BTreeMap<Country, WeekWindows>,
+    /// Business days to handle a high-priority feedback item (1).
+    pub feedback_due_days_high: u32,
+    /// Business days to handle a normal feedback item (5).
+    pub feedback_due_days_normal: u32,
     /// IANA time zone per country; a country not listed here falls back to
     /// `Europe/Stockholm`. Defaults cover the Nordics, Poland, the UK and Ireland.
     pub time_zones: BTreeMap<Country, String>,
@@ -108,6 +112,8 @@ impl Default for SurveyPolicy {
             csat_link_days: 7,
             nps_link_days: 30,
             nps_reminder_after_days: 5,
+            feedback_due_days_high: 1,
+            feedback_due_days_normal: 5,
             default_country: country("SE"),
             send_windows: WeekWindows::default(),
             country_windows: BTreeMap::new(),

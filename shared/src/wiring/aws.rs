@@ -116,6 +116,7 @@ impl FunctionEnv {
             surveys: Arc::new(store.clone()),
             contacts: Arc::new(store.clone()),
             stats: Arc::new(store.clone()),
+            backlog: Arc::new(store.clone()),
             sms: Arc::new(SnsSms::new(
                 aws_sdk_sns::Client::new(&sdk),
                 self.survey.sender_name(),
@@ -126,6 +127,7 @@ impl FunctionEnv {
                 self.ses_configuration_set.clone(),
             )),
             keyer,
+            lexicon: Default::default(),
             config: Arc::new(self.survey.clone()),
         };
         Ok((services, store))

@@ -55,9 +55,11 @@ pub fn open(data_dir: &Path, config: SurveyConfig) -> Result<Local, LocalError> 
         surveys: Arc::new(store.clone()),
         contacts: Arc::new(store.clone()),
         stats: Arc::new(store.clone()),
+        backlog: Arc::new(store.clone()),
         sms: Arc::new(outbox.clone()),
         email: Arc::new(outbox.clone()),
         keyer,
+        lexicon: Default::default(),
         config: Arc::new(config),
     };
     Ok(Local {

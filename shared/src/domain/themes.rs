@@ -1,0 +1,452 @@
+//! Themes: an explainable lexicon per language that maps word stems to what a
+//! comment is about. A word matches a stem when it starts with it, so inflected forms
+//! match (`väntade`, `väntetid` → `vänt`). The built-in lexicon is the starting point;
+//! it is data, so a deployment can replace it.
+
+use super::locale::Language;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const TREATMENT: &str = "treatment_and_tone";
+pub const WAITING: &str = "waiting_and_reachability";
+pub const PAYMENT_PLAN: &str = "payment_plan";
+pub const FEES: &str = "fees_and_amount";
+pub const CLARITY: &str = "clarity_of_information";
+pub const DIGITAL: &str = "digital_self_service";
+pub const IDENTITY: &str = "wrong_person_or_identity";
+pub const PRAISE: &str = "praise";
+
+/// Themes that are complaints about how a person was treated: they raise priority.
+pub const COMPLAINT_THEMES: [&str; 2] = [TREATMENT, IDENTITY];
+
+/// theme → stems, per language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lexicon(pub BTreeMap<Language, BTreeMap<String, Vec<String>>>);
+
+impl Lexicon {
+    /// The themes a comment touches, with the words that matched (for explanation).
+    pub fn tag(&self, language: Language, comment: &str) -> BTreeMap<String, BTreeSet<String>> {
+        let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let lower = comment.to_lowercase();
+        let words: Vec<&str> = lower
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        // The respondent's language first; English stems too, since people mix.
+        for lang in [language, Language::En] {
+            let Some(themes) = self.0.get(&lang) else {
+                continue;
+            };
+            for (theme, stems) in themes {
+                for stem in stems {
+                    if stem.contains(' ') {
+                        // A phrase matches anywhere in the comment.
+                        if lower.contains(stem.as_str()) {
+                            out.entry(theme.clone()).or_default().insert(stem.clone());
+                        }
+                    } else {
+                        for w in words.iter().filter(|w| w.starts_with(stem.as_str())) {
+                            out.entry(theme.clone())
+                                .or_default()
+                                .insert((*w).to_string());
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+fn entries(list: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
+    list.iter()
+        .map(|(theme, stems)| {
+            (
+                theme.to_string(),
+                stems.iter().map(|s| s.to_string()).collect(),
+            )
+        })
+        .collect()
+}
+
+impl Default for Lexicon {
+    fn default() -> Self {
+        let mut m = BTreeMap::new();
+        m.insert(
+            Language::Sv,
+            entries(&[
+                (
+                    TREATMENT,
+                    &[
+                        "otrevlig",
+                        "oförskämd",
+                        "arrogant",
+                        "nedlåtande",
+                        "hotfull",
+                        "respektlös",
+                        "bemöt",
+                        "ton",
+                    ],
+                ),
+                (
+                    WAITING,
+                    &["vänt", "kö", "svarar inte", "upptagen", "ringde flera"],
+                ),
+                (
+                    PAYMENT_PLAN,
+                    &["avbetalning", "delbetalning", "betalningsplan", "plan"],
+                ),
+                (FEES, &["avgift", "ränta", "kostnad", "dyr"]),
+                (
+                    CLARITY,
+                    &[
+                        "otydlig",
+                        "förstod inte",
+                        "krånglig",
+                        "förvirr",
+                        "oklar",
+                        "brev",
+                    ],
+                ),
+                (
+                    DIGITAL,
+                    &[
+                        "bankid",
+                        "e-faktura",
+                        "efaktura",
+                        "app",
+                        "webb",
+                        "inlogg",
+                        "sajt",
+                    ],
+                ),
+                (
+                    IDENTITY,
+                    &[
+                        "fel person",
+                        "inte min",
+                        "inte jag",
+                        "känner inte",
+                        "bedrägeri",
+                        "identitet",
+                    ],
+                ),
+                (
+                    PRAISE,
+                    &[
+                        "tack",
+                        "trevlig",
+                        "hjälpsam",
+                        "snäll",
+                        "bra",
+                        "smidig",
+                        "förstående",
+                    ],
+                ),
+            ]),
+        );
+        m.insert(
+            Language::En,
+            entries(&[
+                (
+                    TREATMENT,
+                    &[
+                        "rude",
+                        "arrogant",
+                        "disrespect",
+                        "threaten",
+                        "condescend",
+                        "unfriendly",
+                        "tone",
+                    ],
+                ),
+                (
+                    WAITING,
+                    &[
+                        "wait",
+                        "queue",
+                        "hold",
+                        "unreachable",
+                        "no answer",
+                        "call back",
+                    ],
+                ),
+                (PAYMENT_PLAN, &["instal", "plan", "arrangement"]),
+                (FEES, &["fee", "interest", "charge", "expensive", "cost"]),
+                (
+                    CLARITY,
+                    &["unclear", "confus", "understand", "letter", "complicated"],
+                ),
+                (
+                    DIGITAL,
+                    &[
+                        "bankid",
+                        "e-invoice",
+                        "einvoice",
+                        "app",
+                        "website",
+                        "online",
+                        "login",
+                        "portal",
+                    ],
+                ),
+                (
+                    IDENTITY,
+                    &["wrong person", "not mine", "not me", "fraud", "identity"],
+                ),
+                (
+                    PRAISE,
+                    &[
+                        "thank", "friendly", "helpful", "kind", "great", "good", "smooth",
+                    ],
+                ),
+            ]),
+        );
+        m.insert(
+            Language::Pl,
+            entries(&[
+                (
+                    TREATMENT,
+                    &[
+                        "niegrzecz",
+                        "chamsk",
+                        "arogan",
+                        "grozi",
+                        "nieuprzejm",
+                        "ton",
+                    ],
+                ),
+                (WAITING, &["czeka", "kolejk", "nie odbier", "dodzwoni"]),
+                (PAYMENT_PLAN, &["rat", "harmonogram", "ugod"]),
+                (FEES, &["opłat", "oplat", "odsetk", "koszt", "drogo"]),
+                (
+                    CLARITY,
+                    &["niejasn", "nie rozumi", "skomplikowan", "pismo", "list"],
+                ),
+                (
+                    DIGITAL,
+                    &["aplikacj", "stron", "logowa", "e-faktur", "internet"],
+                ),
+                (
+                    IDENTITY,
+                    &["nie moje", "nie ja", "oszust", "tożsamo", "tozsamo"],
+                ),
+                (
+                    PRAISE,
+                    &[
+                        "dzięk", "dziek", "miło", "milo", "pomocn", "uprzejm", "super", "dobrze",
+                    ],
+                ),
+            ]),
+        );
+        m.insert(
+            Language::Da,
+            entries(&[
+                (
+                    TREATMENT,
+                    &[
+                        "uhøflig",
+                        "arrogant",
+                        "nedladende",
+                        "truende",
+                        "respektløs",
+                        "tone",
+                    ],
+                ),
+                (WAITING, &["vent", "kø", "svarer ikke", "optaget"]),
+                (PAYMENT_PLAN, &["afdrag", "betalingsplan", "aftale"]),
+                (FEES, &["gebyr", "rente", "omkostning", "dyr"]),
+                (
+                    CLARITY,
+                    &["uklar", "forstod ikke", "forvirr", "brev", "besværlig"],
+                ),
+                (
+                    DIGITAL,
+                    &["mitid", "nemid", "app", "hjemmeside", "login", "e-faktura"],
+                ),
+                (
+                    IDENTITY,
+                    &[
+                        "forkert person",
+                        "ikke min",
+                        "ikke mig",
+                        "svindel",
+                        "identitet",
+                    ],
+                ),
+                (
+                    PRAISE,
+                    &["tak", "venlig", "hjælpsom", "god", "flink", "nem"],
+                ),
+            ]),
+        );
+        m.insert(
+            Language::Nb,
+            entries(&[
+                (
+                    TREATMENT,
+                    &[
+                        "uhøflig",
+                        "frekk",
+                        "arrogant",
+                        "nedlatende",
+                        "truende",
+                        "respektløs",
+                        "tone",
+                    ],
+                ),
+                (WAITING, &["vent", "kø", "svarer ikke", "opptatt"]),
+                (
+                    PAYMENT_PLAN,
+                    &["avdrag", "nedbetalingsplan", "betalingsplan", "avtale"],
+                ),
+                (FEES, &["gebyr", "rente", "kostnad", "dyr"]),
+                (
+                    CLARITY,
+                    &["uklar", "forsto ikke", "forvirr", "brev", "tungvint"],
+                ),
+                (
+                    DIGITAL,
+                    &[
+                        "bankid",
+                        "app",
+                        "nettside",
+                        "innlogg",
+                        "efaktura",
+                        "e-faktura",
+                    ],
+                ),
+                (
+                    IDENTITY,
+                    &[
+                        "feil person",
+                        "ikke min",
+                        "ikke meg",
+                        "svindel",
+                        "identitet",
+                    ],
+                ),
+                (
+                    PRAISE,
+                    &["takk", "vennlig", "hjelpsom", "god", "grei", "enkel"],
+                ),
+            ]),
+        );
+        m.insert(
+            Language::Fi,
+            entries(&[
+                (
+                    TREATMENT,
+                    &["epäkohtel", "tyly", "ylimieli", "uhkail", "töykeä", "sävy"],
+                ),
+                (WAITING, &["odot", "jono", "ei vastaa", "tavoit"]),
+                (PAYMENT_PLAN, &["maksusuunnitel", "erä", "sopimu"]),
+                (FEES, &["kulu", "korko", "maksu", "kallis"]),
+                (
+                    CLARITY,
+                    &["epäselv", "en ymmärtä", "sekav", "kirje", "monimutkai"],
+                ),
+                (
+                    DIGITAL,
+                    &[
+                        "pankkitunnu",
+                        "sovellu",
+                        "verkkosivu",
+                        "kirjautu",
+                        "e-lasku",
+                    ],
+                ),
+                (
+                    IDENTITY,
+                    &[
+                        "väärä henkilö",
+                        "ei minun",
+                        "en ole",
+                        "huijau",
+                        "henkilöllisyy",
+                    ],
+                ),
+                (
+                    PRAISE,
+                    &["kiitos", "ystävälli", "avulia", "hyvä", "mukava", "sujuva"],
+                ),
+            ]),
+        );
+        Lexicon(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn themes(lang: Language, comment: &str) -> Vec<String> {
+        Lexicon::default().tag(lang, comment).into_keys().collect()
+    }
+
+    #[test]
+    fn each_language_recognises_inflected_forms() {
+        assert_eq!(
+            themes(Language::Sv, "Jag väntade i telefonkön i en timme"),
+            vec![WAITING]
+        );
+        assert_eq!(
+            themes(Language::Sv, "Handläggaren var otrevlig och nedlåtande"),
+            vec![TREATMENT]
+        );
+        assert_eq!(
+            themes(Language::En, "The letter was confusing"),
+            vec![CLARITY]
+        );
+        assert_eq!(
+            themes(Language::Pl, "Długo czekałem, konsultant był niegrzeczny"),
+            vec![TREATMENT, WAITING]
+        );
+        assert_eq!(
+            themes(Language::Da, "Jeg ventede længe i køen"),
+            vec![WAITING]
+        );
+        assert_eq!(
+            themes(Language::Nb, "Fikk ikke logget inn med BankID"),
+            vec![DIGITAL]
+        );
+        assert_eq!(
+            themes(Language::Fi, "Odotin pitkään, mutta kiitos avusta"),
+            vec![PRAISE, WAITING]
+        );
+        assert_eq!(
+            themes(Language::Sv, "Det här är inte min skuld, fel person"),
+            vec![IDENTITY]
+        );
+    }
+
+    #[test]
+    fn every_language_has_every_theme() {
+        let lex = Lexicon::default();
+        for lang in Language::ALL {
+            let t = lex.0.get(&lang).expect("language present");
+            for theme in [
+                TREATMENT,
+                WAITING,
+                PAYMENT_PLAN,
+                FEES,
+                CLARITY,
+                DIGITAL,
+                IDENTITY,
+                PRAISE,
+            ] {
+                assert!(
+                    t.get(theme).is_some_and(|s| !s.is_empty()),
+                    "{lang} lacks {theme}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_matched_words_explain_the_theme() {
+        let tagged = Lexicon::default().tag(Language::En, "Rude agent, long wait");
+        assert!(tagged[TREATMENT].contains("rude"));
+        assert!(tagged[WAITING].contains("wait"));
+    }
+}

@@ -1,0 +1,235 @@
+//! Routing recorded answers: counted once, and a feedback item exactly once for the
+//! answers that need a human, however often the feed or stream delivers them.
+
+#![allow(clippy::unwrap_used)]
+
+use jiff::{SignedDuration, Timestamp};
+use kundpuls::app::case_steps::StepOutcome;
+use kundpuls::app::routing::FEED_CONSUMER;
+use kundpuls::domain::backlog::{FeedbackStatus, Priority};
+use kundpuls::domain::ids::FeedbackId;
+use kundpuls::domain::policy::{SurveyPolicy, WeekWindows};
+use kundpuls::domain::score::{CsatScore, Score};
+use kundpuls::domain::stats::{CounterKey, Dimension};
+use kundpuls::domain::survey::{Answer, AnswerInput, SurveyKind, SuspectReason};
+use kundpuls::domain::themes::TREATMENT;
+use kundpuls::ports::AnswerOutcome;
+use kundpuls_tests::events::{event, example_json};
+use kundpuls_tests::{Backend, Harness, app};
+
+fn always() -> SurveyPolicy {
+    SurveyPolicy {
+        send_windows: WeekWindows::always(),
+        ..SurveyPolicy::default()
+    }
+}
+
+async fn answer(
+    h: &Harness,
+    services: &kundpuls::app::Services,
+    n: u32,
+    score: u8,
+    comment: Option<&str>,
+    suspect: bool,
+) -> Answer {
+    let now: Timestamp = "2026-11-23T09:00:00Z".parse().unwrap();
+    let phone = format!("+4674{n:07}");
+    let StepOutcome::Sent { survey_id } = services
+        .handle_case_step(
+            &event(&example_json(
+                &format!("evt-r{n}"),
+                "call_completed",
+                &phone,
+            )),
+            now,
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("sent")
+    };
+    let survey = h.store.get(&survey_id).await.unwrap().unwrap();
+    let a = Answer::new(
+        &survey,
+        AnswerInput {
+            score: Score::Csat(CsatScore::try_from(score).unwrap()),
+            comment: comment.map(str::to_string),
+            resolved_first_contact: Some(false),
+            suspect: if suspect {
+                vec![SuspectReason::TooFast]
+            } else {
+                vec![]
+            },
+            answered_at: now + SignedDuration::from_mins(5),
+        },
+    );
+    let AnswerOutcome::Recorded(a) = h
+        .store
+        .record_answer(&survey.id, a, now + SignedDuration::from_mins(5))
+        .await
+        .unwrap()
+    else {
+        panic!("recorded")
+    };
+    a
+}
+
+#[tokio::test]
+async fn a_low_score_with_a_comment_becomes_one_tagged_high_priority_item_and_counts_once() {
+    let h = Harness::embedded().await;
+    let (services, _) = app::local(&h, always());
+    let a = answer(
+        &h,
+        &services,
+        1,
+        1,
+        Some("Handläggaren var otrevlig"),
+        false,
+    )
+    .await;
+    // The stream delivers the same answer three times.
+    let first = services.route_answer(&a).await.unwrap();
+    assert!(first.counted && first.feedback_created);
+    for _ in 0..2 {
+        let again = services.route_answer(&a).await.unwrap();
+        assert!(!again.counted && !again.feedback_created);
+    }
+    let item = h
+        .store
+        .get_feedback(&a.feedback_id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(item.priority, Priority::High);
+    assert_eq!(item.themes, vec![TREATMENT.to_string()]);
+    assert_eq!(item.status, FeedbackStatus::New);
+    // Monday + 1 business day.
+    assert_eq!(item.due_on, jiff::civil::date(2026, 11, 24));
+    let counter = h
+        .store
+        .read(&CounterKey::new(
+            SurveyKind::Csat,
+            "2026-11",
+            Dimension::Team,
+            "energy",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        (counter.get("n"), counter.get("s1"), counter.get("fcr_no")),
+        (1, 1, 1)
+    );
+    assert_eq!(h.store.feedback_activity(&item.id).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn good_scores_without_comments_and_suspect_answers_make_no_items() {
+    let h = Harness::embedded().await;
+    let (services, _) = app::local(&h, always());
+    let happy = answer(&h, &services, 2, 5, None, false).await;
+    let bot = answer(&h, &services, 3, 1, Some("spam spam"), true).await;
+    services.route_answer(&happy).await.unwrap();
+    services.route_answer(&bot).await.unwrap();
+    assert!(
+        h.store
+            .get_feedback(&happy.feedback_id())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        h.store
+            .get_feedback(&bot.feedback_id())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let all = h
+        .store
+        .read(&CounterKey::new(
+            SurveyKind::Csat,
+            "2026-11",
+            Dimension::All,
+            "all",
+        ))
+        .await
+        .unwrap();
+    assert_eq!((all.get("n"), all.get("suspect"), all.get("s1")), (1, 1, 0));
+}
+
+#[tokio::test]
+async fn the_local_feed_is_drained_once_even_when_replayed() {
+    let h = Harness::embedded().await;
+    let (services, _) = app::local(&h, always());
+    let Backend::Embedded { store, .. } = &h.backend else {
+        unreachable!()
+    };
+    let a = answer(&h, &services, 4, 2, Some("Långa väntetider"), false).await;
+    assert_eq!(
+        services
+            .drain_feed(store, FEED_CONSUMER, Timestamp::now())
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        services
+            .drain_feed(store, FEED_CONSUMER, Timestamp::now())
+            .await
+            .unwrap(),
+        0
+    );
+    // A second consumer reading from the start routes the same answer again: no change.
+    assert_eq!(
+        services
+            .drain_feed(store, "replay", Timestamp::now())
+            .await
+            .unwrap(),
+        1
+    );
+    let items = h
+        .store
+        .list_feedback(
+            &kundpuls::ports::FeedbackQuery {
+                scope: kundpuls::ports::FeedbackScope::Status(FeedbackStatus::New),
+                due_before: None,
+            },
+            kundpuls::ports::PageRequest::first(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(items.items.len(), 1);
+    assert_eq!(items.items[0].id, FeedbackId::for_survey(&a.survey_id));
+    assert_eq!(items.items[0].priority, Priority::Normal);
+}
+
+#[tokio::test]
+async fn routing_on_dynamodb_is_exactly_once_too() {
+    let h = Harness::dynamodb().await;
+    let from = format!(
+        "survey-{}@nordkredit.example",
+        uuid::Uuid::new_v4().simple()
+    );
+    let services = app::aws(&h, always(), &from).await;
+    let a = answer(&h, &services, 5, 1, Some("rude and threatening"), false).await;
+    let results: Vec<_> = futures_join(&services, &a).await;
+    assert_eq!(results.iter().filter(|r| r.feedback_created).count(), 1);
+    assert_eq!(results.iter().filter(|r| r.counted).count(), 1);
+}
+
+async fn futures_join(
+    services: &kundpuls::app::Services,
+    a: &Answer,
+) -> Vec<kundpuls::app::routing::Routed> {
+    let tasks: Vec<_> = (0..5)
+        .map(|_| {
+            let (s, a) = (services.clone(), a.clone());
+            tokio::spawn(async move { s.route_answer(&a).await.unwrap() })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
