@@ -15,10 +15,13 @@ fn endpoint() -> String {
 /// Everything moto holds, as JSON.
 pub fn data() -> Value {
     let url = format!("{}/moto-api/data.json", endpoint());
+    // data.json holds every table and message of the run: allow it to grow.
     let body = ureq::get(&url)
         .call()
         .unwrap_or_else(|e| panic!("GET {url}: {e}"))
         .body_mut()
+        .with_config()
+        .limit(512 * 1024 * 1024)
         .read_to_string()
         .unwrap_or_else(|e| panic!("reading {url}: {e}"));
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("parsing {url}: {e}"))
