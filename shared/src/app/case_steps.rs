@@ -169,10 +169,7 @@ impl Services {
                 Some(survey.id),
             ));
         }
-        let token = SurveyToken::generate();
-        self.surveys
-            .add_token(&survey.id, &token.hash(), survey.expires_at)
-            .await?;
+        let token = self.new_link_token(&survey).await?;
         let delivered = self.deliver(&survey, &token, now).await?;
         Ok(StepOutcome::from_delivery(survey.id, delivered))
     }

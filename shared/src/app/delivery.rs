@@ -41,7 +41,8 @@ impl Services {
         Ok(())
     }
 
-    async fn fail(
+    /// Marks a survey failed with `reason` (once) and counts it.
+    pub(crate) async fn fail(
         &self,
         survey: &Survey,
         reason: &str,
@@ -120,6 +121,15 @@ impl Services {
         Ok(Ok(message))
     }
 
+    /// Draws a fresh link token and stores its hash as another way into `survey`.
+    pub(crate) async fn new_link_token(&self, survey: &Survey) -> Result<SurveyToken, StoreError> {
+        let token = SurveyToken::generate();
+        self.surveys
+            .add_token(&survey.id, &token.hash(), survey.expires_at)
+            .await?;
+        Ok(token)
+    }
+
     /// Sends a scheduled survey (its first message) with `token`, which opens it.
     pub(crate) async fn deliver(
         &self,
@@ -157,10 +167,7 @@ impl Services {
         survey: &Survey,
         now: Timestamp,
     ) -> Result<Delivered, StoreError> {
-        let token = SurveyToken::generate();
-        self.surveys
-            .add_token(&survey.id, &token.hash(), survey.expires_at)
-            .await?;
+        let token = self.new_link_token(survey).await?;
         let message = match self.message(survey, &token, true).await? {
             Ok(m) => m,
             Err(reason) => {

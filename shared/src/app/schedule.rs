@@ -91,7 +91,7 @@ impl Services {
         now: Timestamp,
     ) -> Result<Delivered, StoreError> {
         if survey.is_expired_at(now) {
-            return self.fail_scheduled(survey, "not_sent_in_time", now).await;
+            return self.fail(survey, "not_sent_in_time", now).await;
         }
         if self
             .contacts
@@ -100,29 +100,11 @@ impl Services {
             .is_some()
         {
             return self
-                .fail_scheduled(survey, SkipReason::OptedOut.code().as_str(), now)
+                .fail(survey, SkipReason::OptedOut.code().as_str(), now)
                 .await;
         }
-        let token = SurveyToken::generate();
-        self.surveys
-            .add_token(&survey.id, &token.hash(), survey.expires_at)
-            .await?;
+        let token = self.new_link_token(survey).await?;
         self.deliver(survey, &token, now).await
-    }
-
-    async fn fail_scheduled(
-        &self,
-        survey: &Survey,
-        reason: &str,
-        now: Timestamp,
-    ) -> Result<Delivered, StoreError> {
-        if let TransitionOutcome::Done(_) = self.surveys.mark_failed(&survey.id, reason).await? {
-            self.count(survey, "failed", &format!("failed_{reason}"), now)
-                .await?;
-        }
-        Ok(Delivered::Failed {
-            reason: reason.to_string(),
-        })
     }
 
     async fn expire_due(&self, now: Timestamp, report: &mut TickReport) -> Result<(), StoreError> {
