@@ -5,7 +5,7 @@ use crate::{Backend, Harness};
 use kundpuls::adapters::aws::load_sdk_config;
 use kundpuls::adapters::outbox::FileOutbox;
 use kundpuls::adapters::ses::SesEmail;
-use kundpuls::adapters::sns::SnsSms;
+use kundpuls::adapters::sns::{SnsAlerts, SnsSms};
 use kundpuls::app::{Services, SurveyConfig};
 use kundpuls::domain::contact::ContactKeyer;
 use kundpuls::domain::policy::SurveyPolicy;
@@ -13,6 +13,8 @@ use std::sync::Arc;
 
 pub const SENDER: &str = "Nordkredit";
 pub const BASE_URL: &str = "https://survey.nordkredit.se";
+/// The SNS topic team-lead alerts go to on moto.
+pub const ALERT_TOPIC: &str = "kundpuls-alerts";
 
 pub fn config(policy: SurveyPolicy) -> Arc<SurveyConfig> {
     Arc::new(
@@ -38,7 +40,8 @@ pub fn local(h: &Harness, policy: SurveyPolicy) -> (Services, FileOutbox) {
         sms: Arc::new(outbox.clone()),
         email: Arc::new(outbox.clone()),
         keyer: keyer(),
-        lexicon: Default::default(),
+        themes: Default::default(),
+        alerts: Some(Arc::new(outbox.clone())),
         config: config(policy),
     };
     (services, outbox)
@@ -56,6 +59,15 @@ pub async fn aws(h: &Harness, policy: SurveyPolicy, from: &str) -> Services {
         .send()
         .await
         .expect("SES identity on moto");
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let topic = sns
+        .create_topic()
+        .name(ALERT_TOPIC)
+        .send()
+        .await
+        .expect("SNS topic on moto")
+        .topic_arn
+        .expect("a topic ARN");
     Services {
         surveys: Arc::new(store.clone()),
         contacts: Arc::new(store.clone()),
@@ -64,7 +76,8 @@ pub async fn aws(h: &Harness, policy: SurveyPolicy, from: &str) -> Services {
         sms: Arc::new(SnsSms::new(aws_sdk_sns::Client::new(&sdk), SENDER)),
         email: Arc::new(SesEmail::new(ses, from, None)),
         keyer: keyer(),
-        lexicon: Default::default(),
+        themes: Default::default(),
+        alerts: Some(Arc::new(SnsAlerts::new(sns, topic))),
         config: config(policy),
     }
 }

@@ -2,11 +2,13 @@
 //! either kind (an embedded store in a temporary directory, or a new table on the
 //! DynamoDB-compatible server named by `AWS_ENDPOINT_URL`), and fixtures.
 
+pub mod answers;
 pub mod app;
 pub mod events;
 pub mod fixtures;
 pub mod moto;
 mod request_log;
+pub mod stream;
 
 pub use request_log::RequestLog;
 

@@ -56,3 +56,20 @@ pub fn emails_to(address: &str) -> Vec<(String, String, String)> {
         })
         .collect()
 }
+
+/// Notifications moto accepted for the topic named `topic`:
+/// `[message id, message, subject, attributes, group id]` each.
+pub fn topic_notifications(topic: &str) -> Vec<Value> {
+    data()["sns"]["Topic"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["name"] == topic)
+        .flat_map(|t| {
+            t["sent_notifications"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect()
+}

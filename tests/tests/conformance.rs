@@ -48,4 +48,6 @@ conformance!(
     improvements_are_versioned_and_listed_by_status,
     a_foreign_cursor_is_rejected,
     every_recorded_answer_reaches_the_change_feed,
+    linking_saves_item_and_improvement_together_or_neither,
+    the_lexicon_is_stored_versioned_and_logged,
 );

@@ -3,81 +3,21 @@
 
 #![allow(clippy::unwrap_used)]
 
-use jiff::{SignedDuration, Timestamp};
-use kundpuls::app::case_steps::StepOutcome;
+use jiff::Timestamp;
 use kundpuls::app::routing::FEED_CONSUMER;
 use kundpuls::domain::backlog::{FeedbackStatus, Priority};
 use kundpuls::domain::ids::FeedbackId;
-use kundpuls::domain::policy::{SurveyPolicy, WeekWindows};
-use kundpuls::domain::score::{CsatScore, Score};
 use kundpuls::domain::stats::{CounterKey, Dimension};
-use kundpuls::domain::survey::{Answer, AnswerInput, SurveyKind, SuspectReason};
+use kundpuls::domain::survey::{Answer, SurveyKind};
 use kundpuls::domain::themes::TREATMENT;
-use kundpuls::ports::AnswerOutcome;
-use kundpuls_tests::events::{event, example_json};
 use kundpuls_tests::{Backend, Harness, app};
 
-fn always() -> SurveyPolicy {
-    SurveyPolicy {
-        send_windows: WeekWindows::always(),
-        ..SurveyPolicy::default()
-    }
-}
-
-async fn answer(
-    h: &Harness,
-    services: &kundpuls::app::Services,
-    n: u32,
-    score: u8,
-    comment: Option<&str>,
-    suspect: bool,
-) -> Answer {
-    let now: Timestamp = "2026-11-23T09:00:00Z".parse().unwrap();
-    let phone = format!("+4674{n:07}");
-    let StepOutcome::Sent { survey_id } = services
-        .handle_case_step(
-            &event(&example_json(
-                &format!("evt-r{n}"),
-                "call_completed",
-                &phone,
-            )),
-            now,
-        )
-        .await
-        .unwrap()
-    else {
-        panic!("sent")
-    };
-    let survey = h.store.get(&survey_id).await.unwrap().unwrap();
-    let a = Answer::new(
-        &survey,
-        AnswerInput {
-            score: Score::Csat(CsatScore::try_from(score).unwrap()),
-            comment: comment.map(str::to_string),
-            resolved_first_contact: Some(false),
-            suspect: if suspect {
-                vec![SuspectReason::TooFast]
-            } else {
-                vec![]
-            },
-            answered_at: now + SignedDuration::from_mins(5),
-        },
-    );
-    let AnswerOutcome::Recorded(a) = h
-        .store
-        .record_answer(&survey.id, a, now + SignedDuration::from_mins(5))
-        .await
-        .unwrap()
-    else {
-        panic!("recorded")
-    };
-    a
-}
+use kundpuls_tests::answers::{always, answer};
 
 #[tokio::test]
 async fn a_low_score_with_a_comment_becomes_one_tagged_high_priority_item_and_counts_once() {
     let h = Harness::embedded().await;
-    let (services, _) = app::local(&h, always());
+    let (services, outbox) = app::local(&h, always());
     let a = answer(
         &h,
         &services,
@@ -89,11 +29,26 @@ async fn a_low_score_with_a_comment_becomes_one_tagged_high_priority_item_and_co
     .await;
     // The stream delivers the same answer three times.
     let first = services.route_answer(&a).await.unwrap();
-    assert!(first.counted && first.feedback_created);
+    assert!(first.counted && first.feedback_created && first.alerted);
     for _ in 0..2 {
         let again = services.route_answer(&a).await.unwrap();
-        assert!(!again.counted && !again.feedback_created);
+        assert!(!again.counted && !again.feedback_created && !again.alerted);
     }
+    // The lead got one alert line in the outbox, without the comment or the number.
+    let alerts: Vec<_> = outbox
+        .read_all()
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.channel == "alert")
+        .collect();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].to, "lead:energy");
+    assert!(
+        alerts[0]
+            .link
+            .ends_with(&format!("/console/feedback/{}", a.feedback_id()))
+    );
+    assert!(!alerts[0].text.contains("otrevlig") && !alerts[0].text.contains("+4674"));
     let item = h
         .store
         .get_feedback(&a.feedback_id())

@@ -20,6 +20,8 @@
 //! activity entry    FEEDBACK#<id>           ACT#<version>
 //!                   IMPROVEMENT#<id>        ACT#<version>
 //! improvement       IMPROVEMENT#<id>        ITEM               IMPS#<status> / <created>#<id>
+//! theme lexicon     CONFIG#lexicon          ITEM
+//!                   CONFIG#lexicon          ACT#<version>
 //! ```
 //!
 //! `<at>`, `<send_at>`… are [`sort_key`]s (zero-padded Unix milliseconds), `<due>` is
@@ -103,8 +105,11 @@ pub fn survey(id: &SurveyId) -> Key {
     Key::new(format!("SURVEY#{id}"), "SURVEY")
 }
 
+/// The sort key of answer items (the stream reader looks for it).
+pub const ANSWER_SK: &str = "ANSWER";
+
 pub fn answer(id: &SurveyId) -> Key {
-    Key::new(format!("SURVEY#{id}"), "ANSWER")
+    Key::new(format!("SURVEY#{id}"), ANSWER_SK)
 }
 
 pub fn token(hash: &TokenHash) -> Key {
@@ -139,6 +144,11 @@ pub fn effect(effect_id: &str) -> Key {
 
 pub fn feedback(id: &FeedbackId) -> Key {
     Key::new(format!("FEEDBACK#{id}"), "ITEM")
+}
+
+/// The admin-edited theme lexicon (one record, versioned).
+pub fn lexicon() -> Key {
+    Key::new("CONFIG#lexicon".into(), "ITEM")
 }
 
 pub fn improvement(id: &ImprovementId) -> Key {

@@ -4,7 +4,7 @@
 //! to a development or demo data directory only.
 
 use crate::domain::contact::Recipient;
-use crate::ports::{Notifier, OutboundMessage, SendError};
+use crate::ports::{Alert, Alerter, Notifier, OutboundMessage, SendError};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,7 @@ pub const OUTBOX_FILE: &str = "outbox.jsonl";
 /// One line of the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxLine {
-    /// `sms` or `email`.
+    /// `sms`, `email`, or `alert` (to a team lead: `to` is `lead:<team>`).
     pub channel: String,
     pub to: String,
     pub language: String,
@@ -91,7 +91,13 @@ impl Notifier for FileOutbox {
             survey_id: message.survey_id.to_string(),
             sent_at: Timestamp::now(),
         };
-        let mut bytes = serde_json::to_vec(&line).map_err(|e| SendError::Transient(e.into()))?;
+        self.append(&line).await
+    }
+}
+
+impl FileOutbox {
+    async fn append(&self, line: &OutboxLine) -> Result<(), SendError> {
+        let mut bytes = serde_json::to_vec(line).map_err(|e| SendError::Transient(e.into()))?;
         bytes.push(b'\n');
         let _guard = self.lock.lock().await;
         let path = self.path.clone();
@@ -106,5 +112,23 @@ impl Notifier for FileOutbox {
         .await
         .map_err(|e| SendError::Transient(e.into()))?
         .map_err(|e| SendError::Transient(e.into()))
+    }
+}
+
+#[async_trait]
+impl Alerter for FileOutbox {
+    async fn alert(&self, alert: &Alert) -> Result<(), SendError> {
+        self.append(&OutboxLine {
+            channel: "alert".into(),
+            to: format!("lead:{}", alert.team),
+            language: "en".into(),
+            subject: Some(alert.subject.clone()),
+            text: alert.text.clone(),
+            html: None,
+            link: alert.link.clone(),
+            survey_id: alert.survey_id.to_string(),
+            sent_at: Timestamp::now(),
+        })
+        .await
     }
 }

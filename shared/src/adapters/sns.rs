@@ -2,7 +2,7 @@
 //! with the configured alphanumeric sender id.
 
 use crate::domain::contact::Recipient;
-use crate::ports::{Notifier, OutboundMessage, SendError};
+use crate::ports::{Alert, Alerter, Notifier, OutboundMessage, SendError};
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
 use aws_sdk_sns::operation::publish::PublishError;
@@ -63,5 +63,53 @@ impl Notifier for SnsSms {
                 _ => Err(SendError::Transient(e.into())),
             },
         }
+    }
+}
+
+/// Alerts to team leads: `Publish` to one SNS topic, with the team as the `team`
+/// message attribute so each lead's subscription filters on it
+/// (`{"team": ["collections-north"]}`).
+#[derive(Debug, Clone)]
+pub struct SnsAlerts {
+    client: Client,
+    topic_arn: String,
+}
+
+impl SnsAlerts {
+    pub fn new(client: Client, topic_arn: impl Into<String>) -> Self {
+        Self {
+            client,
+            topic_arn: topic_arn.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl Alerter for SnsAlerts {
+    async fn alert(&self, alert: &Alert) -> Result<(), SendError> {
+        // SNS subjects are ASCII-only, at most 100 characters.
+        let subject: String = alert
+            .subject
+            .chars()
+            .map(|c| {
+                if c.is_ascii() && !c.is_ascii_control() {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .take(100)
+            .collect();
+        self.client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .subject(subject)
+            .message(&alert.text)
+            .message_attributes("team", attribute(alert.team.as_str())?)
+            .message_attributes("feedback_id", attribute(&alert.feedback_id.to_string())?)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| SendError::Transient(e.into()))
     }
 }

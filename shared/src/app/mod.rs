@@ -8,12 +8,13 @@ pub mod contacts;
 mod delivery;
 pub mod routing;
 pub mod schedule;
+pub mod themes;
 
 pub use config::{ConfigError, PolicyError, SurveyConfig};
 pub use delivery::Delivered;
 
 use crate::domain::contact::ContactKeyer;
-use crate::ports::{BacklogStore, ContactStore, Notifier, StatsStore, SurveyStore};
+use crate::ports::{Alerter, BacklogStore, ContactStore, Notifier, StatsStore, SurveyStore};
 use std::sync::Arc;
 
 /// Everything a use case needs, built once at start-up and shared.
@@ -26,7 +27,9 @@ pub struct Services {
     pub sms: Arc<dyn Notifier>,
     pub email: Arc<dyn Notifier>,
     pub keyer: ContactKeyer,
-    /// Word stems per theme and language, for tagging comments.
-    pub lexicon: Arc<crate::domain::themes::Lexicon>,
+    /// The theme lexicon in use, cached briefly (see [`themes`]).
+    pub themes: themes::LexiconCache,
+    /// Alerts to team leads; routing needs them, the other functions do not.
+    pub alerts: Option<Arc<dyn Alerter>>,
     pub config: Arc<SurveyConfig>,
 }

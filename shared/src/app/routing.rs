@@ -7,11 +7,13 @@
 
 use super::Services;
 use crate::domain::backlog::{Activity, FeedbackItem, FeedbackStatus, Priority};
+use crate::domain::ids::FeedbackId;
 use crate::domain::score::{NpsGroup, Score};
 use crate::domain::stats::{answer_effect_id, increments_for_answer};
 use crate::domain::survey::Answer;
 use crate::domain::themes::COMPLAINT_THEMES;
-use crate::ports::{AnswerFeed, ApplyOutcome, FeedCursor, StoreError};
+use crate::domain::themes::Lexicon;
+use crate::ports::{Alert, AnswerFeed, ApplyOutcome, FeedCursor, StoreError};
 use jiff::Timestamp;
 use jiff::civil::{Date, Weekday};
 use serde::Serialize;
@@ -21,6 +23,8 @@ use serde::Serialize;
 pub struct Routed {
     pub counted: bool,
     pub feedback_created: bool,
+    /// The team's lead was alerted now (a detractor or a CSAT 1, first delivery).
+    pub alerted: bool,
 }
 
 /// `days` business days (Monday–Friday) after `from`.
@@ -48,12 +52,12 @@ fn severe(score: Score) -> bool {
 pub const FEED_CONSUMER: &str = "route-feedback";
 
 impl Services {
-    pub fn feedback_item(&self, answer: &Answer) -> FeedbackItem {
+    pub fn feedback_item(&self, answer: &Answer, lexicon: &Lexicon) -> FeedbackItem {
         let themes: Vec<String> = answer
             .comment
             .as_deref()
             .map(|c| {
-                self.lexicon
+                lexicon
                     .tag(answer.subject.language, c)
                     .into_keys()
                     .collect()
@@ -104,8 +108,10 @@ impl Services {
             .await?
             == ApplyOutcome::Applied;
         let mut feedback_created = false;
+        let mut alerted = false;
         if answer.needs_follow_up() {
-            let item = self.feedback_item(answer);
+            let lexicon = self.lexicon().await?;
+            let item = self.feedback_item(answer, &lexicon);
             let activity = Activity {
                 at: answer.answered_at,
                 actor: "system".into(),
@@ -119,11 +125,55 @@ impl Services {
             if feedback_created {
                 tracing::info!(feedback_id = %item.id, priority = ?item.priority, "feedback item created");
             }
+            if severe(answer.score) {
+                alerted = self.alert_once(&item).await?;
+            }
         }
         Ok(Routed {
             counted,
             feedback_created,
+            alerted,
         })
+    }
+
+    /// The console page of a feedback item, for alerts.
+    pub fn console_link(&self, id: &FeedbackId) -> String {
+        format!("{}/console/feedback/{id}", self.config.base_url())
+    }
+
+    /// Alerts the item's team lead, at most once per item: the alert is claimed with
+    /// a conditional write before it is published, so a redelivered or raced answer
+    /// never alerts twice. If publishing then fails, the alert is not retried (that
+    /// could alert twice); the failure is logged and the item waits in the queue with
+    /// its priority and due date.
+    async fn alert_once(&self, item: &FeedbackItem) -> Result<bool, StoreError> {
+        let Some(alerts) = &self.alerts else {
+            return Ok(false);
+        };
+        let claim = format!("alert:{}", item.id);
+        if self.stats.apply_once(&claim, &[]).await? == ApplyOutcome::AlreadyApplied {
+            return Ok(false);
+        }
+        let link = self.console_link(&item.id);
+        let (subject, text) = item.alert_text(&link);
+        let alert = Alert {
+            feedback_id: item.id.clone(),
+            survey_id: item.survey_id.clone(),
+            team: item.team.clone(),
+            subject,
+            text,
+            link,
+        };
+        match alerts.alert(&alert).await {
+            Ok(()) => {
+                tracing::info!(feedback_id = %item.id, team = %item.team, "team lead alerted");
+                Ok(true)
+            }
+            Err(e) => {
+                tracing::error!(feedback_id = %item.id, error = %e, "alerting the team lead failed; the item waits in the queue");
+                Ok(false)
+            }
+        }
     }
 
     /// Routes everything in the answer feed after `consumer`'s committed position,

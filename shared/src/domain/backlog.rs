@@ -94,6 +94,32 @@ impl ImprovementStatus {
     }
 }
 
+/// What an improvement keeps of each linked feedback item, so the board can rank
+/// improvements without reading every item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedFeedback {
+    pub id: FeedbackId,
+    pub client_id: ClientId,
+    /// An NPS detractor or a CSAT 1–2.
+    pub low_score: bool,
+    pub themes: Vec<String>,
+}
+
+impl LinkedFeedback {
+    pub fn of(item: &FeedbackItem) -> Self {
+        Self {
+            id: item.id.clone(),
+            client_id: item.client_id.clone(),
+            low_score: item.score.is_low(),
+            themes: item.themes.clone(),
+        }
+    }
+}
+
+/// At most this many items link to one improvement (keeps the record far below
+/// DynamoDB's 400 KB item limit; a bigger cluster is more than one fix).
+pub const MAX_LINKED: usize = 500;
+
 /// A fix that groups feedback items (e.g. "payment-plan letter is unclear").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Improvement {
@@ -103,7 +129,59 @@ pub struct Improvement {
     pub team: TeamId,
     pub status: ImprovementStatus,
     pub created_at: Timestamp,
+    #[serde(default)]
+    pub linked: Vec<LinkedFeedback>,
     pub version: u64,
+}
+
+impl Improvement {
+    /// Linked items that were detractors or CSAT 1–2.
+    pub fn low_scores(&self) -> usize {
+        self.linked.iter().filter(|l| l.low_score).count()
+    }
+
+    /// Distinct clients among the linked items.
+    pub fn clients(&self) -> Vec<ClientId> {
+        let set: std::collections::BTreeSet<&ClientId> =
+            self.linked.iter().map(|l| &l.client_id).collect();
+        set.into_iter().cloned().collect()
+    }
+
+    /// Themes of the linked items, most frequent first.
+    pub fn themes(&self) -> Vec<(String, usize)> {
+        let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+        for t in self.linked.iter().flat_map(|l| &l.themes) {
+            *counts.entry(t.as_str()).or_default() += 1;
+        }
+        let mut out: Vec<(String, usize)> = counts
+            .into_iter()
+            .map(|(t, n)| (t.to_string(), n))
+            .collect();
+        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out
+    }
+
+    /// How much fixing this would help, to rank the board: every linked item counts
+    /// 1, a low score 3 more, every distinct client affected 2 more. Simple on
+    /// purpose, so a lead can redo it in their head.
+    pub fn impact(&self) -> usize {
+        self.linked.len() + 3 * self.low_scores() + 2 * self.clients().len()
+    }
+
+    /// Links `item`; `false` if it was linked already or the improvement is full.
+    pub fn link(&mut self, item: &FeedbackItem) -> bool {
+        if self.linked.len() >= MAX_LINKED || self.linked.iter().any(|l| l.id == item.id) {
+            return false;
+        }
+        self.linked.push(LinkedFeedback::of(item));
+        true
+    }
+
+    pub fn unlink(&mut self, id: &FeedbackId) -> bool {
+        let before = self.linked.len();
+        self.linked.retain(|l| &l.id != id);
+        before != self.linked.len()
+    }
 }
 
 /// One entry of an item's append-only activity log.
@@ -114,4 +192,51 @@ pub struct Activity {
     pub actor: String,
     /// What happened, e.g. `status: new → triaged`, `note: …`.
     pub action: String,
+}
+
+impl FeedbackItem {
+    /// The subject and text of the alert to the team's lead: what kind of answer,
+    /// after which step, when it is due, which themes. Never the comment, the
+    /// respondent or the handler: alerts travel through channels (SMS, email, chat)
+    /// that must not carry personal data.
+    pub fn alert_text(&self, link: &str) -> (String, String) {
+        let scale = match self.kind {
+            SurveyKind::Csat => "CSAT",
+            SurveyKind::Nps => "NPS",
+        };
+        let after = self
+            .step
+            .as_ref()
+            .map(|s| format!(" after a {}", s.as_str().replace('_', " ")))
+            .unwrap_or_default();
+        let themes = if self.themes.is_empty() {
+            "none".to_string()
+        } else {
+            self.themes.join(", ")
+        };
+        let subject = format!(
+            "Kundpuls: {scale} {} for team {} - due {}",
+            self.score.value(),
+            self.team,
+            self.due_on
+        );
+        let text = format!(
+            "A {scale} answer of {}{after} needs a team lead (priority {}, due {}).\n\
+             Comment: {}. Themes: {themes}.\nOpen it: {link}\n",
+            self.score.value(),
+            self.priority.as_str(),
+            self.due_on,
+            if self.comment.is_some() { "yes" } else { "no" },
+        );
+        (subject, text)
+    }
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::High => "high",
+            Priority::Normal => "normal",
+        }
+    }
 }

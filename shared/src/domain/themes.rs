@@ -376,6 +376,71 @@ impl Default for Lexicon {
     }
 }
 
+/// The lexicon an admin edited, as stored: versioned like backlog records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredLexicon {
+    pub lexicon: Lexicon,
+    pub version: u64,
+    pub updated_at: jiff::Timestamp,
+    pub updated_by: String,
+}
+
+/// Limits that keep a lexicon explainable and cheap to apply to every comment.
+pub const MAX_STEMS: usize = 5_000;
+pub const MAX_STEM_CHARS: usize = 40;
+
+impl Lexicon {
+    /// Normalises an edited lexicon (lower-case, trimmed, sorted, no duplicates) and
+    /// explains what is wrong with it, field by field.
+    pub fn validated(mut self) -> Result<Self, Vec<String>> {
+        let mut problems = Vec::new();
+        let mut total = 0;
+        for (lang, themes) in self.0.iter_mut() {
+            for (theme, stems) in themes.iter_mut() {
+                let theme_ok = !theme.is_empty()
+                    && theme.len() <= 40
+                    && theme.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+                if !theme_ok {
+                    problems.push(format!(
+                        "{}.{theme}: a theme is 1-40 characters of a-z and _",
+                        lang.code()
+                    ));
+                }
+                let mut clean: Vec<String> = stems
+                    .iter()
+                    .map(|s| s.trim().to_lowercase())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                clean.sort();
+                clean.dedup();
+                for stem in &clean {
+                    if stem.chars().count() > MAX_STEM_CHARS {
+                        problems.push(format!(
+                            "{}.{theme}: \"{stem}\" is longer than {MAX_STEM_CHARS} characters",
+                            lang.code()
+                        ));
+                    } else if stem.chars().count() < 2 {
+                        problems.push(format!(
+                            "{}.{theme}: \"{stem}\" is shorter than 2 characters and would match too much",
+                            lang.code()
+                        ));
+                    }
+                }
+                total += clean.len();
+                *stems = clean;
+            }
+        }
+        if total > MAX_STEMS {
+            problems.push(format!("{total} stems; at most {MAX_STEMS}"));
+        }
+        if problems.is_empty() {
+            Ok(self)
+        } else {
+            Err(problems)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

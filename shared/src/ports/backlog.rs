@@ -3,6 +3,7 @@ use crate::domain::backlog::{
     Activity, FeedbackItem, FeedbackStatus, Improvement, ImprovementStatus,
 };
 use crate::domain::ids::{FeedbackId, ImprovementId, TeamId};
+use crate::domain::themes::StoredLexicon;
 use async_trait::async_trait;
 use jiff::civil::Date;
 
@@ -32,6 +33,21 @@ pub enum SaveOutcome {
     NotFound,
 }
 
+/// One versioned save inside [`BacklogStore::save_all`].
+#[derive(Debug, Clone)]
+pub enum VersionedWrite {
+    Feedback {
+        item: FeedbackItem,
+        expected_version: u64,
+        activity: Activity,
+    },
+    Improvement {
+        item: Improvement,
+        expected_version: u64,
+        activity: Activity,
+    },
+}
+
 /// Feedback items, improvements and their activity logs.
 ///
 /// Contract:
@@ -42,6 +58,10 @@ pub enum SaveOutcome {
 /// - Listings with a status are ordered by due date (then id), team-only listings
 ///   by creation time, newest first; cursors never lose or repeat an item of an
 ///   unchanged set.
+/// - `save_all` applies every write or none (each under its own version check); the
+///   outcome is `Saved` or the first write's `Conflict`/`NotFound`.
+/// - The theme lexicon is one versioned record: `save_lexicon` with expected version
+///   0 creates it; otherwise it behaves as `save_*`.
 /// - Activity logs are append-only, oldest first.
 #[async_trait]
 pub trait BacklogStore: Send + Sync {
@@ -88,4 +108,17 @@ pub trait BacklogStore: Send + Sync {
         status: ImprovementStatus,
         page: PageRequest,
     ) -> Result<Page<Improvement>, StoreError>;
+
+    async fn save_all(&self, writes: &[VersionedWrite]) -> Result<SaveOutcome, StoreError>;
+
+    async fn get_lexicon(&self) -> Result<Option<StoredLexicon>, StoreError>;
+
+    async fn save_lexicon(
+        &self,
+        lexicon: &StoredLexicon,
+        expected_version: u64,
+        activity: &Activity,
+    ) -> Result<SaveOutcome, StoreError>;
+
+    async fn lexicon_activity(&self) -> Result<Vec<Activity>, StoreError>;
 }

@@ -12,11 +12,11 @@ mod notifier;
 mod stats;
 mod surveys;
 
-pub use backlog::{BacklogStore, FeedbackQuery, FeedbackScope, SaveOutcome};
+pub use backlog::{BacklogStore, FeedbackQuery, FeedbackScope, SaveOutcome, VersionedWrite};
 pub use contacts::ContactStore;
 pub use error::StoreError;
 pub use feed::{AnswerFeed, FeedCursor, FeedEntry};
-pub use notifier::{Notifier, OutboundMessage, SendError};
+pub use notifier::{Alert, Alerter, Notifier, OutboundMessage, SendError};
 pub use stats::{ApplyOutcome, StatsStore};
 pub use surveys::{AnswerOutcome, CreateOutcome, FatigueGuard, SurveyStore, TransitionOutcome};
 

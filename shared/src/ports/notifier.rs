@@ -42,3 +42,26 @@ pub enum SendError {
 pub trait Notifier: Send + Sync {
     async fn send(&self, message: &OutboundMessage) -> Result<(), SendError>;
 }
+
+/// A note to a team's lead that something needs them now. It carries no personal
+/// data: no respondent, no contact detail, no comment text — only what the item is
+/// and where to open it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub feedback_id: crate::domain::ids::FeedbackId,
+    pub survey_id: SurveyId,
+    pub team: crate::domain::ids::TeamId,
+    pub subject: String,
+    pub text: String,
+    /// The item in the console.
+    pub link: String,
+}
+
+/// Delivers alerts to team leads (an SNS topic in AWS, the outbox locally).
+///
+/// Contract: `Ok` means the channel accepted the alert. Callers make sure an item is
+/// alerted at most once; adapters do not deduplicate.
+#[async_trait]
+pub trait Alerter: Send + Sync {
+    async fn alert(&self, alert: &Alert) -> Result<(), SendError>;
+}

@@ -4,10 +4,11 @@
 use crate::adapters::aws::load_sdk_config;
 use crate::adapters::dynamo::{DynamoConfig, DynamoStore};
 use crate::adapters::ses::SesEmail;
-use crate::adapters::sns::SnsSms;
+use crate::adapters::sns::{SnsAlerts, SnsSms};
 use crate::app::config::{ConfigError, PolicyError, load_policy};
 use crate::app::{Services, SurveyConfig};
 use crate::domain::contact::ContactKeyer;
+use crate::ports::Alerter;
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -49,6 +50,8 @@ pub struct FunctionEnv {
     pub contact_key_secret: String,
     pub counter_shards: u32,
     pub retention_days: u32,
+    /// `ALERT_TOPIC_ARN`: where alerts to team leads go (route-feedback needs it).
+    pub alert_topic_arn: Option<String>,
     pub survey: SurveyConfig,
 }
 
@@ -56,6 +59,7 @@ impl FunctionEnv {
     /// `TABLE_NAME`, `PUBLIC_BASE_URL`, `SMS_SENDER_NAME`, `AGENCY_NAME`,
     /// `SES_FROM_ADDRESS`, `CONTACT_KEY_SECRET` (≥ 16 bytes) are required;
     /// `SES_CONFIGURATION_SET`, `COUNTER_SHARDS` (8), `RETENTION_DAYS` (400),
+    /// `ALERT_TOPIC_ARN`,
     /// `SURVEY_POLICY` (TOML) and `KUNDPULS_POLICY_*` overrides are optional.
     pub fn from_env() -> Result<Self, EnvError> {
         let policy_text = std::env::var("SURVEY_POLICY")
@@ -84,6 +88,9 @@ impl FunctionEnv {
             contact_key_secret,
             counter_shards: number("COUNTER_SHARDS", 8)?,
             retention_days: number("RETENTION_DAYS", 400)?,
+            alert_topic_arn: std::env::var("ALERT_TOPIC_ARN")
+                .ok()
+                .filter(|s| !s.trim().is_empty()),
             survey,
         })
     }
@@ -127,7 +134,10 @@ impl FunctionEnv {
                 self.ses_configuration_set.clone(),
             )),
             keyer,
-            lexicon: Default::default(),
+            themes: Default::default(),
+            alerts: self.alert_topic_arn.as_ref().map(|arn| {
+                Arc::new(SnsAlerts::new(aws_sdk_sns::Client::new(&sdk), arn)) as Arc<dyn Alerter>
+            }),
             config: Arc::new(self.survey.clone()),
         };
         Ok((services, store))

@@ -59,7 +59,8 @@ pub fn open(data_dir: &Path, config: SurveyConfig) -> Result<Local, LocalError> 
         sms: Arc::new(outbox.clone()),
         email: Arc::new(outbox.clone()),
         keyer,
-        lexicon: Default::default(),
+        themes: Default::default(),
+        alerts: Some(Arc::new(outbox.clone())),
         config: Arc::new(config),
     };
     Ok(Local {

@@ -12,6 +12,7 @@ use kundpuls::domain::token::SurveyToken;
 use kundpuls::ports::{
     AnswerFeed, AnswerOutcome, ApplyOutcome, CreateOutcome, FatigueGuard, FeedCursor,
     FeedbackQuery, FeedbackScope, PageRequest, SaveOutcome, StoreError, TransitionOutcome,
+    VersionedWrite,
 };
 use kundpuls_tests::fixtures::*;
 use kundpuls_tests::{Backend, Harness};
@@ -780,6 +781,7 @@ pub async fn improvements_are_versioned_and_listed_by_status(h: &Harness) {
         team: TeamId::parse("energy").unwrap(),
         status: ImprovementStatus::Proposed,
         created_at: now(),
+        linked: vec![],
         version: 1,
     };
     assert!(
@@ -998,4 +1000,110 @@ mod stream {
         }
         ids
     }
+}
+
+pub async fn linking_saves_item_and_improvement_together_or_neither(h: &Harness) {
+    // GIVEN a feedback item and an improvement, both at version 1
+    let item = feedback(900, "energy", 3);
+    h.store
+        .create_feedback(&item, &activity("created"))
+        .await
+        .unwrap();
+    let imp = Improvement {
+        id: ImprovementId::generate(),
+        title: "Letters are unclear".into(),
+        description: String::new(),
+        team: TeamId::parse("energy").unwrap(),
+        status: ImprovementStatus::Proposed,
+        created_at: now(),
+        linked: vec![],
+        version: 1,
+    };
+    h.store
+        .create_improvement(&imp, &activity("created"))
+        .await
+        .unwrap();
+    let mut linked_item = item.clone();
+    linked_item.improvement_id = Some(imp.id.clone());
+    let mut linked_imp = imp.clone();
+    assert!(linked_imp.link(&linked_item));
+    let writes = |item_version: u64, imp_version: u64| {
+        vec![
+            VersionedWrite::Feedback {
+                item: linked_item.clone(),
+                expected_version: item_version,
+                activity: activity("linked"),
+            },
+            VersionedWrite::Improvement {
+                item: linked_imp.clone(),
+                expected_version: imp_version,
+                activity: activity("linked"),
+            },
+        ]
+    };
+    // WHEN the second write's version is stale
+    assert_eq!(
+        h.store.save_all(&writes(1, 7)).await.unwrap(),
+        SaveOutcome::Conflict { current: 1 }
+    );
+    // THEN neither record changed
+    let stored = h.store.get_feedback(&item.id).await.unwrap().unwrap();
+    assert_eq!((stored.version, stored.improvement_id), (1, None));
+    assert_eq!(h.store.feedback_activity(&item.id).await.unwrap().len(), 1);
+    // WHEN both versions are current THEN both are saved with their activity
+    assert_eq!(
+        h.store.save_all(&writes(1, 1)).await.unwrap(),
+        SaveOutcome::Saved
+    );
+    let stored = h.store.get_feedback(&item.id).await.unwrap().unwrap();
+    assert_eq!(stored.version, 2);
+    assert_eq!(stored.improvement_id, Some(imp.id.clone()));
+    let stored_imp = h.store.get_improvement(&imp.id).await.unwrap().unwrap();
+    assert_eq!((stored_imp.version, stored_imp.linked.len()), (2, 1));
+    assert_eq!(h.store.feedback_activity(&item.id).await.unwrap().len(), 2);
+}
+
+pub async fn the_lexicon_is_stored_versioned_and_logged(h: &Harness) {
+    assert!(h.store.get_lexicon().await.unwrap().is_none());
+    let mut lexicon = kundpuls::domain::themes::Lexicon::default();
+    let stored = |version: u64, lexicon: &kundpuls::domain::themes::Lexicon| {
+        kundpuls::domain::themes::StoredLexicon {
+            lexicon: lexicon.clone(),
+            version,
+            updated_at: now(),
+            updated_by: "admin-1".into(),
+        }
+    };
+    assert_eq!(
+        h.store
+            .save_lexicon(&stored(1, &lexicon), 0, &activity("lexicon saved"))
+            .await
+            .unwrap(),
+        SaveOutcome::Saved
+    );
+    // A second first-save loses.
+    assert_eq!(
+        h.store
+            .save_lexicon(&stored(1, &lexicon), 0, &activity("lexicon saved"))
+            .await
+            .unwrap(),
+        SaveOutcome::Conflict { current: 1 }
+    );
+    lexicon
+        .0
+        .get_mut(&kundpuls::domain::locale::Language::Sv)
+        .unwrap()
+        .get_mut("payment_plan")
+        .unwrap()
+        .push("avbetalningsplan".into());
+    assert_eq!(
+        h.store
+            .save_lexicon(&stored(2, &lexicon), 1, &activity("lexicon saved"))
+            .await
+            .unwrap(),
+        SaveOutcome::Saved
+    );
+    let got = h.store.get_lexicon().await.unwrap().unwrap();
+    assert_eq!((got.version, got.lexicon), (2, lexicon));
+    assert_eq!(h.store.lexicon_activity().await.unwrap().len(), 2);
 }

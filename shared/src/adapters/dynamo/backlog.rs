@@ -5,8 +5,10 @@ use super::{DynamoStore, IndexQuery, Item, Tx, build, decode, record, s};
 use crate::adapters::keys::{self, Index, IndexKey, Key};
 use crate::domain::backlog::{Activity, FeedbackItem, Improvement, ImprovementStatus};
 use crate::domain::ids::{FeedbackId, ImprovementId};
+use crate::domain::themes::StoredLexicon;
 use crate::ports::{
     BacklogStore, FeedbackQuery, FeedbackScope, Page, PageRequest, SaveOutcome, StoreError,
+    VersionedWrite,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
@@ -64,50 +66,64 @@ impl DynamoStore {
         &self,
         op: &'static str,
         key: &Key,
-        mut item: Item,
+        item: Item,
         expected: u64,
         activity: &Activity,
     ) -> Result<SaveOutcome, StoreError> {
-        item.insert("version".into(), super::n(expected + 1));
-        let put = build(
-            op,
-            Put::builder()
-                .table_name(self.table())
-                .set_item(Some(item))
-                .condition_expression("attribute_exists(pk) AND version = :expected")
-                .expression_attribute_values(":expected", super::n(expected))
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .build(),
-        )?;
-        let tx = self
-            .transact(
+        self.save_versioned_all(op, vec![(key.clone(), item, expected, activity.clone())])
+            .await
+    }
+
+    /// Every record under its version check and with its activity entry, in one
+    /// transaction (at most 50 records: 100 items per transaction).
+    async fn save_versioned_all(
+        &self,
+        op: &'static str,
+        writes: Vec<(Key, Item, u64, Activity)>,
+    ) -> Result<SaveOutcome, StoreError> {
+        let mut items = Vec::with_capacity(writes.len() * 2);
+        for (key, item, expected, activity) in &writes {
+            let mut item = item.clone();
+            item.insert("version".into(), super::n(*expected + 1));
+            let put = build(
                 op,
-                vec![
-                    TransactWriteItem::builder().put(put).build(),
-                    self.activity_put(op, key, expected + 1, activity)?,
-                ],
-            )
-            .await?;
-        if let Some(reason) = tx.failed(0) {
-            let current = reason
-                .old
-                .as_ref()
-                .and_then(|old| old.get("version"))
-                .and_then(|v| v.as_n().ok())
-                .and_then(|v| v.parse().ok());
-            return Ok(match current {
-                Some(current) => SaveOutcome::Conflict { current },
-                None => SaveOutcome::NotFound,
-            });
+                Put::builder()
+                    .table_name(self.table())
+                    .set_item(Some(item))
+                    .condition_expression("attribute_exists(pk) AND version = :expected")
+                    .expression_attribute_values(":expected", super::n(*expected))
+                    .return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    )
+                    .build(),
+            )?;
+            items.push(TransactWriteItem::builder().put(put).build());
+            items.push(self.activity_put(op, key, expected + 1, activity)?);
+        }
+        let tx = self.transact(op, items).await?;
+        for (i, (_, _, expected, _)) in writes.iter().enumerate() {
+            if let Some(reason) = tx.failed(2 * i) {
+                let current = reason
+                    .old
+                    .as_ref()
+                    .and_then(|old| old.get("version"))
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|v| v.parse().ok());
+                return Ok(match current {
+                    Some(current) => SaveOutcome::Conflict { current },
+                    None => SaveOutcome::NotFound,
+                });
+            }
+            if tx.failed(2 * i + 1).is_some() {
+                // The activity entry for this version exists: someone saved it first.
+                return Ok(SaveOutcome::Conflict {
+                    current: expected + 1,
+                });
+            }
         }
         match tx {
             Tx::Committed => Ok(SaveOutcome::Saved),
-            // The activity entry for this version exists: someone saved it first.
-            Tx::Cancelled(_) => Ok(SaveOutcome::Conflict {
-                current: expected + 1,
-            }),
+            Tx::Cancelled(_) => Err(StoreError::unavailable(op, "transaction cancelled")),
         }
     }
 
@@ -185,31 +201,68 @@ impl BacklogStore for DynamoStore {
     }
 
     async fn feedback_activity(&self, id: &FeedbackId) -> Result<Vec<Activity>, StoreError> {
-        const OP: &str = "feedback_activity";
-        let key = keys::feedback(id);
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let resp = self
-                .client
-                .query()
-                .table_name(self.table())
-                .key_condition_expression("pk = :pk AND begins_with(sk, :act)")
-                .expression_attribute_values(":pk", s(&key.pk))
-                .expression_attribute_values(":act", s(keys::ACTIVITY_PREFIX))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| StoreError::unavailable(OP, e))?;
-            for item in resp.items.unwrap_or_default() {
-                out.push(decode(OP, item)?);
-            }
-            start = resp.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
+        self.activity_of("feedback_activity", &keys::feedback(id))
+            .await
+    }
+
+    async fn save_all(&self, writes: &[VersionedWrite]) -> Result<SaveOutcome, StoreError> {
+        const OP: &str = "save_all";
+        let mut records = Vec::with_capacity(writes.len());
+        for write in writes {
+            records.push(match write {
+                VersionedWrite::Feedback {
+                    item,
+                    expected_version,
+                    activity,
+                } => {
+                    let key = keys::feedback(&item.id);
+                    let record = Self::versioned_item(OP, &key, item, &keys::feedback_index(item))?;
+                    (key, record, *expected_version, activity.clone())
+                }
+                VersionedWrite::Improvement {
+                    item,
+                    expected_version,
+                    activity,
+                } => {
+                    let key = keys::improvement(&item.id);
+                    let record =
+                        Self::versioned_item(OP, &key, item, &keys::improvement_index(item))?;
+                    (key, record, *expected_version, activity.clone())
+                }
+            });
         }
+        self.save_versioned_all(OP, records).await
+    }
+
+    async fn get_lexicon(&self) -> Result<Option<StoredLexicon>, StoreError> {
+        self.get("get_lexicon", &keys::lexicon()).await
+    }
+
+    async fn save_lexicon(
+        &self,
+        lexicon: &StoredLexicon,
+        expected_version: u64,
+        activity: &Activity,
+    ) -> Result<SaveOutcome, StoreError> {
+        const OP: &str = "save_lexicon";
+        let key = keys::lexicon();
+        let record = Self::versioned_item(OP, &key, lexicon, &[])?;
+        if expected_version == 0 {
+            return Ok(
+                if self.create_versioned(OP, &key, record, activity).await? {
+                    SaveOutcome::Saved
+                } else {
+                    let current = self.get_lexicon().await?.map_or(0, |l| l.version);
+                    SaveOutcome::Conflict { current }
+                },
+            );
+        }
+        self.save_versioned(OP, &key, record, expected_version, activity)
+            .await
+    }
+
+    async fn lexicon_activity(&self) -> Result<Vec<Activity>, StoreError> {
+        self.activity_of("lexicon_activity", &keys::lexicon()).await
     }
 
     async fn create_improvement(
@@ -257,5 +310,33 @@ impl BacklogStore for DynamoStore {
             },
         )
         .await
+    }
+}
+
+impl DynamoStore {
+    async fn activity_of(&self, op: &'static str, key: &Key) -> Result<Vec<Activity>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let resp = self
+                .client
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("pk = :pk AND begins_with(sk, :act)")
+                .expression_attribute_values(":pk", s(&key.pk))
+                .expression_attribute_values(":act", s(keys::ACTIVITY_PREFIX))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::unavailable(op, e))?;
+            for item in resp.items.unwrap_or_default() {
+                out.push(decode(op, item)?);
+            }
+            start = resp.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@ mod backlog;
 mod contacts;
 pub mod schema;
 mod stats;
+pub mod stream;
 mod surveys;
 
 use super::keys::{IndexKey, Key};

@@ -4,8 +4,10 @@ use super::{EmbeddedStore, IndexQuery, Lookup, R, Writer, decode_cursor};
 use crate::adapters::keys::{self, Index, IndexKey, Key};
 use crate::domain::backlog::{Activity, FeedbackItem, Improvement, ImprovementStatus};
 use crate::domain::ids::{FeedbackId, ImprovementId};
+use crate::domain::themes::StoredLexicon;
 use crate::ports::{
     BacklogStore, FeedbackQuery, FeedbackScope, Page, PageRequest, SaveOutcome, StoreError,
+    VersionedWrite,
 };
 use async_trait::async_trait;
 use serde::Serialize;
@@ -47,6 +49,32 @@ impl Versioned for Improvement {
     fn set_version(&mut self, v: u64) {
         self.version = v;
     }
+}
+
+impl Versioned for StoredLexicon {
+    fn key(&self) -> Key {
+        keys::lexicon()
+    }
+    fn index(&self) -> Vec<IndexKey> {
+        Vec::new()
+    }
+    fn version(&self) -> u64 {
+        self.version
+    }
+    fn set_version(&mut self, v: u64) {
+        self.version = v;
+    }
+}
+
+/// The version check of a save, without writing.
+fn check<T: Versioned>(w: &mut Writer<'_>, item: &T, expected: u64) -> R<SaveOutcome> {
+    Ok(match w.get::<T>(&item.key())? {
+        None => SaveOutcome::NotFound,
+        Some(current) if current.version() != expected => SaveOutcome::Conflict {
+            current: current.version(),
+        },
+        Some(_) => SaveOutcome::Saved,
+    })
 }
 
 fn create_in<T: Versioned>(w: &mut Writer<'_>, mut item: T, activity: &Activity) -> R<bool> {
@@ -198,6 +226,83 @@ impl BacklogStore for EmbeddedStore {
                 reverse: false,
                 limit: page.clamped_limit(),
             })
+        })
+        .await
+    }
+
+    async fn save_all(&self, writes: &[VersionedWrite]) -> Result<SaveOutcome, StoreError> {
+        let writes = writes.to_vec();
+        self.write("save_all", move |w| {
+            // Every check first, so a conflict leaves nothing half-written.
+            for write in &writes {
+                let outcome = match write {
+                    VersionedWrite::Feedback {
+                        item,
+                        expected_version,
+                        ..
+                    } => check(w, item, *expected_version)?,
+                    VersionedWrite::Improvement {
+                        item,
+                        expected_version,
+                        ..
+                    } => check(w, item, *expected_version)?,
+                };
+                if outcome != SaveOutcome::Saved {
+                    return Ok(outcome);
+                }
+            }
+            for write in writes {
+                match write {
+                    VersionedWrite::Feedback {
+                        item,
+                        expected_version,
+                        activity,
+                    } => save_in(w, item, expected_version, &activity)?,
+                    VersionedWrite::Improvement {
+                        item,
+                        expected_version,
+                        activity,
+                    } => save_in(w, item, expected_version, &activity)?,
+                };
+            }
+            Ok(SaveOutcome::Saved)
+        })
+        .await
+    }
+
+    async fn get_lexicon(&self) -> Result<Option<StoredLexicon>, StoreError> {
+        self.read("get_lexicon", move |r| r.get(&keys::lexicon()))
+            .await
+    }
+
+    async fn save_lexicon(
+        &self,
+        lexicon: &StoredLexicon,
+        expected_version: u64,
+        activity: &Activity,
+    ) -> Result<SaveOutcome, StoreError> {
+        let (item, activity) = (lexicon.clone(), activity.clone());
+        self.write("save_lexicon", move |w| {
+            if expected_version == 0 {
+                return Ok(if create_in(w, item, &activity)? {
+                    SaveOutcome::Saved
+                } else {
+                    SaveOutcome::Conflict {
+                        current: w
+                            .get::<StoredLexicon>(&keys::lexicon())?
+                            .map_or(0, |l| l.version),
+                    }
+                });
+            }
+            save_in(w, item, expected_version, &activity)
+        })
+        .await
+    }
+
+    async fn lexicon_activity(&self) -> Result<Vec<Activity>, StoreError> {
+        let key = keys::lexicon();
+        self.read("lexicon_activity", move |r| {
+            r.items_with_prefix(&key.pk, keys::ACTIVITY_PREFIX)
         })
         .await
     }

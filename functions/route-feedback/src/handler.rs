@@ -1,0 +1,189 @@
+//! One batch of records from the table's stream. Newly inserted answers are routed
+//! (counted once, feedback item once, lead alerted once); every other change is
+//! ignored. Records of a shard must be handled in order, so the first record that
+//! fails is reported and the rest of the batch is left for the retry, which starts
+//! from it (`ReportBatchItemFailures`). Everything already handled is idempotent, so
+//! the retry, or a whole batch delivered again, changes nothing.
+
+use aws_lambda_events::event::dynamodb::Event;
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use kundpuls::adapters::dynamo::stream::inserted_answer;
+use kundpuls::app::Services;
+
+pub async fn handle(services: &Services, event: Event) -> DynamoDbEventResponse {
+    let mut response = DynamoDbEventResponse::default();
+    for record in event.records {
+        let sequence = record.change.sequence_number.clone().unwrap_or_default();
+        let outcome = match inserted_answer(
+            &record.event_name,
+            &record.change.keys,
+            &record.change.new_image,
+        ) {
+            Ok(None) => continue,
+            Ok(Some(answer)) => services.route_answer(&answer).await.map(|routed| {
+                tracing::debug!(sequence = %sequence, ?routed, "answer routed");
+            }),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = outcome {
+            tracing::error!(sequence = %sequence, error = %e, "stream record not routed; the batch resumes here");
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = Some(sequence);
+            response.batch_item_failures.push(failure);
+            break;
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use kundpuls::domain::ids::FeedbackId;
+    use kundpuls::domain::stats::{CounterKey, Dimension};
+    use kundpuls::domain::survey::SurveyKind;
+    use kundpuls_tests::answers::{always, answer};
+    use kundpuls_tests::{Backend, Harness, app, moto, stream};
+
+    fn table(h: &Harness) -> String {
+        let Backend::Dynamo { store, .. } = &h.backend else {
+            panic!("a DynamoDB harness")
+        };
+        store.table().to_string()
+    }
+
+    /// Alerts on the moto topic about this item (by its `feedback_id` attribute).
+    fn alerts_for(feedback: &FeedbackId) -> Vec<serde_json::Value> {
+        moto::topic_notifications(app::ALERT_TOPIC)
+            .into_iter()
+            .filter(|n| n[3]["feedback_id"]["Value"] == feedback.as_str())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn real_stream_records_route_once_even_when_the_batch_comes_three_times() {
+        // GIVEN three answers recorded on DynamoDB: a CSAT 1 with a comment, a CSAT 5
+        // without one, and a CSAT 4 with a comment
+        let h = Harness::dynamodb().await;
+        let services = app::aws(&h, always(), "surveys@nordkredit.se").await;
+        let severe = answer(
+            &h,
+            &services,
+            101,
+            1,
+            Some("Otrevlig och hotfull ton"),
+            false,
+        )
+        .await;
+        let happy = answer(&h, &services, 102, 5, None, false).await;
+        let remark = answer(&h, &services, 103, 4, Some("Bra men lång kö"), false).await;
+        // AND the table's stream as Lambda would deliver it
+        let json = stream::lambda_event(&table(&h));
+        let event: Event = serde_json::from_value(json.clone()).unwrap();
+        let answer_records = event
+            .records
+            .iter()
+            .filter(|r| {
+                r.event_name == "INSERT"
+                    && r.change
+                        .keys
+                        .get("sk")
+                        .is_some_and(|sk| format!("{sk:?}").contains("ANSWER"))
+            })
+            .count();
+        assert_eq!(
+            answer_records, 3,
+            "the stream holds the three answer inserts"
+        );
+        assert!(
+            event.records.len() > 3,
+            "and the other changes of the table"
+        );
+
+        // (moto's topic outlives tables: count only what this test adds)
+        let alerts_before = alerts_for(&severe.feedback_id()).len();
+        let remark_before = alerts_for(&remark.feedback_id()).len();
+
+        // WHEN the function gets the same batch three times
+        for _ in 0..3 {
+            let event: Event = serde_json::from_value(json.clone()).unwrap();
+            let response = handle(&services, event).await;
+            assert!(response.batch_item_failures.is_empty());
+        }
+
+        // THEN every answer is counted once
+        let total = h
+            .store
+            .read(&CounterKey::new(
+                SurveyKind::Csat,
+                "2026-11",
+                Dimension::All,
+                "all",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                total.get("n"),
+                total.get("s1"),
+                total.get("s4"),
+                total.get("s5")
+            ),
+            (3, 1, 1, 1)
+        );
+        // AND the two that need a human have exactly one item each, the happy one none
+        for (a, expected) in [(&severe, true), (&happy, false), (&remark, true)] {
+            let item = h.store.get_feedback(&a.feedback_id()).await.unwrap();
+            assert_eq!(item.is_some(), expected);
+            if let Some(item) = item {
+                assert_eq!(item.version, 1, "never rewritten");
+                assert_eq!(h.store.feedback_activity(&item.id).await.unwrap().len(), 1);
+            }
+        }
+        // AND the lead got one alert, for the CSAT 1 only, with no personal data in it
+        let alerts = alerts_for(&severe.feedback_id());
+        assert_eq!(alerts.len() - alerts_before, 1);
+        assert_eq!(alerts_for(&remark.feedback_id()).len(), remark_before);
+        let alert = alerts.last().unwrap();
+        assert_eq!(alert[3]["team"]["Value"], "energy");
+        let alert = alert.to_string();
+        assert!(!alert.contains("Otrevlig"), "no comment text in an alert");
+        assert!(!alert.contains("+4674"), "no phone number in an alert");
+    }
+
+    #[tokio::test]
+    async fn an_undecodable_answer_record_fails_alone_and_the_batch_resumes_there() {
+        let h = Harness::dynamodb().await;
+        let services = app::aws(&h, always(), "surveys@nordkredit.se").await;
+        answer(
+            &h,
+            &services,
+            111,
+            2,
+            Some("Svårt att förstå brevet"),
+            false,
+        )
+        .await;
+        let mut json = stream::lambda_event(&table(&h));
+        let records = json["Records"].as_array_mut().unwrap();
+        let at = records
+            .iter()
+            .position(|r| r["dynamodb"]["Keys"]["sk"]["S"] == "ANSWER")
+            .unwrap();
+        records[at]["dynamodb"]["NewImage"]["score"] = serde_json::json!({"S": "not a score"});
+        let sequence = records[at]["dynamodb"]["SequenceNumber"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let event: Event = serde_json::from_value(json).unwrap();
+        let response = handle(&services, event).await;
+        let failed: Vec<_> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.clone().unwrap())
+            .collect();
+        assert_eq!(failed, vec![sequence]);
+    }
+}
