@@ -9,6 +9,7 @@ mod delivery;
 pub mod routing;
 pub mod schedule;
 pub mod themes;
+pub mod triage;
 
 pub use config::{ConfigError, PolicyError, SurveyConfig};
 pub use delivery::Delivered;

@@ -30,6 +30,31 @@ impl FeedbackStatus {
         FeedbackStatus::Dismissed,
     ];
 
+    /// The moves triage allows: forward along `new → triaged → in_progress →
+    /// resolved | dismissed` (steps may be skipped), and reopening a closed item to
+    /// `triaged`.
+    pub fn can_move_to(self, to: FeedbackStatus) -> bool {
+        use FeedbackStatus::*;
+        matches!(
+            (self, to),
+            (New, Triaged | InProgress | Resolved | Dismissed)
+                | (Triaged, InProgress | Resolved | Dismissed)
+                | (InProgress, Resolved | Dismissed)
+                | (Resolved | Dismissed, Triaged)
+        )
+    }
+
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            FeedbackStatus::New | FeedbackStatus::Triaged | FeedbackStatus::InProgress
+        )
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             FeedbackStatus::New => "new",
@@ -84,6 +109,17 @@ pub enum ImprovementStatus {
 }
 
 impl ImprovementStatus {
+    pub const ALL: [ImprovementStatus; 4] = [
+        ImprovementStatus::Proposed,
+        ImprovementStatus::Planned,
+        ImprovementStatus::InProgress,
+        ImprovementStatus::Done,
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ImprovementStatus::Proposed => "proposed",
@@ -233,6 +269,12 @@ impl FeedbackItem {
 }
 
 impl Priority {
+    pub fn parse(s: &str) -> Option<Self> {
+        [Priority::High, Priority::Normal]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Priority::High => "high",

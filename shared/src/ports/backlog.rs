@@ -103,6 +103,8 @@ pub trait BacklogStore: Send + Sync {
         activity: &Activity,
     ) -> Result<SaveOutcome, StoreError>;
 
+    async fn improvement_activity(&self, id: &ImprovementId) -> Result<Vec<Activity>, StoreError>;
+
     async fn list_improvements(
         &self,
         status: ImprovementStatus,

@@ -19,6 +19,14 @@ pub enum ApiError {
     Unauthorized,
     #[error("not allowed for this role or team")]
     Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error(
+        "changed by someone else since you loaded it: the current version is {current}; reload and try again"
+    )]
+    Conflict { current: u64 },
+    #[error("send the version you edited in If-Match (or as \"version\")")]
+    PreconditionRequired,
     #[error("unsupported content type; send {0}")]
     UnsupportedMediaType(&'static str),
     #[error("storage unavailable")]
@@ -32,6 +40,11 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Conflict { .. } => (StatusCode::CONFLICT, "conflict"),
+            ApiError::PreconditionRequired => {
+                (StatusCode::PRECONDITION_REQUIRED, "precondition_required")
+            }
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
@@ -47,6 +60,9 @@ impl IntoResponse for ApiError {
         if let ApiError::Invalid(InvalidInput(fields)) = &self {
             error["fields"] = json!(fields);
         }
+        if let ApiError::Conflict { current } = &self {
+            error["current_version"] = json!(current);
+        }
         let mut response = (status, Json(json!({ "error": error }))).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
@@ -61,5 +77,17 @@ impl IntoResponse for ApiError {
 impl From<FieldError> for ApiError {
     fn from(e: FieldError) -> Self {
         ApiError::Invalid(InvalidInput(vec![e]))
+    }
+}
+
+impl From<crate::app::triage::TriageError> for ApiError {
+    fn from(e: crate::app::triage::TriageError) -> Self {
+        use crate::app::triage::TriageError;
+        match e {
+            TriageError::NotFound => ApiError::NotFound,
+            TriageError::Conflict { current } => ApiError::Conflict { current },
+            TriageError::Invalid { field, reason } => FieldError::new(field, reason).into(),
+            TriageError::Store(e) => ApiError::Store(e),
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! in `kundpuls serve`. Handlers parse, call a use case, and map the outcome.
 
 pub mod auth;
+pub mod console_api;
 pub mod dev;
 pub mod error;
 pub mod ingest;
@@ -31,6 +32,29 @@ pub fn ingest_router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
+/// The console's JSON API (feedback, improvements, themes).
+pub fn console_api_router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/feedback", get(console_api::list_feedback))
+        .route(
+            "/api/v1/feedback/{id}",
+            get(console_api::get_feedback).patch(console_api::patch_feedback),
+        )
+        .route(
+            "/api/v1/improvements",
+            get(console_api::list_improvements).post(console_api::create_improvement),
+        )
+        .route(
+            "/api/v1/improvements/{id}",
+            get(console_api::get_improvement).patch(console_api::patch_improvement),
+        )
+        .route(
+            "/api/v1/themes",
+            get(console_api::get_themes).put(console_api::put_themes),
+        )
+        .layer(DefaultBodyLimit::max(1024 * 1024))
+}
+
 /// The respondent's pages and their stylesheet.
 pub fn survey_router() -> Router<AppState> {
     Router::new()
@@ -56,6 +80,7 @@ pub fn local_router(state: AppState) -> Router {
     let limit = ratelimit::RateLimit::per_minute(LOCAL_LINK_REQUESTS_PER_MINUTE);
     Router::new()
         .merge(ingest_router())
+        .merge(console_api_router())
         .merge(survey_router().layer(axum::middleware::from_fn_with_state(
             limit,
             ratelimit::limit_survey_links,
@@ -69,6 +94,14 @@ pub fn local_router(state: AppState) -> Router {
 pub fn lambda_ingest_router(state: AppState) -> Router {
     Router::new()
         .merge(ingest_router())
+        .route("/healthz", get(healthz))
+        .with_state(state)
+}
+
+/// What the console Lambda serves behind API Gateway: the JSON API and the pages.
+pub fn lambda_console_router(state: AppState) -> Router {
+    Router::new()
+        .merge(console_api_router())
         .route("/healthz", get(healthz))
         .with_state(state)
 }

@@ -293,6 +293,11 @@ impl BacklogStore for DynamoStore {
             .await
     }
 
+    async fn improvement_activity(&self, id: &ImprovementId) -> Result<Vec<Activity>, StoreError> {
+        self.activity_of("improvement_activity", &keys::improvement(id))
+            .await
+    }
+
     async fn list_improvements(
         &self,
         status: ImprovementStatus,

@@ -212,6 +212,14 @@ impl BacklogStore for EmbeddedStore {
         .await
     }
 
+    async fn improvement_activity(&self, id: &ImprovementId) -> Result<Vec<Activity>, StoreError> {
+        let key = keys::improvement(id);
+        self.read("improvement_activity", move |r| {
+            r.items_with_prefix(&key.pk, keys::ACTIVITY_PREFIX)
+        })
+        .await
+    }
+
     async fn list_improvements(
         &self,
         status: ImprovementStatus,

@@ -1,0 +1,479 @@
+//! The console's JSON API: the feedback queue, triage, improvements and the theme
+//! lexicon. Team leads see and change only their teams' records; admins see all.
+//! Edits carry the version they were made on (`If-Match: "3"`, or `"version": 3`
+//! in the body); a stale one is answered with 409 and the current version.
+
+use super::auth::{Principal, Role};
+use super::error::ApiError;
+use super::state::AppState;
+use crate::app::triage::{
+    FeedbackFilter, FeedbackPatch, FeedbackView, ImprovementPatch, ImprovementSummary,
+    NewImprovement,
+};
+use crate::domain::backlog::{
+    FeedbackItem, FeedbackStatus, Improvement, ImprovementStatus, Priority,
+};
+use crate::domain::error::FieldError;
+use crate::domain::ids::{FeedbackId, ImprovementId, TeamId};
+use crate::domain::survey::SurveyKind;
+use crate::domain::themes::{Lexicon, StoredLexicon};
+use crate::ports::{FeedbackScope, Page, PageRequest};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Only leads and admins use the console.
+pub fn console_user(p: &Principal) -> Result<(), ApiError> {
+    if p.is(&[Role::Lead, Role::Admin]) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+pub fn can_see(p: &Principal, team: &TeamId) -> bool {
+    match p.role {
+        Role::Admin => true,
+        Role::Lead => p.teams.contains(team),
+        Role::System => false,
+    }
+}
+
+fn admin(p: &Principal) -> Result<(), ApiError> {
+    if p.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// The version an edit was made on: `If-Match` (`"3"`, `W/"3"` or `3`) first, else
+/// the body's `version`.
+fn expected_version(headers: &HeaderMap, body: &mut Value) -> Result<u64, ApiError> {
+    let from_body = body
+        .as_object_mut()
+        .and_then(|o| o.remove("version"))
+        .map(|v| {
+            v.as_u64()
+                .ok_or_else(|| ApiError::from(FieldError::new("version", "a whole number")))
+        })
+        .transpose()?;
+    let from_header = headers
+        .get(header::IF_MATCH)
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
+                .and_then(|s| s.parse::<u64>().ok())
+                .ok_or_else(|| ApiError::BadRequest("If-Match must be a version like \"3\"".into()))
+        })
+        .transpose()?;
+    from_header
+        .or(from_body)
+        .ok_or(ApiError::PreconditionRequired)
+}
+
+fn with_etag(version: u64, body: impl Serialize) -> Response {
+    let mut response = Json(body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let path = e.path().to_string();
+        FieldError::new(
+            if path == "." { "body".into() } else { path },
+            e.inner().to_string(),
+        )
+        .into()
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FeedbackListQuery {
+    pub status: Option<String>,
+    pub team: Option<String>,
+    pub priority: Option<String>,
+    pub theme: Option<String>,
+    pub kind: Option<String>,
+    /// `true`: only items due before today.
+    pub overdue: Option<bool>,
+    pub due_before: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// What a listing was asked, after defaults: echoed so a client sees its scope.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedListing {
+    pub status: Option<FeedbackStatus>,
+    pub team: Option<TeamId>,
+    #[serde(skip)]
+    pub scope: FeedbackScope,
+    #[serde(skip)]
+    pub filter: FeedbackFilter,
+    pub limit: usize,
+}
+
+/// Turns query parameters into an index scope and filters, checking teams: a lead
+/// without `team` gets their first team; an admin without `team` needs `status`.
+pub fn resolve_listing(
+    p: &Principal,
+    q: &FeedbackListQuery,
+    today: jiff::civil::Date,
+) -> Result<ResolvedListing, ApiError> {
+    console_user(p)?;
+    let field = |name: &str, reason: &str| ApiError::from(FieldError::new(name, reason));
+    let blank = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let status = blank(&q.status)
+        .map(|s| {
+            FeedbackStatus::parse(&s)
+                .ok_or_else(|| field("status", "new, triaged, in_progress, resolved or dismissed"))
+        })
+        .transpose()?;
+    let team = match blank(&q.team) {
+        Some(t) => {
+            let team = TeamId::parse(&t).map_err(|r| field("team", &r))?;
+            if !can_see(p, &team) {
+                return Err(ApiError::Forbidden);
+            }
+            Some(team)
+        }
+        None if p.role == Role::Lead => Some(p.teams.first().cloned().ok_or(ApiError::Forbidden)?),
+        None => None,
+    };
+    let scope = match (&team, status) {
+        (Some(t), Some(s)) => FeedbackScope::TeamStatus(t.clone(), s),
+        (Some(t), None) => FeedbackScope::Team(t.clone()),
+        (None, Some(s)) => FeedbackScope::Status(s),
+        (None, None) => return Err(field("status", "give a status or a team")),
+    };
+    let priority = blank(&q.priority)
+        .map(|s| Priority::parse(&s).ok_or_else(|| field("priority", "high or normal")))
+        .transpose()?;
+    let kind = blank(&q.kind)
+        .map(|s| match s.as_str() {
+            "csat" => Ok(SurveyKind::Csat),
+            "nps" => Ok(SurveyKind::Nps),
+            _ => Err(field("kind", "csat or nps")),
+        })
+        .transpose()?;
+    let mut due_before = blank(&q.due_before)
+        .map(|s| {
+            s.parse::<jiff::civil::Date>()
+                .map_err(|_| field("due_before", "a date like 2026-11-30"))
+        })
+        .transpose()?;
+    if q.overdue == Some(true) {
+        due_before = Some(due_before.map_or(today, |d| d.min(today)));
+    }
+    Ok(ResolvedListing {
+        status,
+        team,
+        scope,
+        filter: FeedbackFilter {
+            priority,
+            theme: blank(&q.theme),
+            kind,
+            due_before,
+        },
+        limit: q.limit.unwrap_or(50).clamp(1, 200),
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct FeedbackList {
+    pub query: ResolvedListing,
+    pub items: Vec<FeedbackItem>,
+    pub next: Option<String>,
+}
+
+pub fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+}
+
+pub async fn list_feedback(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<FeedbackListQuery>,
+) -> Result<Json<FeedbackList>, ApiError> {
+    let listing = resolve_listing(&p, &q, today())?;
+    let Page { items, next } = state
+        .services
+        .list_feedback(
+            listing.scope.clone(),
+            &listing.filter,
+            PageRequest {
+                cursor: q.cursor.clone().filter(|c| !c.is_empty()),
+                limit: listing.limit,
+            },
+        )
+        .await?;
+    Ok(Json(FeedbackList {
+        query: listing,
+        items,
+        next,
+    }))
+}
+
+fn feedback_id(id: &str) -> Result<FeedbackId, ApiError> {
+    FeedbackId::parse(id).map_err(|_| ApiError::NotFound)
+}
+
+fn improvement_id(id: &str) -> Result<ImprovementId, ApiError> {
+    ImprovementId::parse(id).map_err(|_| ApiError::NotFound)
+}
+
+/// The item if it exists and the caller may see it (403 across teams).
+pub async fn visible_feedback(
+    state: &AppState,
+    p: &Principal,
+    id: &FeedbackId,
+) -> Result<FeedbackView, ApiError> {
+    console_user(p)?;
+    let view = state
+        .services
+        .feedback_view(id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !can_see(p, &view.item.team) {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(view)
+}
+
+pub async fn get_feedback(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let view = visible_feedback(&state, &p, &feedback_id(&id)?).await?;
+    Ok(with_etag(view.item.version, view))
+}
+
+/// Applies a triage change for `p`; shared by the JSON API and the console forms.
+pub async fn apply_feedback_patch(
+    state: &AppState,
+    p: &Principal,
+    id: &FeedbackId,
+    version: u64,
+    patch: &FeedbackPatch,
+) -> Result<FeedbackItem, ApiError> {
+    visible_feedback(state, p, id).await?;
+    let principal = p.clone();
+    let may_link = move |imp: &Improvement| can_see(&principal, &imp.team);
+    Ok(state
+        .services
+        .update_feedback(
+            id,
+            version,
+            patch,
+            &p.user,
+            jiff::Timestamp::now(),
+            &may_link,
+        )
+        .await?)
+}
+
+pub async fn patch_feedback(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(mut body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let id = feedback_id(&id)?;
+    let version = expected_version(&headers, &mut body)?;
+    let patch: FeedbackPatch = parse_body(body)?;
+    let item = apply_feedback_patch(&state, &p, &id, version, &patch).await?;
+    Ok(with_etag(item.version, item))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ImprovementListQuery {
+    /// Comma-separated statuses; default every status but `done`.
+    pub status: Option<String>,
+    pub team: Option<String>,
+}
+
+pub fn board_statuses(q: Option<&str>) -> Result<Vec<ImprovementStatus>, ApiError> {
+    match q.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(vec![
+            ImprovementStatus::Proposed,
+            ImprovementStatus::Planned,
+            ImprovementStatus::InProgress,
+        ]),
+        Some(list) => list
+            .split(',')
+            .map(|s| {
+                ImprovementStatus::parse(s.trim()).ok_or_else(|| {
+                    FieldError::new("status", "proposed, planned, in_progress or done").into()
+                })
+            })
+            .collect(),
+    }
+}
+
+pub async fn improvement_board(
+    state: &AppState,
+    p: &Principal,
+    statuses: &[ImprovementStatus],
+    team: Option<&TeamId>,
+) -> Result<Vec<ImprovementSummary>, ApiError> {
+    console_user(p)?;
+    if let Some(t) = team
+        && !can_see(p, t)
+    {
+        return Err(ApiError::Forbidden);
+    }
+    let principal = p.clone();
+    let team = team.cloned();
+    let visible = move |imp: &Improvement| {
+        can_see(&principal, &imp.team) && team.as_ref().is_none_or(|t| &imp.team == t)
+    };
+    Ok(state.services.improvement_board(statuses, &visible).await?)
+}
+
+pub async fn list_improvements(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<ImprovementListQuery>,
+) -> Result<Json<Vec<ImprovementSummary>>, ApiError> {
+    let statuses = board_statuses(q.status.as_deref())?;
+    let team = q
+        .team
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(|t| TeamId::parse(t).map_err(|r| ApiError::from(FieldError::new("team", r))))
+        .transpose()?;
+    Ok(Json(
+        improvement_board(&state, &p, &statuses, team.as_ref()).await?,
+    ))
+}
+
+pub async fn create_improvement(
+    State(state): State<AppState>,
+    p: Principal,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    console_user(&p)?;
+    let new: NewImprovement = parse_body(body)?;
+    if !can_see(&p, &new.team) {
+        return Err(ApiError::Forbidden);
+    }
+    let imp = state
+        .services
+        .create_improvement(new, &p.user, jiff::Timestamp::now())
+        .await?;
+    let mut response = with_etag(imp.version, ImprovementSummary::from(imp.clone()));
+    *response.status_mut() = StatusCode::CREATED;
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/improvements/{}", imp.id)) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+pub async fn visible_improvement(
+    state: &AppState,
+    p: &Principal,
+    id: &ImprovementId,
+) -> Result<Improvement, ApiError> {
+    console_user(p)?;
+    let imp = state
+        .services
+        .backlog
+        .get_improvement(id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !can_see(p, &imp.team) {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(imp)
+}
+
+pub async fn get_improvement(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let imp = visible_improvement(&state, &p, &improvement_id(&id)?).await?;
+    let activity = state.services.backlog.improvement_activity(&imp.id).await?;
+    let version = imp.version;
+    Ok(with_etag(
+        version,
+        serde_json::json!({"improvement": ImprovementSummary::from(imp), "activity": activity}),
+    ))
+}
+
+pub async fn patch_improvement(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(mut body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let id = improvement_id(&id)?;
+    visible_improvement(&state, &p, &id).await?;
+    let version = expected_version(&headers, &mut body)?;
+    let patch: ImprovementPatch = parse_body(body)?;
+    let imp = state
+        .services
+        .update_improvement(&id, version, &patch, &p.user, jiff::Timestamp::now())
+        .await?;
+    Ok(with_etag(imp.version, ImprovementSummary::from(imp)))
+}
+
+pub async fn get_themes(State(state): State<AppState>, p: Principal) -> Result<Response, ApiError> {
+    console_user(&p)?;
+    let stored: StoredLexicon = state.services.stored_lexicon().await?;
+    Ok(with_etag(stored.version, stored))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThemesBody {
+    lexicon: Lexicon,
+}
+
+pub async fn put_themes(
+    State(state): State<AppState>,
+    p: Principal,
+    headers: HeaderMap,
+    Json(mut body): Json<Value>,
+) -> Result<Response, ApiError> {
+    admin(&p)?;
+    let version = expected_version(&headers, &mut body)?;
+    let ThemesBody { lexicon } = parse_body(body)?;
+    match state
+        .services
+        .update_lexicon(lexicon, version, &p.user, jiff::Timestamp::now())
+        .await
+    {
+        Ok(stored) => Ok(with_etag(stored.version, stored)),
+        Err(crate::app::themes::LexiconEditError::Invalid(problems)) => {
+            Err(ApiError::Invalid(crate::domain::error::InvalidInput(
+                problems
+                    .into_iter()
+                    .map(|p| FieldError::new("lexicon", p))
+                    .collect(),
+            )))
+        }
+        Err(crate::app::themes::LexiconEditError::Conflict { current }) => {
+            Err(ApiError::Conflict { current })
+        }
+        Err(crate::app::themes::LexiconEditError::Store(e)) => Err(e.into()),
+    }
+}

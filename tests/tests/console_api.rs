@@ -1,0 +1,557 @@
+//! The console's JSON API over HTTP (local router, local tokens): team scoping (401
+//! without a token, 403 across teams), filters and cursor pagination, `If-Match`
+//! edits with 409 on a concurrent edit, the activity log, improvements ranked by
+//! impact, and the admin-edited lexicon used by routing.
+
+#![allow(clippy::unwrap_used)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use kundpuls::app::Services;
+use kundpuls::domain::ids::TeamId;
+use kundpuls::web::auth::{LocalKey, Role};
+use kundpuls::web::{AppState, Authenticator, local_router};
+use kundpuls_tests::answers::{always, answer};
+use kundpuls_tests::{Backend, Harness, app};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct Api {
+    router: axum::Router,
+    key: LocalKey,
+    h: Harness,
+    services: Services,
+}
+
+async fn api() -> Api {
+    let h = Harness::embedded().await;
+    let Backend::Embedded { dir, .. } = &h.backend else {
+        unreachable!()
+    };
+    let key = LocalKey::load_or_create(dir.path()).unwrap();
+    let (services, outbox) = app::local(&h, always());
+    let router = local_router(AppState {
+        services: services.clone(),
+        auth: Authenticator::Local(key.clone()),
+        stamp: kundpuls::web::stamp::StampKey::new(&key.derive("render-stamp")),
+        outbox: Some(outbox),
+    });
+    Api {
+        router,
+        key,
+        h,
+        services,
+    }
+}
+
+/// Who calls: a lead of `energy`, a lead of `telecom`, an admin, or nobody.
+#[derive(Clone, Copy)]
+enum Who {
+    EnergyLead,
+    TelecomLead,
+    Admin,
+    Nobody,
+}
+
+impl Api {
+    fn token(&self, who: Who) -> Option<String> {
+        let (user, role, team) = match who {
+            Who::EnergyLead => ("lead-energy", Role::Lead, "energy"),
+            Who::TelecomLead => ("lead-telecom", Role::Lead, "telecom"),
+            Who::Admin => ("admin-1", Role::Admin, "energy"),
+            Who::Nobody => return None,
+        };
+        Some(
+            self.key
+                .sign(user, role, &[TeamId::parse(team).unwrap()], 1)
+                .unwrap(),
+        )
+    }
+
+    async fn call(
+        &self,
+        who: Who,
+        method: &str,
+        path: &str,
+        if_match: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value, Option<String>) {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = self.token(who) {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        if let Some(v) = if_match {
+            request = request.header("if-match", v);
+        }
+        let request = match body {
+            Some(b) => request
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let etag = response
+            .headers()
+            .get("etag")
+            .map(|v| v.to_str().unwrap().to_string());
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
+            .await
+            .unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            etag,
+        )
+    }
+
+    async fn get(&self, who: Who, path: &str) -> (StatusCode, Value) {
+        let (s, b, _) = self.call(who, "GET", path, None, None).await;
+        (s, b)
+    }
+}
+
+#[tokio::test]
+async fn leads_see_only_their_team_and_nobody_sees_anything_without_a_token() {
+    let api = api().await;
+    let a = answer(&api.h, &api.services, 1, 1, Some("Otrevlig"), false).await;
+    api.services.route_answer(&a).await.unwrap();
+    let path = format!("/api/v1/feedback/{}", a.feedback_id());
+
+    assert_eq!(
+        api.get(Who::Nobody, &path).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        api.get(Who::TelecomLead, &path).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        api.get(Who::TelecomLead, "/api/v1/feedback?team=energy&status=new")
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, list) = api
+        .get(Who::TelecomLead, "/api/v1/feedback?status=new")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        0,
+        "their own team is empty"
+    );
+    let edit = api
+        .call(
+            Who::TelecomLead,
+            "PATCH",
+            &path,
+            Some("\"1\""),
+            Some(json!({"status": "triaged"})),
+        )
+        .await;
+    assert_eq!(edit.0, StatusCode::FORBIDDEN);
+
+    let (status, view) = api.get(Who::EnergyLead, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["item"]["team"], "energy");
+    assert_eq!(view["activity"].as_array().unwrap().len(), 1);
+    assert_eq!(api.get(Who::Admin, &path).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn filters_and_cursor_pages_walk_the_queue_once() {
+    let api = api().await;
+    // 7 items for energy: 1–2 without complaint themes are normal priority.
+    let comments = [
+        "Otrevlig ton",
+        "Lång kö",
+        "Otrevlig och hotfull",
+        "Svårt att förstå",
+        "Otrevlig igen",
+        "Väntade länge",
+        "Hotfull",
+    ];
+    for (n, c) in comments.iter().enumerate() {
+        let a = answer(&api.h, &api.services, 10 + n as u32, 2, Some(c), false).await;
+        api.services.route_answer(&a).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    for _ in 0..10 {
+        let (status, page) = api
+            .get(
+                Who::EnergyLead,
+                &format!("/api/v1/feedback?status=new&limit=3&cursor={cursor}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        for i in page["items"].as_array().unwrap() {
+            seen.push(i["id"].as_str().unwrap().to_string());
+        }
+        match page["next"].as_str() {
+            Some(next) => cursor = next.to_string(),
+            None => break,
+        }
+    }
+    let unique: std::collections::BTreeSet<_> = seen.iter().collect();
+    assert_eq!((seen.len(), unique.len()), (7, 7), "every item once");
+
+    let (_, high) = api
+        .get(
+            Who::EnergyLead,
+            "/api/v1/feedback?status=new&priority=high&limit=2",
+        )
+        .await;
+    let high_items = high["items"].as_array().unwrap();
+    assert_eq!(high_items.len(), 2);
+    assert!(high_items.iter().all(|i| i["priority"] == "high"));
+    // The filtered walk continues where it stopped.
+    let (_, rest) = api
+        .get(
+            Who::EnergyLead,
+            &format!(
+                "/api/v1/feedback?status=new&priority=high&limit=50&cursor={}",
+                high["next"].as_str().unwrap()
+            ),
+        )
+        .await;
+    let all_high = high_items.len() + rest["items"].as_array().unwrap().len();
+    let (_, waiting) = api
+        .get(
+            Who::EnergyLead,
+            "/api/v1/feedback?status=new&theme=waiting_and_reachability",
+        )
+        .await;
+    assert_eq!(waiting["items"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        all_high, 4,
+        "Otrevlig ×3 and Hotfull are treatment complaints"
+    );
+    let (status, bad) = api
+        .get(Who::EnergyLead, "/api/v1/feedback?status=open")
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad["error"]["fields"][0]["field"], "status");
+    // Due tomorrow (one business day) is not overdue today.
+    let (_, overdue) = api
+        .get(
+            Who::EnergyLead,
+            "/api/v1/feedback?status=new&due_before=2026-11-24",
+        )
+        .await;
+    assert_eq!(overdue["items"].as_array().unwrap().len(), 0);
+    let (_, overdue) = api
+        .get(
+            Who::EnergyLead,
+            "/api/v1/feedback?status=new&due_before=2026-12-31",
+        )
+        .await;
+    assert_eq!(overdue["items"].as_array().unwrap().len(), 7);
+}
+
+#[tokio::test]
+async fn a_stale_edit_gets_409_and_every_change_is_logged() {
+    let api = api().await;
+    let a = answer(&api.h, &api.services, 30, 1, Some("Otrevlig"), false).await;
+    api.services.route_answer(&a).await.unwrap();
+    let path = format!("/api/v1/feedback/{}", a.feedback_id());
+    let (_, _, etag) = api.call(Who::EnergyLead, "GET", &path, None, None).await;
+    assert_eq!(etag.as_deref(), Some("\"1\""));
+
+    // Without a version: 428.
+    let (status, _, _) = api
+        .call(
+            Who::EnergyLead,
+            "PATCH",
+            &path,
+            None,
+            Some(json!({"status": "triaged"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::PRECONDITION_REQUIRED);
+    // Two leads edit version 1: the first wins, the second gets 409 with the version.
+    let (status, item, etag) = api
+        .call(
+            Who::EnergyLead,
+            "PATCH",
+            &path,
+            Some("\"1\""),
+            Some(json!({"status": "triaged", "assignee": "anna", "note": "Ringer upp i morgon"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (item["status"].as_str(), item["version"].as_u64()),
+        (Some("triaged"), Some(2))
+    );
+    assert_eq!(etag.as_deref(), Some("\"2\""));
+    let (status, conflict, _) = api
+        .call(
+            Who::Admin,
+            "PATCH",
+            &path,
+            Some("\"1\""),
+            Some(json!({"status": "dismissed"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(conflict["error"]["current_version"], 2);
+    // A move the workflow does not allow is a 422 naming the field.
+    let (status, bad, _) = api
+        .call(
+            Who::EnergyLead,
+            "PATCH",
+            &path,
+            None,
+            Some(json!({"version": 2, "status": "new"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad["error"]["fields"][0]["field"], "status");
+    // Closing the loop, with the version in the body.
+    let (status, item, _) = api
+        .call(
+            Who::EnergyLead,
+            "PATCH",
+            &path,
+            None,
+            Some(json!({"version": 2, "contacted": true, "status": "resolved"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(item["contacted_at"].is_string());
+    let (_, view) = api.get(Who::EnergyLead, &path).await;
+    let log: Vec<String> = view["activity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {}",
+                a["actor"].as_str().unwrap(),
+                a["action"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(log.len(), 3, "{log:?}");
+    assert!(
+        log[1].starts_with("lead-energy status: new → triaged; assigned to anna; note: Ringer upp")
+    );
+    assert!(log[2].contains("respondent contacted"));
+}
+
+#[tokio::test]
+async fn improvements_link_items_and_rank_by_impact() {
+    let api = api().await;
+    let mut ids = Vec::new();
+    for (n, (score, comment)) in [
+        (1, "Brevet var svårt att förstå"),
+        (2, "Otydligt brev"),
+        (4, "Bra"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let a = answer(
+            &api.h,
+            &api.services,
+            40 + n as u32,
+            *score,
+            Some(comment),
+            false,
+        )
+        .await;
+        api.services.route_answer(&a).await.unwrap();
+        ids.push(a.feedback_id().to_string());
+    }
+    let (status, small, _) = api
+        .call(
+            Who::EnergyLead,
+            "POST",
+            "/api/v1/improvements",
+            None,
+            Some(json!({"title": "Greeting script", "team": "energy"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, letter, _) = api
+        .call(
+            Who::EnergyLead,
+            "POST",
+            "/api/v1/improvements",
+            None,
+            Some(json!({"title": "Rewrite the payment-plan letter", "team": "energy"})),
+        )
+        .await;
+    let (status, _, _) = api
+        .call(
+            Who::TelecomLead,
+            "POST",
+            "/api/v1/improvements",
+            None,
+            Some(json!({"title": "Not mine", "team": "energy"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Two low scores to the letter, the praise to the script.
+    for (id, imp) in [(&ids[0], &letter), (&ids[1], &letter), (&ids[2], &small)] {
+        let (status, item, _) = api
+            .call(
+                Who::EnergyLead,
+                "PATCH",
+                &format!("/api/v1/feedback/{id}"),
+                Some("1"),
+                Some(json!({"improvement_id": imp["id"]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{item}");
+    }
+    let (status, board) = api.get(Who::EnergyLead, "/api/v1/improvements").await;
+    assert_eq!(status, StatusCode::OK);
+    let board = board.as_array().unwrap();
+    assert_eq!(board[0]["title"], "Rewrite the payment-plan letter");
+    assert_eq!(
+        (
+            board[0]["linked_count"].as_u64(),
+            board[0]["low_scores"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
+    // 2 linked + 3×2 low + 2×1 client.
+    assert_eq!(board[0]["impact"], 10);
+    assert_eq!(board[1]["impact"], 3);
+    // Moving an item to another improvement unlinks it from the first.
+    let (status, _, _) = api
+        .call(
+            Who::EnergyLead,
+            "PATCH",
+            &format!("/api/v1/feedback/{}", ids[1]),
+            Some("2"),
+            Some(json!({"improvement_id": small["id"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, board) = api.get(Who::EnergyLead, "/api/v1/improvements").await;
+    let counts: Vec<u64> = board
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["linked_count"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts.iter().sum::<u64>(), 3);
+    // Status moves are versioned too.
+    let path = format!("/api/v1/improvements/{}", letter["id"].as_str().unwrap());
+    let (_, imp, etag) = api.call(Who::EnergyLead, "GET", &path, None, None).await;
+    let (status, planned, _) = api
+        .call(
+            Who::EnergyLead,
+            "PATCH",
+            &path,
+            etag.as_deref(),
+            Some(json!({"status": "planned"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{imp}");
+    assert_eq!(planned["status"], "planned");
+    assert_eq!(
+        api.get(Who::TelecomLead, &path).await.0,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn an_admin_edits_the_lexicon_and_routing_uses_it() {
+    let api = api().await;
+    let (status, themes, etag) = api
+        .call(Who::Admin, "GET", "/api/v1/themes", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        etag.as_deref(),
+        Some("\"0\""),
+        "the built-in lexicon until edited"
+    );
+    let mut lexicon = themes["lexicon"].clone();
+    lexicon["sv"]["payment_plan"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("Klarna"));
+    let (status, _, _) = api
+        .call(
+            Who::EnergyLead,
+            "PUT",
+            "/api/v1/themes",
+            Some("\"0\""),
+            Some(json!({"lexicon": lexicon})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "leads read, admins edit");
+    let (status, saved, etag) = api
+        .call(
+            Who::Admin,
+            "PUT",
+            "/api/v1/themes",
+            Some("\"0\""),
+            Some(json!({"lexicon": lexicon})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(etag.as_deref(), Some("\"1\""));
+    let (status, _, _) = api
+        .call(
+            Who::Admin,
+            "PUT",
+            "/api/v1/themes",
+            Some("\"0\""),
+            Some(json!({"lexicon": lexicon})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    lexicon["sv"]["payment_plan"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("x"));
+    let (status, bad, _) = api
+        .call(
+            Who::Admin,
+            "PUT",
+            "/api/v1/themes",
+            Some("\"1\""),
+            Some(json!({"lexicon": lexicon})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    // The new stem (stored lower-case) tags an inflected form.
+    let a = answer(
+        &api.h,
+        &api.services,
+        50,
+        3,
+        Some("Ville betala med Klarnas app"),
+        false,
+    )
+    .await;
+    api.services.route_answer(&a).await.unwrap();
+    let item = api
+        .h
+        .store
+        .get_feedback(&a.feedback_id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        item.themes.contains(&"payment_plan".to_string()),
+        "{:?}",
+        item.themes
+    );
+    let before = kundpuls::domain::themes::Lexicon::default().tag(
+        kundpuls::domain::locale::Language::Sv,
+        "Ville betala med Klarnas app",
+    );
+    assert!(
+        !before.contains_key("payment_plan"),
+        "only the edit tags it"
+    );
+}
