@@ -13,8 +13,8 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createServer } from "node:net";
 import { chromium } from "playwright-core";
+import { freePort, waitForHealth, caseStep, launchOptions } from "./lib.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
@@ -28,42 +28,6 @@ let browser;
 let dataDir;
 let base;
 const links = {};
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
-
-async function waitForHealth(url, deadlineMs) {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
-    try {
-      const r = await fetch(`${url}/healthz`);
-      if (r.ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`kundpuls serve did not answer at ${url}`);
-}
-
-function caseStep(lang, n) {
-  return {
-    event_id: `browser-${lang}-${n}`,
-    occurred_at: new Date().toISOString(),
-    case_id: `C-BROWSER-${n}`,
-    client_id: "acme-energy",
-    step: "call_completed",
-    handler_id: "h-anna",
-    team: "energy",
-    debtor: { debtor_id: `D-B-${n}`, phone: `+4670555${String(n).padStart(4, "0")}`, language: lang, country: "SE", flags: [] },
-  };
-}
 
 before(async () => {
   assert.ok(existsSync(bin), `kundpuls binary missing at ${bin}`);
@@ -83,10 +47,7 @@ before(async () => {
   for (const line of outbox) links[line.language] = line.link;
   assert.deepEqual(Object.keys(links).sort(), ["en", "pl", "sv"]);
   mkdirSync(artifacts, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: browserPath,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await chromium.launch(launchOptions(browserPath));
 });
 
 after(async () => {

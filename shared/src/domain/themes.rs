@@ -16,6 +16,18 @@ pub const DIGITAL: &str = "digital_self_service";
 pub const IDENTITY: &str = "wrong_person_or_identity";
 pub const PRAISE: &str = "praise";
 
+/// Every built-in theme, in the order the console lists them.
+pub const ALL_THEMES: [&str; 8] = [
+    TREATMENT,
+    WAITING,
+    PAYMENT_PLAN,
+    FEES,
+    CLARITY,
+    DIGITAL,
+    IDENTITY,
+    PRAISE,
+];
+
 /// Themes that are complaints about how a person was treated: they raise priority.
 pub const COMPLAINT_THEMES: [&str; 2] = [TREATMENT, IDENTITY];
 

@@ -2,6 +2,7 @@
 //! in `kundpuls serve`. Handlers parse, call a use case, and map the outcome.
 
 pub mod auth;
+pub mod console;
 pub mod console_api;
 pub mod dev;
 pub mod error;
@@ -55,6 +56,32 @@ pub fn console_api_router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(1024 * 1024))
 }
 
+/// The console pages for team leads, and their two assets.
+pub fn console_router() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(console::queue))
+        .route(
+            "/console/login",
+            get(console::login_form).post(console::login),
+        )
+        .route("/console/logout", post(console::logout))
+        .route(
+            "/console/feedback/{id}",
+            get(console::item).post(console::triage),
+        )
+        .route(
+            "/console/improvements",
+            get(console::board).post(console::create_improvement),
+        )
+        .route(
+            "/console/improvements/{id}",
+            post(console::update_improvement),
+        )
+        .route(console::CSS_PATH, get(console::stylesheet))
+        .route(console::JS_PATH, get(console::script))
+        .layer(DefaultBodyLimit::max(64 * 1024))
+}
+
 /// The respondent's pages and their stylesheet.
 pub fn survey_router() -> Router<AppState> {
     Router::new()
@@ -81,6 +108,7 @@ pub fn local_router(state: AppState) -> Router {
     Router::new()
         .merge(ingest_router())
         .merge(console_api_router())
+        .merge(console_router())
         .merge(survey_router().layer(axum::middleware::from_fn_with_state(
             limit,
             ratelimit::limit_survey_links,
@@ -102,6 +130,7 @@ pub fn lambda_ingest_router(state: AppState) -> Router {
 pub fn lambda_console_router(state: AppState) -> Router {
     Router::new()
         .merge(console_api_router())
+        .merge(console_router())
         .route("/healthz", get(healthz))
         .with_state(state)
 }

@@ -306,7 +306,7 @@ pub struct AnswerForm {
 }
 
 /// A cross-site form post (another origin in `Origin` or `Sec-Fetch-Site`).
-fn cross_site(headers: &HeaderMap) -> bool {
+pub(crate) fn cross_site(headers: &HeaderMap) -> bool {
     let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     if matches!(site, Some("cross-site")) {
         return true;

@@ -1,0 +1,195 @@
+// The team leads' console in a real headless Chromium, end to end on a real
+// `kundpuls serve`: a debtor answers CSAT 1 with a comment; within 2 s the item is
+// in the energy lead's queue, tagged and high priority, and the lead was alerted
+// once; the lead triages it without page reloads, makes an improvement from it and
+// sees it on the board; a lead of another team cannot see it. axe-core checks the
+// pages. Screenshots go to artifacts/.
+//
+// Needs: KUNDPULS_BIN (the kundpuls binary), Debian's chromium (CHROMIUM overrides
+// /usr/bin/chromium). Run by ./scripts/test.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { freePort, waitForHealth, caseStep, launchOptions } from "./lib.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..", "..");
+const bin = process.env.KUNDPULS_BIN ?? join(root, "target", "debug", "kundpuls");
+const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const artifacts = join(root, "artifacts");
+const axeSource = readFileSync(join(here, "node_modules", "axe-core", "axe.min.js"), "utf8");
+
+let server;
+let browser;
+let dataDir;
+let base;
+let feedbackUrl;
+let answeredAt;
+
+function outbox() {
+  const file = join(dataDir, "outbox.jsonl");
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+}
+
+function token(user, role, team) {
+  return execFileSync(bin, ["token", "--data-dir", dataDir, "--user", user, "--role", role, "--team", team], { encoding: "utf8" }).trim();
+}
+
+async function signIn(context, user, team) {
+  const page = await context.newPage();
+  await page.goto(`${base}/console`);
+  assert.match(page.url(), /\/console\/login$/, "without a session the console asks to sign in");
+  await page.fill("#token", token(user, "lead", team));
+  await page.click('button[type="submit"]');
+  await page.waitForLoadState();
+  return page;
+}
+
+async function axe(page, label) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => globalThis.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21aa", "best-practice"] }));
+  const serious = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(serious.map((v) => `${v.id}: ${v.help}`), [], label);
+}
+
+before(async () => {
+  assert.ok(existsSync(bin), `kundpuls binary missing at ${bin}`);
+  assert.ok(existsSync(browserPath), `chromium missing at ${browserPath}`);
+  dataDir = mkdtempSync(join(tmpdir(), "kundpuls-console-"));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(bin, ["serve", "--data-dir", dataDir, "--addr", `127.0.0.1:${port}`, "--ignore-send-windows"], { stdio: "ignore" });
+  await waitForHealth(base, 20000);
+  mkdirSync(artifacts, { recursive: true });
+  browser = await chromium.launch(launchOptions(browserPath));
+
+  // A debtor answers CSAT 1 with a comment, in Swedish, like a person (not too fast).
+  const file = join(dataDir, "event.json");
+  writeFileSync(file, JSON.stringify(caseStep("sv", 41)));
+  execFileSync(bin, ["emit", file, "--data-dir", dataDir, "--url", base], { stdio: "ignore" });
+  const link = outbox().at(-1).link;
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
+  const page = await context.newPage();
+  await page.goto(link);
+  await page.click('label[for="s1"]');
+  await page.click('label[for="fcr-no"]');
+  await page.fill("#comment", "Handläggaren var otrevlig och jag fick vänta länge.");
+  await page.waitForTimeout(2100);
+  await page.click('button[type="submit"]');
+  await page.waitForLoadState();
+  answeredAt = Date.now();
+  await context.close();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+});
+
+test("the answer reaches the lead's queue within 2 s, tagged, high priority, alerted once", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await signIn(context, "lead-anna", "energy");
+  let row = null;
+  while (Date.now() - answeredAt < 2000) {
+    await page.goto(`${base}/console`);
+    row = await page.$("table.queue tbody tr");
+    if (row) break;
+    await page.waitForTimeout(100);
+  }
+  const waited = Date.now() - answeredAt;
+  assert.ok(row, `no item in the queue ${waited} ms after the answer`);
+  console.log(`# item visible in the console ${waited} ms after the answer was recorded`);
+  const cells = await row.$$eval("td", (tds) => tds.map((td) => td.textContent.trim()));
+  assert.equal(cells[1], "high");
+  assert.equal(cells[2], "CSAT 1");
+  assert.match(cells[4], /treatment and tone/);
+  assert.match(cells[4], /waiting and reachability/);
+  assert.match(await page.textContent('.tabs a[aria-current="page"] .count'), /^1$/);
+  await page.screenshot({ path: join(artifacts, "console-queue-1280.png"), fullPage: true });
+  feedbackUrl = `${base}${await row.getAttribute("data-href")}`;
+  // One alert line for the lead, with the console link and no personal data.
+  const alerts = outbox().filter((l) => l.channel === "alert");
+  assert.equal(alerts.length, 1);
+  assert.equal(alerts[0].to, "lead:energy");
+  assert.equal(alerts[0].link, feedbackUrl);
+  assert.ok(!alerts[0].text.includes("otrevlig") && !alerts[0].text.includes("+4670555"));
+  await context.close();
+});
+
+test("a lead triages the item end to end in the browser", async () => {
+  assert.ok(feedbackUrl, "the queue test found the item");
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await signIn(context, "lead-anna", "energy");
+  // Keyboard: j selects the first row's link, Enter opens it.
+  await page.goto(`${base}/console`);
+  await page.keyboard.press("j");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(feedbackUrl);
+  assert.match(await page.textContent("h1"), /CSAT 1 after call completed/);
+  assert.match(await page.textContent("blockquote"), /otrevlig/);
+  assert.equal(await page.getAttribute("blockquote", "lang"), "sv");
+  await axe(page, "item page");
+
+  // Triage in place: no navigation happens.
+  await page.evaluate(() => { window.__stayed = true; });
+  await page.selectOption("#status", "triaged");
+  await page.fill("#assignee", "anna");
+  await page.check('input[name="contacted"]');
+  await page.fill("#note", "Ringde upp, bad om ursäkt.");
+  await page.click('form[data-enhance="triage"] button[type="submit"]');
+  await page.waitForSelector("#flash .flash");
+  assert.equal((await page.textContent("#flash")).trim(), "Saved.");
+  assert.equal(await page.evaluate(() => window.__stayed), true, "saved without a page reload");
+  assert.equal((await page.textContent("#current-status")).trim(), "triaged");
+  const log = await page.$$eval("#activity li", (lis) => lis.map((li) => li.textContent));
+  assert.equal(log.length, 2);
+  assert.match(log[1], /lead-anna status: new → triaged; assigned to anna; respondent contacted; note: Ringde upp/);
+  assert.equal(await page.inputValue('input[name="version"]'), "2");
+
+  // A second save in place moves it on, using the new version.
+  await page.selectOption("#status", "in_progress");
+  await page.click('form[data-enhance="triage"] button[type="submit"]');
+  await page.waitForFunction(() => document.querySelectorAll("#activity li").length === 3);
+
+  // An improvement made from the item links it, and the board ranks it.
+  await page.click("details summary");
+  await page.fill("#imp-title", "Tone training for first calls");
+  await page.click('details button[type="submit"]');
+  await page.waitForLoadState();
+  assert.equal((await page.textContent("#flash")).trim(), "Saved.");
+  assert.equal(await page.$eval("#improvement", (s) => s.selectedOptions[0].textContent), "Tone training for first calls");
+  await page.goto(`${base}/console/improvements`);
+  const card = await page.textContent("#col-proposed + article, .column:first-child .card");
+  assert.match(card, /Tone training for first calls/);
+  assert.match(card, /impact 6 · 1 linked · 1 low · 1 clients/);
+  await page.screenshot({ path: join(artifacts, "console-board-1280.png"), fullPage: true });
+  await axe(page, "board");
+  // The queue shows it under in progress now.
+  await page.goto(`${base}/console?status=in_progress`);
+  assert.equal((await page.$$("table.queue tbody tr")).length, 1);
+  await axe(page, "queue");
+  await context.close();
+});
+
+test("a lead of another team cannot see the item", async () => {
+  assert.ok(feedbackUrl);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await signIn(context, "lead-olle", "telecom");
+  for (const status of ["new", "triaged", "in_progress"]) {
+    await page.goto(`${base}/console?status=${status}`);
+    assert.equal((await page.$$("table.queue tbody tr")).length, 0, status);
+  }
+  const response = await page.goto(feedbackUrl);
+  assert.equal(response.status(), 403);
+  assert.equal(await page.textContent("h1"), "Not your team");
+  const other = await page.goto(`${base}/console?team=energy`);
+  assert.equal(other.status(), 403);
+  await context.close();
+});
