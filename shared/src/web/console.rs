@@ -681,7 +681,8 @@ pub async fn triage(
         Some(s) => match ImprovementId::parse(s) {
             Ok(i) => Some(Some(i)),
             Err(_) => {
-                return Redirect::to(&format!("{back}?error=Unknown%20improvement")).into_response();
+                return Redirect::to(&format!("{back}?error=Unknown%20improvement"))
+                    .into_response();
             }
         },
     };
