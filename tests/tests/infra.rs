@@ -1,0 +1,207 @@
+//! The SAM template against the code: the table it declares is the one the code and
+//! every test use (`schema::cloudformation_properties`), every function crate has a
+//! function resource built from it and every function resource a crate, and the
+//! event sources match what each handler expects.
+
+#![allow(clippy::unwrap_used)]
+
+use kundpuls::adapters::dynamo::schema;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The template as JSON; CloudFormation's short tags (`!Ref X`) become
+/// `{"!Ref": X}` so they can be compared and inspected.
+fn template() -> Value {
+    let text = std::fs::read_to_string(root().join("infra/template.yaml")).unwrap();
+    let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    to_json(yaml)
+}
+
+fn to_json(v: serde_yaml_ng::Value) -> Value {
+    use serde_yaml_ng::Value as Y;
+    match v {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => serde_json::to_value(n).unwrap(),
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(items.into_iter().map(to_json).collect()),
+        Y::Mapping(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (k.as_str().unwrap().to_string(), to_json(v)))
+                .collect(),
+        ),
+        Y::Tagged(t) => {
+            let mut o = serde_json::Map::new();
+            o.insert(t.tag.to_string(), to_json(t.value));
+            Value::Object(o)
+        }
+    }
+}
+
+#[test]
+fn the_table_in_the_template_is_the_table_the_code_uses() {
+    let t = template();
+    let table = &t["Resources"]["Table"];
+    assert_eq!(table["Type"], "AWS::DynamoDB::Table");
+    assert_eq!(table["DeletionPolicy"], "Retain", "answers outlive a stack");
+    assert_eq!(table["Properties"], schema::cloudformation_properties());
+}
+
+fn functions(t: &Value) -> Vec<(String, &Value)> {
+    t["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .map(|(name, r)| (name.clone(), r))
+        .collect()
+}
+
+#[test]
+fn every_function_crate_has_a_resource_and_every_resource_a_crate() {
+    let t = template();
+    let crates: BTreeSet<String> = std::fs::read_dir(root().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().join("Cargo.toml").exists())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    let built: BTreeSet<String> = functions(&t)
+        .iter()
+        .map(|(name, r)| {
+            assert_eq!(r["Metadata"]["BuildMethod"], "rust-cargolambda", "{name}");
+            r["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name} names no binary"))
+                .to_string()
+        })
+        .collect();
+    assert_eq!(crates, built);
+    assert_eq!(crates.len(), 6);
+    let globals = &t["Globals"]["Function"];
+    assert_eq!(globals["Runtime"], "provided.al2023");
+    assert_eq!(globals["Architectures"], serde_json::json!(["arm64"]));
+    assert_eq!(globals["LoggingConfig"]["LogFormat"], "JSON");
+}
+
+#[test]
+fn event_sources_report_partial_batch_failures_and_fail_somewhere_visible() {
+    let t = template();
+    let r = &t["Resources"];
+    let sqs = &r["SendDebtorSurveysFunction"]["Properties"]["Events"]["CaseSteps"];
+    assert_eq!(sqs["Type"], "SQS");
+    assert_eq!(
+        sqs["Properties"]["FunctionResponseTypes"],
+        serde_json::json!(["ReportBatchItemFailures"])
+    );
+    assert!(
+        r["CaseStepQueue"]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"].is_object(),
+        "the case-step queue has a DLQ"
+    );
+    let stream = &r["RouteFeedbackFunction"]["Properties"]["Events"]["Answers"];
+    assert_eq!(stream["Type"], "DynamoDB");
+    let p = &stream["Properties"];
+    assert_eq!(
+        p["FunctionResponseTypes"],
+        serde_json::json!(["ReportBatchItemFailures"])
+    );
+    assert_eq!(p["BisectBatchOnFunctionError"], true);
+    assert!(p["MaximumRetryAttempts"].as_u64().unwrap() <= 10);
+    assert_eq!(p["DestinationConfig"]["OnFailure"]["Type"], "SQS");
+    // The filter lets through exactly what the handler routes.
+    let pattern: Value = serde_json::from_str(
+        p["FilterCriteria"]["Filters"][0]["Pattern"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(pattern["eventName"], serde_json::json!(["INSERT"]));
+    assert_eq!(
+        pattern["dynamodb"]["Keys"]["sk"]["S"],
+        serde_json::json!([kundpuls::adapters::keys::ANSWER_SK])
+    );
+    assert_eq!(
+        r["RunSurveyScheduleFunction"]["Properties"]["ReservedConcurrentExecutions"], 1,
+        "one schedule tick at a time"
+    );
+}
+
+fn statements(f: &Value) -> Vec<Value> {
+    f["Properties"]["Policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["Statement"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+fn actions(s: &Value) -> Vec<String> {
+    match &s["Action"] {
+        Value::String(a) => vec![a.clone()],
+        Value::Array(a) => a.iter().map(|a| a.as_str().unwrap().to_string()).collect(),
+        other => panic!("unexpected Action {other}"),
+    }
+}
+
+#[test]
+fn every_function_has_only_the_permissions_it_uses() {
+    let t = template();
+    for (name, f) in functions(&t) {
+        assert!(
+            f["Properties"]["Policies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p.get("Statement").is_some()),
+            "{name}: only explicit statements, no broad managed policies"
+        );
+        let statements = statements(f);
+        for s in &statements {
+            for a in actions(s) {
+                assert!(
+                    !a.ends_with('*')
+                        && ![
+                            "dynamodb:Scan",
+                            "dynamodb:DeleteItem",
+                            "dynamodb:BatchWriteItem"
+                        ]
+                        .contains(&a.as_str()),
+                    "{name} allows {a}"
+                );
+            }
+            if s["Effect"] == "Allow" && s["Resource"] == "*" {
+                // Only SMS publishing (phone numbers have no ARN), with topics denied.
+                assert_eq!(actions(s), vec!["sns:Publish"], "{name}");
+                assert!(
+                    statements
+                        .iter()
+                        .any(|d| d["Effect"] == "Deny" && actions(d) == vec!["sns:Publish"]),
+                    "{name} may publish SMS but must not publish to topics"
+                );
+            }
+        }
+    }
+    // Only route-feedback publishes to the alert topic, and it sends no SMS or email.
+    let route = &t["Resources"]["RouteFeedbackFunction"];
+    let publish: Vec<Value> = statements(route)
+        .into_iter()
+        .filter(|s| actions(s).contains(&"sns:Publish".to_string()))
+        .collect();
+    assert_eq!(publish.len(), 1);
+    assert_eq!(
+        publish[0]["Resource"],
+        serde_json::json!({"!Ref": "AlertTopic"})
+    );
+    // The survey pages cannot send anything.
+    let answer = statements(&t["Resources"]["AnswerSurveyFunction"]);
+    assert!(
+        answer
+            .iter()
+            .all(|s| actions(s).iter().all(|a| a.starts_with("dynamodb:")))
+    );
+}
