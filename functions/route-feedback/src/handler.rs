@@ -1,46 +1,14 @@
-//! One batch of records from the table's stream. Newly inserted answers are routed
-//! (counted once, feedback item once, lead alerted once); every other change is
-//! ignored. Records of a shard must be handled in order, so the first record that
-//! fails is reported and the rest of the batch is left for the retry, which starts
-//! from it (`ReportBatchItemFailures`). Everything already handled is idempotent, so
-//! the retry, or a whole batch delivered again, changes nothing.
+//! The handler lives in the library (`kundpuls::events::answers`), so the
+//! end-to-end suite can drive it too; these tests read real stream records.
 
-use aws_lambda_events::event::dynamodb::Event;
-use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use kundpuls::adapters::dynamo::stream::inserted_answer;
-use kundpuls::app::Services;
-
-pub async fn handle(services: &Services, event: Event) -> DynamoDbEventResponse {
-    let mut response = DynamoDbEventResponse::default();
-    for record in event.records {
-        let sequence = record.change.sequence_number.clone().unwrap_or_default();
-        let outcome = match inserted_answer(
-            &record.event_name,
-            &record.change.keys,
-            &record.change.new_image,
-        ) {
-            Ok(None) => continue,
-            Ok(Some(answer)) => services.route_answer(&answer).await.map(|routed| {
-                tracing::debug!(sequence = %sequence, ?routed, "answer routed");
-            }),
-            Err(e) => Err(e),
-        };
-        if let Err(e) = outcome {
-            tracing::error!(sequence = %sequence, error = %e, "stream record not routed; the batch resumes here");
-            let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = Some(sequence);
-            response.batch_item_failures.push(failure);
-            break;
-        }
-    }
-    response
-}
+pub use kundpuls::events::answers::handle;
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use aws_lambda_events::event::dynamodb::Event;
     use kundpuls::domain::ids::FeedbackId;
     use kundpuls::domain::stats::{CounterKey, Dimension};
     use kundpuls::domain::survey::SurveyKind;

@@ -1,25 +1,15 @@
-//! One schedule tick per EventBridge event. A storage fault fails the invocation, so
-//! EventBridge's retry and the next tick pick the work up again.
+//! The handler lives in the library (`kundpuls::events::schedule`), so the
+//! end-to-end suite can drive it too; these tests use the function's own fixture.
 
-use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use jiff::Timestamp;
-use kundpuls::app::Services;
-use kundpuls::app::schedule::TickReport;
-
-pub async fn handle(
-    services: &Services,
-    event: EventBridgeEvent<serde_json::Value>,
-    now: Timestamp,
-) -> Result<TickReport, lambda_runtime::Error> {
-    tracing::info!(detail_type = %event.detail_type, "schedule tick");
-    Ok(services.run_schedule(now).await?)
-}
+pub use kundpuls::events::schedule::handle;
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+    use jiff::Timestamp;
     use kundpuls::domain::policy::SurveyPolicy;
     use kundpuls_tests::events::{event, example_json};
     use kundpuls_tests::{Harness, app};

@@ -15,7 +15,9 @@ async fn main() -> Result<(), Error> {
     let services = &services;
     run(service_fn(
         move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| async move {
-            handler::handle(services, event.payload, jiff::Timestamp::now()).await
+            handler::handle(services, event.payload, jiff::Timestamp::now())
+                .await
+                .map_err(Error::from)
         },
     ))
     .await
