@@ -6,6 +6,7 @@ pub mod answers;
 pub mod app;
 pub mod events;
 pub mod fixtures;
+pub mod lambda_events;
 pub mod moto;
 mod request_log;
 pub mod stream;
