@@ -2,7 +2,6 @@
 //! DynamoDB with SNS and SES, all on moto.
 
 use crate::{Backend, Harness};
-use kundpuls::adapters::aws::load_sdk_config;
 use kundpuls::adapters::outbox::FileOutbox;
 use kundpuls::adapters::ses::SesEmail;
 use kundpuls::adapters::sns::{SnsAlerts, SnsSms};
@@ -52,7 +51,7 @@ pub async fn aws(h: &Harness, policy: SurveyPolicy, from: &str) -> Services {
     let Backend::Dynamo { store, .. } = &h.backend else {
         panic!("a DynamoDB harness")
     };
-    let sdk = load_sdk_config().await;
+    let sdk = crate::sdk_config().await;
     let ses = aws_sdk_sesv2::Client::new(&sdk);
     ses.create_email_identity()
         .email_identity(from)

@@ -13,7 +13,7 @@ pub mod stream;
 
 pub use request_log::RequestLog;
 
-use kundpuls::adapters::aws::load_sdk_config;
+use kundpuls::adapters::aws::{SdkLimits, load_sdk_config_with};
 use kundpuls::adapters::dynamo::{DynamoConfig, DynamoStore, schema};
 use kundpuls::adapters::embedded::EmbeddedStore;
 use kundpuls::ports::{BacklogStore, ContactStore, StatsStore, SurveyStore};
@@ -33,6 +33,21 @@ pub enum Backend {
         requests: RequestLog,
         sdk: Box<aws_config::SdkConfig>,
     },
+}
+
+/// The SDK configuration the suites use against moto: one attempt, generous time.
+/// moto answers one request at a time, and under a parallel test run it can take
+/// seconds; the functions' 3 s attempt timeout would then retry a request moto has
+/// already carried out (a second SMS, "table already exists"), making the suites
+/// flaky for a reason that is moto's, not the code's.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    load_sdk_config_with(SdkLimits {
+        connect: std::time::Duration::from_secs(5),
+        attempt: std::time::Duration::from_secs(60),
+        operation: std::time::Duration::from_secs(120),
+        max_attempts: 1,
+    })
+    .await
 }
 
 /// One fresh store, of one kind, for one test.
@@ -60,7 +75,7 @@ impl Harness {
             "AWS_ENDPOINT_URL is not set: the DynamoDB suites need a DynamoDB-compatible server. \
              Run ./scripts/test, which installs and starts moto on loopback."
         );
-        let sdk = load_sdk_config().await;
+        let sdk = sdk_config().await;
         let requests = RequestLog::default();
         let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
             .interceptor(requests.clone())

@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-use kundpuls::adapters::aws::load_sdk_config;
 use kundpuls::adapters::outbox::FileOutbox;
 use kundpuls::adapters::ses::SesEmail;
 use kundpuls::adapters::sns::SnsSms;
@@ -62,7 +61,7 @@ fn nps_email(to: &Email) -> OutboundMessage {
 
 #[tokio::test]
 async fn sns_delivers_the_debtor_sms_as_rendered() {
-    let sdk = load_sdk_config().await;
+    let sdk = kundpuls_tests::sdk_config().await;
     let notifier = SnsSms::new(aws_sdk_sns::Client::new(&sdk), "Nordkredit");
     let phone = unique_phone();
     let message = sms(&phone, Language::Pl);
@@ -72,7 +71,7 @@ async fn sns_delivers_the_debtor_sms_as_rendered() {
 
 #[tokio::test]
 async fn ses_delivers_the_nps_email_from_the_verified_sender() {
-    let sdk = load_sdk_config().await;
+    let sdk = kundpuls_tests::sdk_config().await;
     let client = aws_sdk_sesv2::Client::new(&sdk);
     let from = format!(
         "survey-{}@nordkredit.example",
@@ -103,7 +102,7 @@ async fn ses_delivers_the_nps_email_from_the_verified_sender() {
 
 #[tokio::test]
 async fn an_unverified_sender_is_a_permanent_failure() {
-    let sdk = load_sdk_config().await;
+    let sdk = kundpuls_tests::sdk_config().await;
     let notifier = SesEmail::new(
         aws_sdk_sesv2::Client::new(&sdk),
         "nobody@unverified.example",

@@ -10,7 +10,9 @@ use kundpuls::wiring::logging;
 async fn main() -> Result<(), lambda_http::Error> {
     logging::init_json();
     let env = FunctionEnv::from_env()?;
-    let (services, _) = env.services().await?;
+    let (services, store) = env.services().await?;
+    // Users wait on these functions: connect during init, not on the first request.
+    store.warm().await;
     let router = lambda_console_router(AppState {
         services,
         auth: Authenticator::ApiGateway,

@@ -7,19 +7,58 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use std::time::Duration;
 
-/// Connect 2 s, each attempt 3 s, a whole operation (with retries) 10 s, three
-/// attempts with the SDK's standard backoff: a Lambda fails fast enough to be retried
-/// by its trigger instead of hanging until its own timeout.
+/// Pooled connections idle longer than this are closed rather than reused. Lambda
+/// freezes the process between invocations, so a connection can sit in the pool for
+/// minutes and be dead on thaw; a short idle limit (hyper's default is 90 s) keeps
+/// the pool to connections that were just used. A dead one that slips through fails
+/// fast and is retried by the SDK's standard retry.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// How long the SDK may take and how often it tries.
+#[derive(Debug, Clone, Copy)]
+pub struct SdkLimits {
+    pub connect: Duration,
+    pub attempt: Duration,
+    pub operation: Duration,
+    pub max_attempts: u32,
+}
+
+impl SdkLimits {
+    /// Connect 2 s, each attempt 3 s, a whole operation (with retries) 10 s, three
+    /// attempts with the SDK's standard backoff: a Lambda fails fast enough to be
+    /// retried by its trigger instead of hanging until its own timeout.
+    pub const LAMBDA: SdkLimits = SdkLimits {
+        connect: Duration::from_secs(2),
+        attempt: Duration::from_secs(3),
+        operation: Duration::from_secs(10),
+        max_attempts: 3,
+    };
+}
+
+/// The functions' SDK configuration: [`SdkLimits::LAMBDA`].
 pub async fn load_sdk_config() -> SdkConfig {
+    load_sdk_config_with(SdkLimits::LAMBDA).await
+}
+
+/// One HTTPS client (rustls, the SDK's default TLS) with [`POOL_IDLE_TIMEOUT`],
+/// shared by every SDK client built from the result.
+pub async fn load_sdk_config_with(limits: SdkLimits) -> SdkConfig {
+    let http = aws_smithy_http_client::Builder::new()
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+        ))
+        .build_https();
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http)
         .timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(2))
-                .operation_attempt_timeout(Duration::from_secs(3))
-                .operation_timeout(Duration::from_secs(10))
+                .connect_timeout(limits.connect)
+                .operation_attempt_timeout(limits.attempt)
+                .operation_timeout(limits.operation)
                 .build(),
         )
-        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .retry_config(RetryConfig::standard().with_max_attempts(limits.max_attempts))
         .load()
         .await
 }

@@ -96,6 +96,25 @@ impl DynamoStore {
             .transpose()
     }
 
+    /// Opens the connection to DynamoDB (DNS, TCP, TLS) during a function's init
+    /// phase, which Lambda does not bill at the same rate and which no user waits on,
+    /// by reading a key that never exists. Failure is only logged: the first real
+    /// request connects anyway.
+    pub async fn warm(&self) {
+        let started = std::time::Instant::now();
+        let key = Key {
+            pk: "WARM".into(),
+            sk: "WARM".into(),
+        };
+        match self.get_item("warm", &key).await {
+            Ok(_) => tracing::debug!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "DynamoDB connection warmed"
+            ),
+            Err(e) => tracing::warn!(error = %e, "warming the DynamoDB connection failed"),
+        }
+    }
+
     /// Runs a transaction. Cancellations caused only by races (`TransactionConflict`)
     /// are retried with a short backoff; a failed condition comes back as
     /// [`Tx::Cancelled`] with each item's reason and, where asked, its old image.
