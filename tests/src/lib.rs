@@ -6,6 +6,7 @@ pub mod answers;
 pub mod app;
 pub mod events;
 pub mod fixtures;
+pub mod generated;
 pub mod lambda_events;
 pub mod moto;
 mod request_log;
@@ -35,17 +36,18 @@ pub enum Backend {
     },
 }
 
-/// The SDK configuration the suites use against moto: one attempt, generous time.
+/// The SDK configuration the suites use against moto: generous time per attempt.
 /// moto answers one request at a time, and under a parallel test run it can take
 /// seconds; the functions' 3 s attempt timeout would then retry a request moto has
 /// already carried out (a second SMS, "table already exists"), making the suites
-/// flaky for a reason that is moto's, not the code's.
+/// flaky for a reason that is moto's, not the code's. Connection failures are still
+/// retried, as in the functions.
 pub async fn sdk_config() -> aws_config::SdkConfig {
     load_sdk_config_with(SdkLimits {
         connect: std::time::Duration::from_secs(5),
         attempt: std::time::Duration::from_secs(60),
-        operation: std::time::Duration::from_secs(120),
-        max_attempts: 1,
+        operation: std::time::Duration::from_secs(180),
+        max_attempts: 3,
     })
     .await
 }

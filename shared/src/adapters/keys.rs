@@ -13,7 +13,8 @@
 //! answer            SURVEY#<survey id>      ANSWER
 //! contact state     CONTACT#<hmac(contact)> STATE
 //! creditor contact  CLIENT#<client id>      CONTACT#<id>       WAVE#<month 01–12> / <client>#<contact>
-//! counter shard     STAT#<counter key>      SHARD#<n>
+//! counter shard     STAT#<kind>|<month>|    V#<value>#S<n>
+//!                   <scope>|<dimension>
 //! applied effect    EFFECT#<effect id>      EFFECT
 //! feedback item     FEEDBACK#<id>           ITEM               FBTS#<team>#<status> / <due>#<id>        FBS#<status> / <due>#<id>
 //!                                                              gsi3: FBT#<team> / <created>#<id>
@@ -127,15 +128,35 @@ pub fn creditor(client: &ClientId, contact: &ContactId) -> Key {
     }
 }
 
+/// The partition of a counter group: every value and shard of one dimension.
+pub fn counter_group(group: &str) -> String {
+    format!("STAT#{group}")
+}
+
 pub fn counter_partition(key: &CounterKey) -> String {
-    format!("STAT#{key}")
+    counter_group(key.group())
+}
+
+/// Sort keys of counter shards start with this, then the value.
+pub const COUNTER_PREFIX: &str = "V#";
+
+/// The sort-key prefix of every shard of one value.
+pub fn counter_value_prefix(value: &str) -> String {
+    format!("{COUNTER_PREFIX}{value}#S")
 }
 
 pub fn counter_shard(key: &CounterKey, shard: u32) -> Key {
     Key {
         pk: counter_partition(key),
-        sk: format!("SHARD#{shard:03}"),
+        sk: format!("{}{shard:03}", counter_value_prefix(key.value())),
     }
+}
+
+/// The value a counter shard's sort key belongs to.
+pub fn counter_value_of(sk: &str) -> Option<&str> {
+    sk.strip_prefix(COUNTER_PREFIX)?
+        .rsplit_once("#S")
+        .map(|(value, _)| value)
 }
 
 pub fn effect(effect_id: &str) -> Key {

@@ -11,6 +11,7 @@ pub mod locale;
 pub mod messages;
 pub mod metrics;
 pub mod policy;
+pub mod reports;
 pub mod rules;
 pub mod score;
 pub mod stats;

@@ -1,7 +1,13 @@
 //! Pre-aggregated counters. Every answer adds one to a handful of named fields in a
-//! counter per (kind, month, dimension, value); reports read counters, never answers,
-//! so their cost does not grow with the number of answers.
+//! counter per (kind, month, scope, dimension, value); reports read counters, never
+//! answers, so their cost does not grow with the number of answers.
+//!
+//! The scope is `all` (the whole agency) or one team: each answer, send and skip is
+//! counted in both, so a team lead's report by handler or client reads only their
+//! team's counters. The counters of one (kind, month, scope, dimension) form a
+//! *group*, stored together so one read returns every value of that dimension.
 
+use super::ids::TeamId;
 use super::metrics::{CsatHistogram, NpsHistogram};
 use super::score::Score;
 use super::survey::{Answer, Channel, SurveyKind, SurveySubject};
@@ -25,6 +31,21 @@ pub enum Dimension {
 }
 
 impl Dimension {
+    pub const ALL: [Dimension; 8] = [
+        Dimension::All,
+        Dimension::Client,
+        Dimension::Team,
+        Dimension::Handler,
+        Dimension::Step,
+        Dimension::Segment,
+        Dimension::Channel,
+        Dimension::Language,
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Dimension::All => "all",
@@ -40,27 +61,67 @@ impl Dimension {
 }
 
 /// `<kind>|<yyyy-mm>|<dimension>|<value>`, e.g. `csat|2026-11|team|energy`.
+/// One counter: its group (`kind|month|scope|dimension`) and the dimension's value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct CounterKey(String);
+pub struct CounterKey {
+    group: String,
+    value: String,
+}
+
+/// The scope of a counter group: `None` is the whole agency.
+pub fn scope_str(team: Option<&TeamId>) -> String {
+    match team {
+        None => "all".to_string(),
+        Some(t) => format!("team:{t}"),
+    }
+}
 
 impl CounterKey {
+    /// An agency-wide counter.
     pub fn new(kind: SurveyKind, month: &str, dimension: Dimension, value: &str) -> Self {
-        Self(format!(
-            "{}|{month}|{}|{value}",
-            kind.as_str(),
-            dimension.as_str()
-        ))
+        Self::scoped(kind, month, None, dimension, value)
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
+    pub fn scoped(
+        kind: SurveyKind,
+        month: &str,
+        team: Option<&TeamId>,
+        dimension: Dimension,
+        value: &str,
+    ) -> Self {
+        Self {
+            group: Self::group_of(kind, month, team, dimension),
+            value: value.to_string(),
+        }
+    }
+
+    /// The group every value of `dimension` shares for this kind, month and scope.
+    pub fn group_of(
+        kind: SurveyKind,
+        month: &str,
+        team: Option<&TeamId>,
+        dimension: Dimension,
+    ) -> String {
+        format!(
+            "{}|{month}|{}|{}",
+            kind.as_str(),
+            scope_str(team),
+            dimension.as_str()
+        )
+    }
+
+    pub fn group(&self) -> &str {
+        &self.group
+    }
+
+    pub fn value(&self) -> &str {
+        &self.value
     }
 }
 
 impl fmt::Display for CounterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        write!(f, "{}|{}", self.group, self.value)
     }
 }
 
@@ -134,13 +195,13 @@ pub fn increments_for_answer(answer: &Answer) -> Vec<CounterIncrement> {
         }
     }
     let month = answer.answered_at.strftime("%Y-%m").to_string();
-    dimensions(&answer.subject, answer.channel)
-        .into_iter()
-        .map(|(d, v)| CounterIncrement {
-            key: CounterKey::new(answer.kind, &month, d, &v),
-            fields: fields.clone(),
-        })
-        .collect()
+    scoped_increments(
+        answer.kind,
+        &month,
+        &answer.subject,
+        answer.channel,
+        &fields,
+    )
 }
 
 /// One added to `field` in every counter of a survey's dimensions, for the month of
@@ -154,16 +215,30 @@ pub fn survey_increments(
 ) -> Vec<CounterIncrement> {
     let month = at.strftime("%Y-%m").to_string();
     let fields = BTreeMap::from([(field.to_string(), 1)]);
-    dimensions(subject, channel)
+    scoped_increments(kind, &month, subject, channel, &fields)
+}
+
+/// The (dimension, value) pairs a survey or answer is counted under.
+/// The same fields in every dimension, agency-wide and in the subject's team.
+fn scoped_increments(
+    kind: SurveyKind,
+    month: &str,
+    subject: &SurveySubject,
+    channel: Channel,
+    fields: &BTreeMap<String, u64>,
+) -> Vec<CounterIncrement> {
+    let dims = dimensions(subject, channel);
+    [None, Some(&subject.team)]
         .into_iter()
-        .map(|(d, v)| CounterIncrement {
-            key: CounterKey::new(kind, &month, d, &v),
-            fields: fields.clone(),
+        .flat_map(|team| {
+            dims.iter().map(move |(d, v)| CounterIncrement {
+                key: CounterKey::scoped(kind, month, team, *d, v),
+                fields: fields.clone(),
+            })
         })
         .collect()
 }
 
-/// The (dimension, value) pairs a survey or answer is counted under.
 fn dimensions(s: &SurveySubject, channel: Channel) -> Vec<(Dimension, String)> {
     let mut dims: Vec<(Dimension, String)> = vec![
         (Dimension::All, "all".to_string()),

@@ -1,6 +1,7 @@
 use super::StoreError;
 use crate::domain::stats::{Counter, CounterIncrement, CounterKey};
 use async_trait::async_trait;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApplyOutcome {
@@ -23,4 +24,8 @@ pub trait StatsStore: Send + Sync {
     ) -> Result<ApplyOutcome, StoreError>;
 
     async fn read(&self, key: &CounterKey) -> Result<Counter, StoreError>;
+
+    /// Every counter of a group (one kind, month, scope and dimension), by value,
+    /// summed over shards. One read whatever the number of answers behind it.
+    async fn read_group(&self, group: &str) -> Result<BTreeMap<String, Counter>, StoreError>;
 }

@@ -9,6 +9,7 @@ use crate::ports::{ApplyOutcome, StatsStore, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 const FIELD_PREFIX: &str = "c_";
 /// A transaction takes 100 items: the marker and up to 99 counters.
@@ -77,33 +78,72 @@ impl StatsStore for DynamoStore {
 
     /// Sums the fields over every shard of the counter: one query.
     async fn read(&self, key: &CounterKey) -> Result<Counter, StoreError> {
-        const OP: &str = "read_counter";
-        let out = self
-            .client
-            .query()
-            .table_name(self.table())
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(keys::counter_partition(key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::unavailable(OP, e))?;
-        let mut counter = Counter::default();
-        for item in out.items.unwrap_or_default() {
-            for (name, value) in item {
-                let Some(field) = name.strip_prefix(FIELD_PREFIX) else {
-                    continue;
-                };
-                let v: u64 = value
-                    .as_n()
-                    .ok()
-                    .and_then(|v| v.parse().ok())
-                    .ok_or_else(|| {
-                        StoreError::corrupt(OP, format!("counter field {field} is not a count"))
+        let mut counters = self
+            .query_counters(
+                "read_counter",
+                &keys::counter_partition(key),
+                &keys::counter_value_prefix(key.value()),
+            )
+            .await?;
+        Ok(counters.remove(key.value()).unwrap_or_default())
+    }
+
+    async fn read_group(&self, group: &str) -> Result<BTreeMap<String, Counter>, StoreError> {
+        self.query_counters(
+            "read_counter_group",
+            &keys::counter_group(group),
+            keys::COUNTER_PREFIX,
+        )
+        .await
+    }
+}
+
+impl DynamoStore {
+    /// Counter shards of one partition whose sort keys start with `prefix`, summed by
+    /// value. Pages through the result (a group holds values × shards items).
+    async fn query_counters(
+        &self,
+        op: &'static str,
+        pk: &str,
+        prefix: &str,
+    ) -> Result<BTreeMap<String, Counter>, StoreError> {
+        let mut out: BTreeMap<String, Counter> = BTreeMap::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":prefix", s(prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::unavailable(op, e))?;
+            for item in page.items.unwrap_or_default() {
+                let value = item
+                    .get("sk")
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|sk| keys::counter_value_of(sk))
+                    .ok_or_else(|| StoreError::corrupt(op, "counter shard without a value"))?
+                    .to_string();
+                let counter = out.entry(value).or_default();
+                for (name, v) in &item {
+                    let Some(field) = name.strip_prefix(FIELD_PREFIX) else {
+                        continue;
+                    };
+                    let v: u64 = v.as_n().ok().and_then(|v| v.parse().ok()).ok_or_else(|| {
+                        StoreError::corrupt(op, format!("counter field {field} is not a count"))
                     })?;
-                *counter.fields.entry(field.to_string()).or_insert(0) += v;
+                    *counter.fields.entry(field.to_string()).or_insert(0) += v;
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out);
             }
         }
-        Ok(counter)
     }
 }

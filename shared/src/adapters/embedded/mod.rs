@@ -414,7 +414,21 @@ trait Lookup {
     }
 
     /// Items of one partition whose sort key starts with `sk_prefix`, in order.
-    fn items_with_prefix<T: DeserializeOwned>(&self, pk: &str, sk_prefix: &str) -> R<Vec<T>>;
+    fn items_with_prefix<T: DeserializeOwned>(&self, pk: &str, sk_prefix: &str) -> R<Vec<T>> {
+        Ok(self
+            .keyed_items_with_prefix(pk, sk_prefix)?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect())
+    }
+
+    /// Items of partition `pk` whose sort key starts with `sk_prefix`, with their
+    /// sort keys, in key order.
+    fn keyed_items_with_prefix<T: DeserializeOwned>(
+        &self,
+        pk: &str,
+        sk_prefix: &str,
+    ) -> R<Vec<(String, T)>>;
 }
 
 macro_rules! impl_lookup {
@@ -461,19 +475,22 @@ macro_rules! impl_lookup {
                 Ok(out)
             }
 
-            fn items_with_prefix<T: DeserializeOwned>(
+            fn keyed_items_with_prefix<T: DeserializeOwned>(
                 &self,
                 pk: &str,
                 sk_prefix: &str,
-            ) -> R<Vec<T>> {
-                let lo = format!("{pk}{SEP}{sk_prefix}");
+            ) -> R<Vec<(String, T)>> {
+                let partition = format!("{pk}{SEP}");
+                let lo = format!("{partition}{sk_prefix}");
                 let mut out = Vec::new();
                 for row in self.items.range::<&str>(lo.as_str()..)? {
                     let (k, v) = row?;
-                    if !k.value().starts_with(&lo) {
+                    let key = k.value();
+                    if !key.starts_with(&lo) {
                         break;
                     }
-                    out.push(serde_json::from_slice(v.value())?);
+                    let sk = key[partition.len()..].to_string();
+                    out.push((sk, serde_json::from_slice(v.value())?));
                 }
                 Ok(out)
             }

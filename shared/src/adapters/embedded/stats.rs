@@ -5,6 +5,7 @@ use crate::adapters::keys;
 use crate::domain::stats::{Counter, CounterIncrement, CounterKey};
 use crate::ports::{ApplyOutcome, StatsStore, StoreError};
 use async_trait::async_trait;
+use std::collections::BTreeMap;
 
 #[async_trait]
 impl StatsStore for EmbeddedStore {
@@ -35,6 +36,22 @@ impl StatsStore for EmbeddedStore {
         let key = keys::counter_shard(key, 0);
         self.read("read_counter", move |r| {
             Ok(r.get::<Counter>(&key)?.unwrap_or_default())
+        })
+        .await
+    }
+
+    async fn read_group(&self, group: &str) -> Result<BTreeMap<String, Counter>, StoreError> {
+        let pk = keys::counter_group(group);
+        self.read("read_counter_group", move |r| {
+            let mut out = BTreeMap::new();
+            for (sk, counter) in r.keyed_items_with_prefix::<Counter>(&pk, keys::COUNTER_PREFIX)? {
+                if let Some(value) = keys::counter_value_of(&sk) {
+                    out.entry(value.to_string())
+                        .or_insert_with(Counter::default)
+                        .add(&counter.fields);
+                }
+            }
+            Ok(out)
         })
         .await
     }
