@@ -26,6 +26,24 @@ impl Client {
         })
     }
 
+    pub fn get(&self, path: &str) -> Result<Reply, CliError> {
+        let url = format!("{}{path}", self.url);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut response = agent
+            .get(&url)
+            .header("authorization", &format!("Bearer {}", self.token))
+            .call()
+            .map_err(|e| {
+                format!("GET {url}: {e} (is `kundpuls serve` running with this --data-dir?)")
+            })?;
+        let status = response.status().as_u16();
+        let body = response.body_mut().read_to_string()?;
+        Ok(Reply { status, body })
+    }
+
     pub fn post(&self, path: &str, content_type: &str, body: &str) -> Result<Reply, CliError> {
         let url = format!("{}{path}", self.url);
         let agent: ureq::Agent = ureq::Agent::config_builder()

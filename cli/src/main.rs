@@ -4,6 +4,7 @@
 mod client;
 mod commands;
 mod demo;
+mod report;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,9 @@ enum Command {
     Contacts(commands::ContactsCommand),
     /// Print a bearer token that a server on this data directory accepts.
     Token(commands::TokenArgs),
+    /// An NPS or CSAT report by month or dimension (from the local server, or from
+    /// a DynamoDB table with --table).
+    Report(report::ReportArgs),
     /// The survey policy.
     #[command(subcommand)]
     Policy(commands::PolicyCommand),
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
         Command::Contacts(c) => commands::contacts(c),
         Command::Token(args) => commands::token(args),
         Command::Policy(c) => commands::policy(c),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

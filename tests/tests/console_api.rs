@@ -555,3 +555,72 @@ async fn an_admin_edits_the_lexicon_and_routing_uses_it() {
         "only the edit tags it"
     );
 }
+
+#[tokio::test]
+async fn reports_are_scoped_to_the_callers_teams_and_say_what_is_wrong() {
+    let api = api().await;
+    let a = answer(&api.h, &api.services, 60, 2, Some("Lång kö"), false).await;
+    api.services.route_answer(&a).await.unwrap();
+    // A lead's report is their team's, whatever they ask for.
+    let (status, report) = api
+        .get(
+            Who::EnergyLead,
+            "/api/v1/reports/csat?group_by=handler&from=2026-11&to=2026-11",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["team"], "energy");
+    assert_eq!(report["rows"][0]["key"], "h-anna");
+    assert_eq!(report["rows"][0]["n"], 1);
+    assert_eq!(report["rows"][0]["csat"]["mean"], 2.0);
+    assert_eq!(report["target"], 4.0);
+    let (status, report) = api
+        .get(
+            Who::TelecomLead,
+            "/api/v1/reports/csat?group_by=handler&from=2026-11&to=2026-11",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        report["rows"].as_array().unwrap().len(),
+        0,
+        "telecom has no answers"
+    );
+    assert_eq!(
+        api.get(Who::TelecomLead, "/api/v1/reports/csat?team=energy")
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        api.get(Who::Nobody, "/api/v1/reports/nps").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // The admin sees the agency.
+    let (_, report) = api
+        .get(
+            Who::Admin,
+            "/api/v1/reports/csat?group_by=team&from=2026-11&to=2026-11",
+        )
+        .await;
+    assert!(report["team"].is_null());
+    assert_eq!(report["total"]["n"], 1);
+    // Wrong input is a 422 naming the parameter.
+    for (query, field) in [
+        ("group_by=colour", "group_by"),
+        ("from=2026-13", "from"),
+        ("from=2026-11&to=2026-09", "from"),
+        ("group_by=handler&client=acme-energy", "group_by"),
+        ("shoe=42", "shoe"),
+    ] {
+        let (status, body) = api
+            .get(Who::Admin, &format!("/api/v1/reports/csat?{query}"))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(body["error"]["fields"][0]["field"], field, "{query}");
+    }
+    assert_eq!(
+        api.get(Who::Admin, "/api/v1/reports/ces").await.0,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -7,8 +7,8 @@ use crate::domain::ids::TeamId;
 use crate::domain::reports::{Month, ReportRow, previous_period, rolling_12};
 use crate::domain::stats::{Counter, CounterKey, Dimension};
 use crate::domain::survey::SurveyKind;
-use crate::ports::StoreError;
-use serde::Serialize;
+use crate::ports::{StatsStore, StoreError};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,10 +45,10 @@ pub struct ReportQuery {
     pub filter: Option<(Dimension, String)>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
-    pub kind: &'static str,
-    pub group_by: &'static str,
+    pub kind: String,
+    pub group_by: String,
     pub from: String,
     pub to: String,
     pub team: Option<TeamId>,
@@ -71,7 +71,7 @@ pub fn target(kind: SurveyKind) -> f64 {
 
 /// Counter groups read once per report.
 struct Groups<'a> {
-    services: &'a Services,
+    stats: &'a dyn StatsStore,
     kind: SurveyKind,
     team: Option<TeamId>,
     cache: HashMap<(Month, Dimension), BTreeMap<String, Counter>>,
@@ -86,7 +86,7 @@ impl Groups<'_> {
         if !self.cache.contains_key(&(month, dim)) {
             let group =
                 CounterKey::group_of(self.kind, &month.to_string(), self.team.as_ref(), dim);
-            let counters = self.services.stats.read_group(&group).await?;
+            let counters = self.stats.read_group(&group).await?;
             self.cache.insert((month, dim), counters);
         }
         Ok(&self.cache[&(month, dim)])
@@ -124,72 +124,77 @@ impl Groups<'_> {
 
 impl Services {
     pub async fn report(&self, q: &ReportQuery) -> Result<Report, StoreError> {
-        let mut groups = Groups {
-            services: self,
-            kind: q.kind,
-            team: q.team.clone(),
-            cache: HashMap::new(),
-        };
-        let months = q.from.through(q.to);
-        let (pf, pt) = previous_period(q.from, q.to);
-        let previous = pf.through(pt);
-        let (rf, rt) = rolling_12(q.to);
-        let rolling = rf.through(rt);
-        let (fd, fv) = q
-            .filter
-            .clone()
-            .unwrap_or((Dimension::All, "all".to_string()));
-        let mut rows = Vec::new();
-        match q.group_by {
-            GroupBy::Month => {
-                for m in &months {
-                    let current = groups.one(&[*m], fd, &fv).await?;
-                    let before = groups.one(&[m.plus(-1)], fd, &fv).await?;
-                    let (r12f, r12t) = rolling_12(*m);
-                    let r12 = groups.one(&r12f.through(r12t), fd, &fv).await?;
-                    rows.push(ReportRow::from_counters(
-                        q.kind,
-                        m.to_string(),
-                        &current,
-                        Some(&before),
-                        Some(&r12),
-                    ));
-                }
-            }
-            GroupBy::Dimension(d) => {
-                let current = groups.sum(&months, d).await?;
-                let before = groups.sum(&previous, d).await?;
-                let r12 = groups.sum(&rolling, d).await?;
-                for (value, c) in &current {
-                    rows.push(ReportRow::from_counters(
-                        q.kind,
-                        value.clone(),
-                        c,
-                        before.get(value),
-                        r12.get(value),
-                    ));
-                }
-                rows.sort_by(|a, b| b.n.cmp(&a.n).then_with(|| a.key.cmp(&b.key)));
+        report(&*self.stats, q).await
+    }
+}
+
+/// A report straight from a stats store (the CLI reads a DynamoDB table this way).
+pub async fn report(stats: &dyn StatsStore, q: &ReportQuery) -> Result<Report, StoreError> {
+    let mut groups = Groups {
+        stats,
+        kind: q.kind,
+        team: q.team.clone(),
+        cache: HashMap::new(),
+    };
+    let months = q.from.through(q.to);
+    let (pf, pt) = previous_period(q.from, q.to);
+    let previous = pf.through(pt);
+    let (rf, rt) = rolling_12(q.to);
+    let rolling = rf.through(rt);
+    let (fd, fv) = q
+        .filter
+        .clone()
+        .unwrap_or((Dimension::All, "all".to_string()));
+    let mut rows = Vec::new();
+    match q.group_by {
+        GroupBy::Month => {
+            for m in &months {
+                let current = groups.one(&[*m], fd, &fv).await?;
+                let before = groups.one(&[m.plus(-1)], fd, &fv).await?;
+                let (r12f, r12t) = rolling_12(*m);
+                let r12 = groups.one(&r12f.through(r12t), fd, &fv).await?;
+                rows.push(ReportRow::from_counters(
+                    q.kind,
+                    m.to_string(),
+                    &current,
+                    Some(&before),
+                    Some(&r12),
+                ));
             }
         }
-        let total = ReportRow::from_counters(
-            q.kind,
-            "total".into(),
-            &groups.one(&months, fd, &fv).await?,
-            Some(&groups.one(&previous, fd, &fv).await?),
-            Some(&groups.one(&rolling, fd, &fv).await?),
-        );
-        Ok(Report {
-            kind: q.kind.as_str(),
-            group_by: q.group_by.as_str(),
-            from: q.from.to_string(),
-            to: q.to.to_string(),
-            team: q.team.clone(),
-            filter: q.filter.clone(),
-            target: target(q.kind),
-            rows,
-            total,
-            group_reads: groups.cache.len(),
-        })
+        GroupBy::Dimension(d) => {
+            let current = groups.sum(&months, d).await?;
+            let before = groups.sum(&previous, d).await?;
+            let r12 = groups.sum(&rolling, d).await?;
+            for (value, c) in &current {
+                rows.push(ReportRow::from_counters(
+                    q.kind,
+                    value.clone(),
+                    c,
+                    before.get(value),
+                    r12.get(value),
+                ));
+            }
+            rows.sort_by(|a, b| b.n.cmp(&a.n).then_with(|| a.key.cmp(&b.key)));
+        }
     }
+    let total = ReportRow::from_counters(
+        q.kind,
+        "total".into(),
+        &groups.one(&months, fd, &fv).await?,
+        Some(&groups.one(&previous, fd, &fv).await?),
+        Some(&groups.one(&rolling, fd, &fv).await?),
+    );
+    Ok(Report {
+        kind: q.kind.as_str().to_string(),
+        group_by: q.group_by.as_str().to_string(),
+        from: q.from.to_string(),
+        to: q.to.to_string(),
+        team: q.team.clone(),
+        filter: q.filter.clone(),
+        target: target(q.kind),
+        rows,
+        total,
+        group_reads: groups.cache.len(),
+    })
 }

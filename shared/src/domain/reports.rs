@@ -7,7 +7,7 @@ use super::metrics::{CsatSummary, LOW_SAMPLE_N, NpsSummary, response_rate};
 use super::stats::Counter;
 use super::survey::SurveyKind;
 use jiff::civil::Date;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A calendar month, written `YYYY-MM`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -80,7 +80,7 @@ pub fn fcr_rate(c: &Counter) -> Option<f64> {
     (yes + no > 0).then(|| yes as f64 / (yes + no) as f64)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReportRow {
     /// The dimension's value, or the month.
     pub key: String,

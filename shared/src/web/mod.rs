@@ -8,6 +8,7 @@ pub mod dev;
 pub mod error;
 pub mod ingest;
 pub mod ratelimit;
+pub mod reports;
 pub mod stamp;
 pub mod state;
 pub mod survey;
@@ -53,6 +54,7 @@ pub fn console_api_router() -> Router<AppState> {
             "/api/v1/themes",
             get(console_api::get_themes).put(console_api::put_themes),
         )
+        .route("/api/v1/reports/{kind}", get(reports::report))
         .layer(DefaultBodyLimit::max(1024 * 1024))
 }
 

@@ -1,0 +1,126 @@
+//! `GET /api/v1/reports/nps` and `/csat`: figures by dimension or month from the
+//! counters. A lead reads their team's counters; an admin the agency's or a team's.
+
+use super::auth::{Principal, Role};
+use super::console_api::{can_see, console_user};
+use super::error::ApiError;
+use super::state::AppState;
+use crate::app::reports::{GroupBy, Report, ReportQuery};
+use crate::domain::error::FieldError;
+use crate::domain::ids::TeamId;
+use crate::domain::reports::Month;
+use crate::domain::stats::Dimension;
+use crate::domain::survey::SurveyKind;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReportParams {
+    pub group_by: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub team: Option<String>,
+    /// Any other parameter named after a dimension filters (`client=acme-energy`).
+    #[serde(flatten)]
+    pub filters: HashMap<String, String>,
+}
+
+fn invalid(field: &str, reason: &str) -> ApiError {
+    FieldError::new(field, reason).into()
+}
+
+/// Parses and scopes a report request for `p`.
+pub fn report_query(
+    p: &Principal,
+    kind: &str,
+    q: &ReportParams,
+    now: jiff::Timestamp,
+) -> Result<ReportQuery, ApiError> {
+    console_user(p)?;
+    let kind = match kind {
+        "nps" => SurveyKind::Nps,
+        "csat" => SurveyKind::Csat,
+        _ => return Err(ApiError::NotFound),
+    };
+    let blank = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let group_by = match blank(&q.group_by) {
+        None => GroupBy::Month,
+        Some(g) => GroupBy::parse(&g).ok_or_else(|| {
+            invalid(
+                "group_by",
+                "month, client, team, handler, step, segment, channel, language or all",
+            )
+        })?,
+    };
+    let to = match blank(&q.to) {
+        None => Month::of(now),
+        Some(t) => Month::parse(&t).ok_or_else(|| invalid("to", "a month like 2026-11"))?,
+    };
+    let from = match blank(&q.from) {
+        None => to.plus(if group_by == GroupBy::Month { -11 } else { -2 }),
+        Some(f) => Month::parse(&f).ok_or_else(|| invalid("from", "a month like 2026-09"))?,
+    };
+    if from > to {
+        return Err(invalid("from", "must not be after to"));
+    }
+    if from.through(to).len() > 36 {
+        return Err(invalid("from", "a report covers at most 36 months"));
+    }
+    let team = match blank(&q.team) {
+        Some(t) => {
+            let team = TeamId::parse(&t).map_err(|r| invalid("team", &r))?;
+            if !can_see(p, &team) {
+                return Err(ApiError::Forbidden);
+            }
+            Some(team)
+        }
+        None if p.role == Role::Lead => Some(p.teams.first().cloned().ok_or(ApiError::Forbidden)?),
+        None => None,
+    };
+    let mut filters: Vec<(Dimension, String)> = Vec::new();
+    for (name, value) in &q.filters {
+        let Some(d) =
+            Dimension::parse(name).filter(|d| *d != Dimension::All && *d != Dimension::Team)
+        else {
+            return Err(invalid(name, "not a report parameter"));
+        };
+        if !value.trim().is_empty() {
+            filters.push((d, value.trim().to_string()));
+        }
+    }
+    if filters.len() > 1 {
+        return Err(invalid("filter", "one dimension filter at a time"));
+    }
+    let filter = filters.pop();
+    if filter.is_some() && group_by != GroupBy::Month {
+        return Err(invalid(
+            "group_by",
+            "a dimension filter works with group_by=month (counters are kept per dimension, not per pair)",
+        ));
+    }
+    Ok(ReportQuery {
+        kind,
+        group_by,
+        from,
+        to,
+        team,
+        filter,
+    })
+}
+
+pub async fn report(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(kind): Path<String>,
+    Query(q): Query<ReportParams>,
+) -> Result<Json<Report>, ApiError> {
+    let query = report_query(&p, &kind, &q, jiff::Timestamp::now())?;
+    Ok(Json(state.services.report(&query).await?))
+}
