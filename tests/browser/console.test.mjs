@@ -193,3 +193,30 @@ test("a lead of another team cannot see the item", async () => {
   assert.equal(other.status(), 403);
   await context.close();
 });
+
+test("the reports dashboard draws NPS/CSAT charts with the target and tables, on screen and printed", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await signIn(context, "lead-anna", "energy");
+  const response = await page.goto(`${base}/console/reports?kind=csat&group_by=handler`);
+  assert.equal(response.status(), 200);
+  // Two server-rendered SVG charts, each with the dashed target line; no scripts or
+  // requests to other origins were needed for them.
+  assert.equal((await page.$$("svg.chart")).length, 2);
+  assert.equal((await page.$$('svg.chart line[stroke-dasharray]')).length, 2);
+  // The CSAT 1 answered above is this month's figure and h-anna's row, below target.
+  const rows = await page.$$eval('section[aria-labelledby="by-dim"] table tbody tr', (trs) =>
+    trs.map((tr) => [...tr.querySelectorAll("th, td")].map((c) => c.textContent.trim())),
+  );
+  const anna = rows.find((r) => r[0] === "h-anna");
+  assert.deepEqual(anna?.slice(0, 4), ["h-anna", "1", "1.00", "0 %"], JSON.stringify(rows));
+  assert.deepEqual(rows.at(-1).slice(0, 3), ["total", "1", "1.00"]);
+  assert.ok((await page.$$("td.below")).length >= 1, "a figure below the 4.0 target is marked");
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 1280, `page is ${width} px wide`);
+  await page.screenshot({ path: join(artifacts, "console-reports-1280.png"), fullPage: true });
+  await axe(page, "reports");
+  await page.emulateMedia({ media: "print" });
+  assert.equal(await page.$eval("header.top", (h) => getComputedStyle(h).display), "none", "no navigation on paper");
+  await page.pdf({ path: join(artifacts, "console-reports-print.pdf"), format: "A4", landscape: true });
+  await context.close();
+});

@@ -289,7 +289,7 @@ async fn embedded_nps_figures_match_a_direct_computation() {
 #[tokio::test]
 async fn dynamodb_csat_figures_match_and_a_report_costs_one_query_per_month_read() {
     let h = Harness::dynamodb().await;
-    every_figure_matches_a_direct_computation(&h, SurveyKind::Csat, 40).await;
+    every_figure_matches_a_direct_computation(&h, SurveyKind::Csat, 16).await;
     let Backend::Dynamo { requests, .. } = &h.backend else {
         unreachable!()
     };

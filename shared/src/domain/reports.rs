@@ -103,6 +103,9 @@ pub struct ReportRow {
     /// The headline figure over the 12 months ending with the report's last month.
     pub rolling_12: Option<f64>,
     pub rolling_12_n: u64,
+    /// Surveys not sent, by reason (`fatigue`, `opted_out`…).
+    #[serde(default)]
+    pub skipped: std::collections::BTreeMap<String, u64>,
 }
 
 impl ReportRow {
@@ -140,6 +143,11 @@ impl ReportRow {
             trend: now.zip(before).map(|(a, b)| a - b),
             rolling_12: rolling.and_then(|r| headline(kind, r)),
             rolling_12_n: rolling.map_or(0, |r| r.get("n")),
+            skipped: current
+                .fields
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix("skip_")?.to_string(), *v)))
+                .collect(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! in `kundpuls serve`. Handlers parse, call a use case, and map the outcome.
 
 pub mod auth;
+pub mod charts;
 pub mod console;
 pub mod console_api;
 pub mod dev;
@@ -79,6 +80,7 @@ pub fn console_router() -> Router<AppState> {
             "/console/improvements/{id}",
             post(console::update_improvement),
         )
+        .route("/console/reports", get(console::reports))
         .route(console::CSS_PATH, get(console::stylesheet))
         .route(console::JS_PATH, get(console::script))
         .layer(DefaultBodyLimit::max(64 * 1024))
