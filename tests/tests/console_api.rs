@@ -624,3 +624,100 @@ async fn reports_are_scoped_to_the_callers_teams_and_say_what_is_wrong() {
         StatusCode::NOT_FOUND
     );
 }
+
+async fn get_text(api: &Api, who: Who, path: &str) -> (StatusCode, String, Option<String>) {
+    let mut request = Request::builder().method("GET").uri(path);
+    if let Some(token) = api.token(who) {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let response = api
+        .router
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let ct = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string());
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24)
+        .await
+        .unwrap();
+    (status, String::from_utf8(bytes.to_vec()).unwrap(), ct)
+}
+
+#[tokio::test]
+async fn csv_exports_stream_every_answer_and_item_of_the_team_without_contact_data() {
+    let api = api().await;
+    // 1,203 answers: more than two export pages.
+    let mut ids = std::collections::BTreeSet::new();
+    for n in 0..1_203u32 {
+        let a = answer(
+            &api.h,
+            &api.services,
+            1_000 + n,
+            1 + (n % 5) as u8,
+            (n % 3 == 0).then_some("Långa väntetider; \"svårt\""),
+            false,
+        )
+        .await;
+        api.services.route_answer(&a).await.unwrap();
+        ids.insert(a.survey_id.to_string());
+    }
+    let (status, csv, ct) = get_text(
+        &api,
+        Who::EnergyLead,
+        "/api/v1/export/answers.csv?kind=csat&from=2026-11&to=2026-11&bom=true",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ct.as_deref(), Some("text/csv; charset=utf-8"));
+    assert!(csv.starts_with('\u{feff}'), "a BOM for Excel");
+    let mut reader = csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        kundpuls::web::exports::ANSWER_COLUMNS
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let exported: std::collections::BTreeSet<String> =
+        rows.iter().map(|r| r[0].to_string()).collect();
+    assert_eq!(exported, ids, "every answer exactly once");
+    assert_eq!(rows.len(), ids.len());
+    assert!(
+        rows.iter().any(|r| &r[4] == "Långa väntetider; \"svårt\""),
+        "quoting survives"
+    );
+    assert!(!csv.contains("+4674"), "no phone numbers");
+    // Another team's lead gets their own (empty) team, and 403 for energy.
+    let (_, other, _) = get_text(
+        &api,
+        Who::TelecomLead,
+        "/api/v1/export/answers.csv?from=2026-11&to=2026-11",
+    )
+    .await;
+    assert_eq!(other.lines().count(), 1, "header only");
+    assert_eq!(
+        get_text(
+            &api,
+            Who::TelecomLead,
+            "/api/v1/export/answers.csv?team=energy"
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    // Feedback: the items routing made (CSAT 1–2 and every comment).
+    let (status, csv, _) = get_text(&api, Who::EnergyLead, "/api/v1/export/feedback.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let items = reader.records().count();
+    let expected = (0..1_203u32).filter(|n| n % 5 < 2 || n % 3 == 0).count();
+    assert_eq!(items, expected);
+    assert_eq!(
+        get_text(&api, Who::Nobody, "/api/v1/export/feedback.csv")
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -10,7 +10,7 @@
 //! survey            SURVEY#<survey id>      SURVEY             DUE#SEND   / <send_at>#<id>  (scheduled) SENT / <sent_at>#<id>  (NPS sent,
 //!                                                              DUE#EXPIRE / <expires_at>#<id>  (sent)      unanswered, not yet reminded)
 //! token pointer     TOKEN#<sha256(token)>   TOKEN
-//! answer            SURVEY#<survey id>      ANSWER
+//! answer            SURVEY#<survey id>      ANSWER             ANSWERS#<kind>#<month> / <at>#<id>
 //! contact state     CONTACT#<hmac(contact)> STATE
 //! creditor contact  CLIENT#<client id>      CONTACT#<id>       WAVE#<month 01–12> / <client>#<contact>
 //! counter shard     STAT#<kind>|<month>|    V#<value>#S<n>
@@ -186,6 +186,19 @@ pub fn activity(owner: &Key, version: u64) -> Key {
 }
 
 pub const ACTIVITY_PREFIX: &str = "ACT#";
+
+/// Answers by kind and month, oldest first (for exports).
+pub fn answers_by_month(kind: SurveyKind, month: &str) -> String {
+    format!("ANSWERS#{}#{month}", kind.as_str())
+}
+
+pub fn answer_index(a: &crate::domain::survey::Answer) -> Vec<IndexKey> {
+    vec![IndexKey {
+        index: Index::Gsi1,
+        pk: answers_by_month(a.kind, &a.answered_at.strftime("%Y-%m").to_string()),
+        sk: format!("{}#{}", sort_key(a.answered_at), a.survey_id),
+    }]
+}
 
 /// The index entries a survey has in its current state.
 pub fn survey_index(s: &Survey) -> Vec<IndexKey> {

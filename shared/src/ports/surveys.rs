@@ -71,6 +71,14 @@ pub trait SurveyStore: Send + Sync {
 
     async fn answer(&self, id: &SurveyId) -> Result<Option<Answer>, StoreError>;
 
+    /// Answers of one kind recorded in one month (`YYYY-MM`), oldest first.
+    async fn list_answers(
+        &self,
+        kind: crate::domain::survey::SurveyKind,
+        month: &str,
+        page: crate::ports::PageRequest,
+    ) -> Result<crate::ports::Page<Answer>, StoreError>;
+
     /// Adds another link token that opens this survey (a scheduled send, a retried
     /// send or a reminder draws a fresh one; links already sent keep working).
     /// Idempotent for the same hash.

@@ -7,6 +7,7 @@ pub mod console;
 pub mod console_api;
 pub mod dev;
 pub mod error;
+pub mod exports;
 pub mod ingest;
 pub mod ratelimit;
 pub mod reports;
@@ -56,6 +57,8 @@ pub fn console_api_router() -> Router<AppState> {
             get(console_api::get_themes).put(console_api::put_themes),
         )
         .route("/api/v1/reports/{kind}", get(reports::report))
+        .route("/api/v1/export/answers.csv", get(exports::answers_csv))
+        .route("/api/v1/export/feedback.csv", get(exports::feedback_csv))
         .layer(DefaultBodyLimit::max(1024 * 1024))
 }
 

@@ -242,6 +242,26 @@ impl SurveyStore for DynamoStore {
         self.get("get_answer", &keys::answer(id)).await
     }
 
+    async fn list_answers(
+        &self,
+        kind: crate::domain::survey::SurveyKind,
+        month: &str,
+        page: crate::ports::PageRequest,
+    ) -> Result<crate::ports::Page<Answer>, StoreError> {
+        self.query_index(
+            "list_answers",
+            super::IndexQuery {
+                index: keys::Index::Gsi1,
+                pk: keys::answers_by_month(kind, month),
+                below: None,
+                reverse: false,
+                limit: page.clamped_limit(),
+                cursor: page.cursor,
+            },
+        )
+        .await
+    }
+
     async fn add_token(
         &self,
         id: &SurveyId,
@@ -336,7 +356,8 @@ impl SurveyStore for DynamoStore {
                     None => Ok(AnswerOutcome::NotOpen(survey)),
                 };
             }
-            let mut answer_item = record(OP, &keys::answer(id), &answer, &[])?;
+            let mut answer_item =
+                record(OP, &keys::answer(id), &answer, &keys::answer_index(&answer))?;
             answer_item.insert(
                 super::schema::TTL_ATTRIBUTE.into(),
                 self.ttl_from(answer.answered_at),

@@ -127,6 +127,26 @@ impl SurveyStore for EmbeddedStore {
         self.read("get_answer", move |r| r.get(&key)).await
     }
 
+    async fn list_answers(
+        &self,
+        kind: crate::domain::survey::SurveyKind,
+        month: &str,
+        page: crate::ports::PageRequest,
+    ) -> Result<crate::ports::Page<Answer>, StoreError> {
+        let pk = keys::answers_by_month(kind, month);
+        self.read("list_answers", move |r| {
+            r.query(&super::IndexQuery {
+                index: keys::Index::Gsi1,
+                pk,
+                after: super::decode_cursor(page.cursor.as_deref())?,
+                below: None,
+                reverse: false,
+                limit: page.clamped_limit(),
+            })
+        })
+        .await
+    }
+
     async fn add_token(
         &self,
         id: &SurveyId,
@@ -205,6 +225,7 @@ impl SurveyStore for EmbeddedStore {
             w.put(&key, &survey)?;
             w.reindex(&key, &before, &keys::survey_index(&survey))?;
             w.put(&akey, &answer)?;
+            w.reindex(&akey, &[], &keys::answer_index(&answer))?;
             w.append_feed(&answer)?;
             Ok(AnswerOutcome::Recorded(answer))
         })

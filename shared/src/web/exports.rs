@@ -1,0 +1,349 @@
+//! CSV exports, streamed a page at a time (the response starts before the last page
+//! is read, and memory stays flat): `GET /api/v1/export/answers.csv` and
+//! `/feedback.csv`. No contact data in either: no phone numbers, emails, names,
+//! case or contact ids. `?bom=true` starts the file with a UTF-8 byte-order mark so
+//! Excel reads å, ä, ö and ł right. Team scoping as everywhere in the console.
+
+use super::auth::{Principal, Role};
+use super::console_api::{can_see, console_user};
+use super::error::ApiError;
+use super::state::AppState;
+use crate::app::Services;
+use crate::domain::backlog::{FeedbackItem, FeedbackStatus};
+use crate::domain::error::FieldError;
+use crate::domain::ids::TeamId;
+use crate::domain::reports::Month;
+use crate::domain::survey::{Answer, SurveyKind};
+use crate::ports::{FeedbackQuery, FeedbackScope, PageRequest};
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+const PAGE: usize = 500;
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+pub const ANSWER_COLUMNS: [&str; 14] = [
+    "survey_id",
+    "kind",
+    "answered_at",
+    "score",
+    "comment",
+    "resolved_first_contact",
+    "suspect",
+    "client_id",
+    "team",
+    "handler_id",
+    "step",
+    "segment",
+    "channel",
+    "language",
+];
+
+pub const FEEDBACK_COLUMNS: [&str; 18] = [
+    "feedback_id",
+    "survey_id",
+    "created_at",
+    "kind",
+    "score",
+    "comment",
+    "themes",
+    "priority",
+    "status",
+    "due_on",
+    "assignee",
+    "contacted_at",
+    "improvement_id",
+    "client_id",
+    "team",
+    "handler_id",
+    "step",
+    "language",
+];
+
+fn answer_record(a: &Answer) -> Vec<String> {
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    vec![
+        a.survey_id.to_string(),
+        a.kind.as_str().to_string(),
+        a.answered_at.to_string(),
+        a.score.value().to_string(),
+        opt(a.comment.clone()),
+        opt(a.resolved_first_contact.map(|b| b.to_string())),
+        (!a.suspect.is_empty()).to_string(),
+        a.subject.client_id.to_string(),
+        a.subject.team.to_string(),
+        opt(a.subject.handler_id.as_ref().map(|h| h.to_string())),
+        opt(a.subject.step.as_ref().map(|s| s.to_string())),
+        opt(a.subject.segment.as_ref().map(|s| s.to_string())),
+        a.channel.as_str().to_string(),
+        a.subject.language.code().to_string(),
+    ]
+}
+
+fn feedback_record(f: &FeedbackItem) -> Vec<String> {
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    vec![
+        f.id.to_string(),
+        f.survey_id.to_string(),
+        f.created_at.to_string(),
+        f.kind.as_str().to_string(),
+        f.score.value().to_string(),
+        opt(f.comment.clone()),
+        f.themes.join(" "),
+        f.priority.as_str().to_string(),
+        f.status.as_str().to_string(),
+        f.due_on.to_string(),
+        opt(f.assignee.clone()),
+        opt(f.contacted_at.map(|t| t.to_string())),
+        opt(f.improvement_id.as_ref().map(|i| i.to_string())),
+        f.client_id.to_string(),
+        f.team.to_string(),
+        opt(f.handler_id.as_ref().map(|h| h.to_string())),
+        opt(f.step.as_ref().map(|s| s.to_string())),
+        f.language.code().to_string(),
+    ]
+}
+
+/// CSV text for some records (with the header first when `header` is given).
+pub fn csv_chunk(header: Option<&[&str]>, records: &[Vec<String>]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    if let Some(h) = header {
+        w.write_record(h)?;
+    }
+    for r in records {
+        w.write_record(r)?;
+    }
+    w.into_inner().map_err(|e| e.into_error().into())
+}
+
+fn csv_response(filename: &str, body: Body) -> Response {
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn scope_team(p: &Principal, team: Option<&str>) -> Result<Option<TeamId>, ApiError> {
+    console_user(p)?;
+    match team.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => {
+            let team = TeamId::parse(t).map_err(|r| ApiError::from(FieldError::new("team", r)))?;
+            if !can_see(p, &team) {
+                return Err(ApiError::Forbidden);
+            }
+            Ok(Some(team))
+        }
+        None if p.role == Role::Lead => {
+            Ok(Some(p.teams.first().cloned().ok_or(ApiError::Forbidden)?))
+        }
+        None => Ok(None),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AnswersExport {
+    pub kind: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub team: Option<String>,
+    pub bom: Option<bool>,
+}
+
+/// Where an export stream is: which month, which page.
+struct AnswerCursor {
+    services: Services,
+    kind: SurveyKind,
+    months: Vec<Month>,
+    month: usize,
+    cursor: Option<String>,
+    team: Option<TeamId>,
+    started: bool,
+    bom: bool,
+}
+
+pub async fn answers_csv(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<AnswersExport>,
+) -> Result<Response, ApiError> {
+    let team = scope_team(&p, q.team.as_deref())?;
+    let kind = match q.kind.as_deref().unwrap_or("csat") {
+        "csat" => SurveyKind::Csat,
+        "nps" => SurveyKind::Nps,
+        _ => return Err(FieldError::new("kind", "csat or nps").into()),
+    };
+    let month = |v: &Option<String>, name: &str, default: Month| -> Result<Month, ApiError> {
+        match v.as_deref().filter(|s| !s.is_empty()) {
+            None => Ok(default),
+            Some(s) => {
+                Month::parse(s).ok_or_else(|| FieldError::new(name, "a month like 2026-11").into())
+            }
+        }
+    };
+    let to = month(&q.to, "to", Month::of(jiff::Timestamp::now()))?;
+    let from = month(&q.from, "from", to)?;
+    let months = from.through(to);
+    if months.is_empty() || months.len() > 36 {
+        return Err(FieldError::new("from", "1 to 36 months, from before to").into());
+    }
+    let state0 = AnswerCursor {
+        services: state.services.clone(),
+        kind,
+        months,
+        month: 0,
+        cursor: None,
+        team,
+        started: false,
+        bom: q.bom == Some(true),
+    };
+    let stream = futures_util::stream::unfold(Some(state0), |st| async move {
+        let mut st = st?;
+        let mut out: Vec<u8> = Vec::new();
+        if !st.started {
+            st.started = true;
+            if st.bom {
+                out.extend_from_slice(BOM);
+            }
+            match csv_chunk(Some(&ANSWER_COLUMNS), &[]) {
+                Ok(h) => out.extend(h),
+                Err(e) => return Some((Err(std::io::Error::other(e)), None)),
+            }
+            return Some((Ok(Bytes::from(out)), Some(st)));
+        }
+        let m = *st.months.get(st.month)?;
+        let page = match st
+            .services
+            .surveys
+            .list_answers(
+                st.kind,
+                &m.to_string(),
+                PageRequest {
+                    cursor: st.cursor.take(),
+                    limit: PAGE,
+                },
+            )
+            .await
+        {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "answers export stopped by a storage error");
+                return Some((Err(std::io::Error::other(e)), None));
+            }
+        };
+        let records: Vec<Vec<String>> = page
+            .items
+            .iter()
+            .filter(|a| st.team.as_ref().is_none_or(|t| &a.subject.team == t))
+            .map(answer_record)
+            .collect();
+        match page.next {
+            Some(next) => st.cursor = Some(next),
+            None => st.month += 1,
+        }
+        match csv_chunk(None, &records) {
+            Ok(bytes) => Some((Ok(Bytes::from(bytes)), Some(st))),
+            Err(e) => Some((Err(std::io::Error::other(e)), None)),
+        }
+    });
+    Ok(csv_response(
+        &format!("kundpuls-{}-answers-{from}-{to}.csv", kind.as_str()),
+        Body::from_stream(stream),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FeedbackExport {
+    pub status: Option<String>,
+    pub team: Option<String>,
+    pub bom: Option<bool>,
+}
+
+pub async fn feedback_csv(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<FeedbackExport>,
+) -> Result<Response, ApiError> {
+    let team = scope_team(&p, q.team.as_deref())?;
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(FeedbackStatus::parse(s).ok_or_else(|| {
+            ApiError::from(FieldError::new(
+                "status",
+                "new, triaged, in_progress, resolved or dismissed",
+            ))
+        })?),
+    };
+    // Every item of a team (newest first), or of a status, or both.
+    let scopes: Vec<FeedbackScope> = match (&team, status) {
+        (Some(t), Some(s)) => vec![FeedbackScope::TeamStatus(t.clone(), s)],
+        (Some(t), None) => vec![FeedbackScope::Team(t.clone())],
+        (None, Some(s)) => vec![FeedbackScope::Status(s)],
+        (None, None) => FeedbackStatus::ALL
+            .into_iter()
+            .map(FeedbackScope::Status)
+            .collect(),
+    };
+    let services = state.services.clone();
+    let bom = q.bom == Some(true);
+    let init = (services, scopes, 0usize, None::<String>, false);
+    let stream = futures_util::stream::unfold(Some(init), move |st| async move {
+        let (services, scopes, i, cursor, started) = st?;
+        if !started {
+            let mut out = if bom { BOM.to_vec() } else { Vec::new() };
+            match csv_chunk(Some(&FEEDBACK_COLUMNS), &[]) {
+                Ok(h) => out.extend(h),
+                Err(e) => return Some((Err(std::io::Error::other(e)), None)),
+            }
+            return Some((
+                Ok(Bytes::from(out)),
+                Some((services, scopes, i, cursor, true)),
+            ));
+        }
+        let scope = scopes.get(i)?.clone();
+        let page = match services
+            .backlog
+            .list_feedback(
+                &FeedbackQuery {
+                    scope,
+                    due_before: None,
+                },
+                PageRequest {
+                    cursor,
+                    limit: PAGE,
+                },
+            )
+            .await
+        {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "feedback export stopped by a storage error");
+                return Some((Err(std::io::Error::other(e)), None));
+            }
+        };
+        let records: Vec<Vec<String>> = page.items.iter().map(feedback_record).collect();
+        let (i, cursor) = match page.next {
+            Some(next) => (i, Some(next)),
+            None => (i + 1, None),
+        };
+        match csv_chunk(None, &records) {
+            Ok(bytes) => Some((
+                Ok(Bytes::from(bytes)),
+                Some((services, scopes, i, cursor, true)),
+            )),
+            Err(e) => Some((Err(std::io::Error::other(e)), None)),
+        }
+    });
+    Ok(csv_response(
+        "kundpuls-feedback.csv",
+        Body::from_stream(stream),
+    ))
+}
