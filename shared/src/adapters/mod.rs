@@ -8,5 +8,8 @@ pub mod embedded;
 pub mod keys;
 pub mod outbox;
 mod records;
+#[cfg(feature = "ses")]
 pub mod ses;
+#[cfg(feature = "sns")]
 pub mod sns;
+pub mod unlinked;

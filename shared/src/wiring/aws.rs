@@ -3,12 +3,17 @@
 
 use crate::adapters::aws::load_sdk_config;
 use crate::adapters::dynamo::{DynamoConfig, DynamoStore};
+#[cfg(feature = "ses")]
 use crate::adapters::ses::SesEmail;
+#[cfg(feature = "sns")]
 use crate::adapters::sns::{SnsAlerts, SnsSms};
+#[cfg(not(all(feature = "ses", feature = "sns")))]
+use crate::adapters::unlinked::Unlinked;
 use crate::app::config::{ConfigError, PolicyError, load_policy};
 use crate::app::{Services, SurveyConfig};
 use crate::domain::contact::ContactKeyer;
 use crate::ports::Alerter;
+use crate::ports::Notifier;
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -124,22 +129,53 @@ impl FunctionEnv {
             contacts: Arc::new(store.clone()),
             stats: Arc::new(store.clone()),
             backlog: Arc::new(store.clone()),
-            sms: Arc::new(SnsSms::new(
-                aws_sdk_sns::Client::new(&sdk),
-                self.survey.sender_name(),
-            )),
-            email: Arc::new(SesEmail::new(
-                aws_sdk_sesv2::Client::new(&sdk),
-                &self.ses_from,
-                self.ses_configuration_set.clone(),
-            )),
+            sms: self.sms(&sdk),
+            email: self.email(&sdk),
             keyer,
             themes: Default::default(),
-            alerts: self.alert_topic_arn.as_ref().map(|arn| {
-                Arc::new(SnsAlerts::new(aws_sdk_sns::Client::new(&sdk), arn)) as Arc<dyn Alerter>
-            }),
+            alerts: self.alerts(&sdk),
             config: Arc::new(self.survey.clone()),
         };
         Ok((services, store))
+    }
+
+    #[cfg(feature = "sns")]
+    fn sms(&self, sdk: &aws_config::SdkConfig) -> Arc<dyn Notifier> {
+        Arc::new(SnsSms::new(
+            aws_sdk_sns::Client::new(sdk),
+            self.survey.sender_name(),
+        ))
+    }
+
+    #[cfg(not(feature = "sns"))]
+    fn sms(&self, _sdk: &aws_config::SdkConfig) -> Arc<dyn Notifier> {
+        Arc::new(Unlinked { channel: "sms" })
+    }
+
+    #[cfg(feature = "ses")]
+    fn email(&self, sdk: &aws_config::SdkConfig) -> Arc<dyn Notifier> {
+        Arc::new(SesEmail::new(
+            aws_sdk_sesv2::Client::new(sdk),
+            &self.ses_from,
+            self.ses_configuration_set.clone(),
+        ))
+    }
+
+    #[cfg(not(feature = "ses"))]
+    fn email(&self, _sdk: &aws_config::SdkConfig) -> Arc<dyn Notifier> {
+        Arc::new(Unlinked { channel: "email" })
+    }
+
+    #[cfg(feature = "sns")]
+    fn alerts(&self, sdk: &aws_config::SdkConfig) -> Option<Arc<dyn Alerter>> {
+        self.alert_topic_arn.as_ref().map(|arn| {
+            Arc::new(SnsAlerts::new(aws_sdk_sns::Client::new(sdk), arn)) as Arc<dyn Alerter>
+        })
+    }
+
+    /// Without SNS a function routes nothing, so it has no alerts to send.
+    #[cfg(not(feature = "sns"))]
+    fn alerts(&self, _sdk: &aws_config::SdkConfig) -> Option<Arc<dyn Alerter>> {
+        None
     }
 }
