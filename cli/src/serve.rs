@@ -27,6 +27,9 @@ pub struct ServeArgs {
     /// A survey policy TOML file (`kundpuls policy defaults` prints one).
     #[arg(long)]
     pub policy: Option<PathBuf>,
+    /// Answers and feedback older than this are removed every hour (counters stay).
+    #[arg(long, env = "KUNDPULS_RETENTION_DAYS", default_value_t = 400)]
+    pub retention_days: u32,
     /// Send at once, day or night (demos and tests only).
     #[arg(long)]
     pub ignore_send_windows: bool,
@@ -130,6 +133,21 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
             }
         }
     });
+    // Retention: what DynamoDB's TTL does in AWS, once an hour.
+    let (store, days) = (local.store.clone(), i64::from(args.retention_days.max(1)));
+    let sweeper = tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            interval.tick().await;
+            let cutoff = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * days);
+            match store.sweep_retention(cutoff).await {
+                Ok(report) => tracing::info!(?report, "retention sweep"),
+                Err(e) => {
+                    tracing::error!(error = ?e, "retention sweep failed; trying again in an hour")
+                }
+            }
+        }
+    });
     axum::serve(listener, local_router(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -137,6 +155,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         .await?;
     scheduler.abort();
     router_task.abort();
+    sweeper.abort();
     println!("Kundpuls stopped.");
     Ok(())
 }

@@ -14,14 +14,20 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 
 impl DynamoStore {
+    /// An activity entry; it expires with its owner (`ttl` copied from the owner's
+    /// record, if it has one).
     fn activity_put(
         &self,
         op: &'static str,
         owner: &Key,
         version: u64,
         activity: &Activity,
+        ttl: Option<&aws_sdk_dynamodb::types::AttributeValue>,
     ) -> Result<TransactWriteItem, StoreError> {
-        let item = record(op, &keys::activity(owner, version), activity, &[])?;
+        let mut item = record(op, &keys::activity(owner, version), activity, &[])?;
+        if let Some(ttl) = ttl {
+            item.insert(super::schema::TTL_ATTRIBUTE.into(), ttl.clone());
+        }
         Ok(TransactWriteItem::builder()
             .put(build(
                 op,
@@ -42,6 +48,7 @@ impl DynamoStore {
         activity: &Activity,
     ) -> Result<bool, StoreError> {
         item.insert("version".into(), super::n(1));
+        let ttl = item.get(super::schema::TTL_ATTRIBUTE).cloned();
         let put = build(
             op,
             Put::builder()
@@ -55,7 +62,7 @@ impl DynamoStore {
                 op,
                 vec![
                     TransactWriteItem::builder().put(put).build(),
-                    self.activity_put(op, key, 1, activity)?,
+                    self.activity_put(op, key, 1, activity, ttl.as_ref())?,
                 ],
             )
             .await?;
@@ -85,6 +92,7 @@ impl DynamoStore {
         for (key, item, expected, activity) in &writes {
             let mut item = item.clone();
             item.insert("version".into(), super::n(*expected + 1));
+            let ttl = item.get(super::schema::TTL_ATTRIBUTE).cloned();
             let put = build(
                 op,
                 Put::builder()
@@ -98,7 +106,7 @@ impl DynamoStore {
                     .build(),
             )?;
             items.push(TransactWriteItem::builder().put(put).build());
-            items.push(self.activity_put(op, key, expected + 1, activity)?);
+            items.push(self.activity_put(op, key, expected + 1, activity, ttl.as_ref())?);
         }
         let tx = self.transact(op, items).await?;
         for (i, (_, _, expected, _)) in writes.iter().enumerate() {
@@ -127,6 +135,17 @@ impl DynamoStore {
         }
     }
 
+    /// A feedback item's record: it expires `retention_days` after it was made.
+    fn feedback_record(&self, op: &'static str, item: &FeedbackItem) -> Result<Item, StoreError> {
+        let key = keys::feedback(&item.id);
+        let mut record = Self::versioned_item(op, &key, item, &keys::feedback_index(item))?;
+        record.insert(
+            super::schema::TTL_ATTRIBUTE.into(),
+            self.ttl_from(item.created_at),
+        );
+        Ok(record)
+    }
+
     fn versioned_item<T: serde::Serialize>(
         op: &'static str,
         key: &Key,
@@ -146,7 +165,7 @@ impl BacklogStore for DynamoStore {
     ) -> Result<bool, StoreError> {
         const OP: &str = "create_feedback";
         let key = keys::feedback(&item.id);
-        let record = Self::versioned_item(OP, &key, item, &keys::feedback_index(item))?;
+        let record = self.feedback_record(OP, item)?;
         self.create_versioned(OP, &key, record, activity).await
     }
 
@@ -162,7 +181,7 @@ impl BacklogStore for DynamoStore {
     ) -> Result<SaveOutcome, StoreError> {
         const OP: &str = "save_feedback";
         let key = keys::feedback(&item.id);
-        let record = Self::versioned_item(OP, &key, item, &keys::feedback_index(item))?;
+        let record = self.feedback_record(OP, item)?;
         self.save_versioned(OP, &key, record, expected_version, activity)
             .await
     }
@@ -216,7 +235,7 @@ impl BacklogStore for DynamoStore {
                     activity,
                 } => {
                     let key = keys::feedback(&item.id);
-                    let record = Self::versioned_item(OP, &key, item, &keys::feedback_index(item))?;
+                    let record = self.feedback_record(OP, item)?;
                     (key, record, *expected_version, activity.clone())
                 }
                 VersionedWrite::Improvement {

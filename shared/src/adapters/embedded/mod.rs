@@ -18,8 +18,11 @@
 mod backlog;
 mod contacts;
 mod feed;
+mod retention;
 mod stats;
 mod surveys;
+
+pub use retention::SweepReport;
 
 use super::keys::{Index, IndexKey, Key};
 use crate::ports::{Page, StoreError};

@@ -1,0 +1,147 @@
+//! Retention on the embedded store: what DynamoDB's TTL does in AWS. Answers and
+//! feedback items (with their activity) are removed once `retention` has passed
+//! since they were made, surveys once it has passed since they closed, and link
+//! pointers with their survey. Counters, improvements and the lexicon stay: every
+//! figure keeps adding up after the answers behind it are gone.
+
+use super::{EmbeddedStore, R, SEP, Writer};
+use crate::adapters::keys;
+use crate::domain::backlog::FeedbackItem;
+use crate::domain::survey::{Answer, Survey};
+use crate::ports::StoreError;
+use jiff::Timestamp;
+use redb::ReadableTable;
+use serde::Serialize;
+
+/// What one sweep removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    pub answers: usize,
+    pub feedback_items: usize,
+    pub surveys: usize,
+    pub tokens: usize,
+}
+
+/// Items removed per write transaction, so a long sweep never holds the writer.
+const BATCH: usize = 500;
+
+fn split(key: &str) -> Option<(&str, &str)> {
+    key.split_once(SEP)
+}
+
+impl EmbeddedStore {
+    /// Removes everything older than `cutoff` (now minus the retention period), in
+    /// batches. Safe to run at any time and as often as wanted.
+    pub async fn sweep_retention(&self, cutoff: Timestamp) -> Result<SweepReport, StoreError> {
+        let mut total = SweepReport::default();
+        loop {
+            let batch = self
+                .write("sweep_retention", move |w| sweep_batch(w, cutoff))
+                .await?;
+            let removed = batch.answers + batch.feedback_items + batch.surveys + batch.tokens;
+            total.answers += batch.answers;
+            total.feedback_items += batch.feedback_items;
+            total.surveys += batch.surveys;
+            total.tokens += batch.tokens;
+            if removed < BATCH {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+fn sweep_batch(w: &mut Writer<'_>, cutoff: Timestamp) -> R<SweepReport> {
+    let mut report = SweepReport::default();
+    let mut doomed: Vec<String> = Vec::new();
+    let mut unindex: Vec<(keys::Key, Vec<keys::IndexKey>)> = Vec::new();
+    let mut surveys_gone: std::collections::BTreeSet<String> = Default::default();
+    {
+        let mut n = 0;
+        for row in w.items.iter()? {
+            if n >= BATCH {
+                break;
+            }
+            let (k, v) = row?;
+            let key = k.value().to_string();
+            let Some((pk, sk)) = split(&key) else {
+                continue;
+            };
+            let key_of = || keys::Key {
+                pk: pk.to_string(),
+                sk: sk.to_string(),
+            };
+            if pk.starts_with("SURVEY#") && sk == keys::ANSWER_SK {
+                let a: Answer = serde_json::from_slice(v.value())?;
+                if a.answered_at < cutoff {
+                    unindex.push((key_of(), keys::answer_index(&a)));
+                    doomed.push(key.clone());
+                    report.answers += 1;
+                    n += 1;
+                }
+            } else if pk.starts_with("SURVEY#") && sk == "SURVEY" {
+                let s: Survey = serde_json::from_slice(v.value())?;
+                if s.expires_at < cutoff {
+                    unindex.push((key_of(), keys::survey_index(&s)));
+                    surveys_gone.insert(s.id.to_string());
+                    doomed.push(key.clone());
+                    report.surveys += 1;
+                    n += 1;
+                }
+            } else if pk.starts_with("FEEDBACK#") && sk == "ITEM" {
+                let f: FeedbackItem = serde_json::from_slice(v.value())?;
+                if f.created_at < cutoff {
+                    unindex.push((key_of(), keys::feedback_index(&f)));
+                    doomed.push(key.clone());
+                    report.feedback_items += 1;
+                    n += 1;
+                }
+            } else if pk.starts_with("FEEDBACK#") && sk.starts_with(keys::ACTIVITY_PREFIX) {
+                // Activity goes with its item (checked below, once items are known).
+            }
+        }
+    }
+    // Activity entries of removed feedback items, and pointers to removed surveys.
+    let feedback_gone: Vec<String> = doomed
+        .iter()
+        .filter(|k| k.starts_with("FEEDBACK#"))
+        .filter_map(|k| split(k).map(|(pk, _)| pk.to_string()))
+        .collect();
+    for pk in feedback_gone {
+        let lo = format!("{pk}{SEP}{}", keys::ACTIVITY_PREFIX);
+        let mut acts = Vec::new();
+        for row in w.items.range::<&str>(lo.as_str()..)? {
+            let (k, _) = row?;
+            if !k.value().starts_with(&lo) {
+                break;
+            }
+            acts.push(k.value().to_string());
+        }
+        doomed.extend(acts);
+    }
+    if !surveys_gone.is_empty() {
+        let lo = "TOKEN#".to_string();
+        let mut tokens = Vec::new();
+        for row in w.items.range::<&str>(lo.as_str()..)? {
+            let (k, v) = row?;
+            if !k.value().starts_with(&lo) {
+                break;
+            }
+            let pointer: serde_json::Value = serde_json::from_slice(v.value())?;
+            if pointer["survey_id"]
+                .as_str()
+                .is_some_and(|id| surveys_gone.contains(id))
+            {
+                tokens.push(k.value().to_string());
+            }
+        }
+        report.tokens = tokens.len();
+        doomed.extend(tokens);
+    }
+    for (key, index) in unindex {
+        w.reindex(&key, &index, &[])?;
+    }
+    for k in doomed {
+        w.items.remove(k.as_str())?;
+    }
+    Ok(report)
+}
