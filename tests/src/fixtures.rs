@@ -43,6 +43,7 @@ pub fn subject() -> SurveySubject {
         contact_id: None,
         language: Language::Sv,
         country: None,
+        person: None,
     }
 }
 

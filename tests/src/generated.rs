@@ -80,6 +80,7 @@ pub fn answer(rng: &mut Lcg, i: u64, kind: SurveyKind, first: Timestamp, months:
             contact_id: None,
             language: [Language::Sv, Language::En, Language::Fi][rng.next(3) as usize],
             country: None,
+            person: None,
         },
     }
 }

@@ -721,3 +721,34 @@ async fn csv_exports_stream_every_answer_and_item_of_the_team_without_contact_da
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn only_an_admin_can_erase_a_person() {
+    let api = api().await;
+    let a = answer(&api.h, &api.services, 70, 1, Some("Otrevlig"), false).await;
+    api.services.route_answer(&a).await.unwrap();
+    let (status, _, _) = api
+        .call(
+            Who::EnergyLead,
+            "DELETE",
+            "/api/v1/people/D-7781",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(api.h.store.answer(&a.survey_id).await.unwrap().is_some());
+    let (status, body, _) = api
+        .call(Who::Admin, "DELETE", "/api/v1/people/D-7781", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (
+            body["surveys"].as_u64(),
+            body["answers"].as_u64(),
+            body["feedback_items"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
+    assert!(api.h.store.answer(&a.survey_id).await.unwrap().is_none());
+}

@@ -117,3 +117,76 @@ async fn on_dynamodb_answers_and_feedback_carry_a_ttl_counters_do_not() {
         "counters never expire"
     );
 }
+
+async fn erasure_removes_the_persons_data_and_keeps_the_figures(
+    h: &Harness,
+    services: &kundpuls::app::Services,
+) {
+    // Two surveys to one debtor (the example event's D-7781, two steps), answered
+    // with comments, routed; and one survey to someone else.
+    let a = answer(
+        h,
+        services,
+        3,
+        1,
+        Some("Otrevlig, ring mig på 0701234567"),
+        false,
+    )
+    .await;
+    services.route_answer(&a).await.unwrap();
+    let other = answer(h, services, 4, 2, Some("Lång kö"), false).await;
+    services.route_answer(&other).await.unwrap();
+    let before = csat_n(services).await;
+    let debtor = "D-7781";
+    assert_eq!(a.subject.person, Some(services.keyer.person_key(debtor)));
+
+    let record = services
+        .erase_person(debtor, "admin-1", Timestamp::now())
+        .await
+        .unwrap();
+    // Both answers came from the same example debtor id; both are erased.
+    assert_eq!(
+        (record.surveys, record.answers, record.feedback_items),
+        (2, 2, 2)
+    );
+    assert!(h.store.answer(&a.survey_id).await.unwrap().is_none());
+    assert!(h.store.get(&a.survey_id).await.unwrap().is_none());
+    let item = h
+        .store
+        .get_feedback(&a.feedback_id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(item.comment, None, "the text is gone");
+    let log = h.store.feedback_activity(&a.feedback_id()).await.unwrap();
+    assert!(log.last().unwrap().action.contains("erased"));
+    // The figures stay, and the erasure is on record under the keyed id only.
+    assert_eq!(csat_n(services).await, before);
+    let records = h
+        .store
+        .erasures(&services.keyer.person_key(debtor))
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 1);
+    assert!(!serde_json::to_string(&records[0]).unwrap().contains(debtor));
+    // Erasing again finds nothing more.
+    let again = services
+        .erase_person(debtor, "admin-1", Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(again.surveys, 0);
+}
+
+#[tokio::test]
+async fn erasing_a_debtor_on_the_embedded_store() {
+    let h = Harness::embedded().await;
+    let (services, _) = app::local(&h, always());
+    erasure_removes_the_persons_data_and_keeps_the_figures(&h, &services).await;
+}
+
+#[tokio::test]
+async fn erasing_a_debtor_on_dynamodb() {
+    let h = Harness::dynamodb().await;
+    let services = app::aws(&h, always(), "surveys@nordkredit.se").await;
+    erasure_removes_the_persons_data_and_keeps_the_figures(&h, &services).await;
+}

@@ -8,6 +8,7 @@
 //! item              pk                      sk                 gsi1pk / gsi1sk                          gsi2pk / gsi2sk
 //! ───────────────── ─────────────────────── ────────────────── ──────────────────────────────────────── ────────────────────────────────
 //! survey            SURVEY#<survey id>      SURVEY             DUE#SEND   / <send_at>#<id>  (scheduled) SENT / <sent_at>#<id>  (NPS sent,
+//!                   (gsi3: PERSON#<hmac(debtor or contact id)> / <created>#<id>, for erasure)
 //!                                                              DUE#EXPIRE / <expires_at>#<id>  (sent)      unanswered, not yet reminded)
 //! token pointer     TOKEN#<sha256(token)>   TOKEN
 //! answer            SURVEY#<survey id>      ANSWER             ANSWERS#<kind>#<month> / <at>#<id>
@@ -21,6 +22,7 @@
 //! activity entry    FEEDBACK#<id>           ACT#<version>
 //!                   IMPROVEMENT#<id>        ACT#<version>
 //! improvement       IMPROVEMENT#<id>        ITEM               IMPS#<status> / <created>#<id>
+//! erasure record    ERASURE#<hmac(id)>      <at>
 //! theme lexicon     CONFIG#lexicon          ITEM
 //!                   CONFIG#lexicon          ACT#<version>
 //! ```
@@ -187,6 +189,16 @@ pub fn activity(owner: &Key, version: u64) -> Key {
 
 pub const ACTIVITY_PREFIX: &str = "ACT#";
 
+/// A person's surveys (by the keyed hash of their debtor or contact id), for erasure.
+pub fn person_surveys(person: &ContactKey) -> String {
+    format!("PERSON#{person}")
+}
+
+/// That an erasure happened, kept without the person's id.
+pub fn erasure(person: &ContactKey, at: jiff::Timestamp) -> Key {
+    Key::new(format!("ERASURE#{person}"), &sort_key(at))
+}
+
 /// Answers by kind and month, oldest first (for exports).
 pub fn answers_by_month(kind: SurveyKind, month: &str) -> String {
     format!("ANSWERS#{}#{month}", kind.as_str())
@@ -203,6 +215,13 @@ pub fn answer_index(a: &crate::domain::survey::Answer) -> Vec<IndexKey> {
 /// The index entries a survey has in its current state.
 pub fn survey_index(s: &Survey) -> Vec<IndexKey> {
     let mut out = Vec::new();
+    if let Some(person) = &s.subject.person {
+        out.push(IndexKey {
+            index: Index::Gsi3,
+            pk: person_surveys(person),
+            sk: format!("{}#{}", sort_key(s.created_at), s.id),
+        });
+    }
     match s.state {
         SurveyState::Scheduled => {
             let at = s.send_at.unwrap_or(s.created_at);

@@ -63,7 +63,10 @@ pub fn idempotency_key(event: &CaseStepEvent) -> String {
     format!("csat:{}", event.event_id)
 }
 
-fn subject_of(event: &CaseStepEvent) -> SurveySubject {
+fn subject_of(
+    event: &CaseStepEvent,
+    keyer: &crate::domain::contact::ContactKeyer,
+) -> SurveySubject {
     SurveySubject {
         client_id: event.client_id.clone(),
         team: event.team.clone(),
@@ -74,6 +77,7 @@ fn subject_of(event: &CaseStepEvent) -> SurveySubject {
         contact_id: None,
         language: event.debtor.language,
         country: event.debtor.country,
+        person: Some(keyer.person_key(event.debtor.debtor_id.as_str())),
     }
 }
 
@@ -84,7 +88,7 @@ impl Services {
         now: Timestamp,
     ) -> Result<StepOutcome, StoreError> {
         let policy = &self.config.policy;
-        let subject = subject_of(event);
+        let subject = subject_of(event, &self.keyer);
         // The rules that need no stored facts come first: most steps stop here.
         let first = decide(event, &DebtorFacts::default(), policy, now);
         if let Decision::Skip { reason } = &first {

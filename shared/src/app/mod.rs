@@ -6,6 +6,7 @@ pub mod case_steps;
 pub mod config;
 pub mod contacts;
 mod delivery;
+pub mod erasure;
 pub mod reports;
 pub mod routing;
 pub mod schedule;

@@ -218,6 +218,7 @@ impl Services {
             contact_id: Some(contact.contact_id.clone()),
             language: contact.language,
             country: None,
+            person: Some(self.keyer.person_key(contact.contact_id.as_str())),
         };
         let key = nps_idempotency_key(contact, now);
         let count_skip = |reason: SkipReason| {

@@ -156,6 +156,17 @@ impl ContactKeyer {
     }
 }
 
+impl ContactKeyer {
+    /// The key surveys of one person (a debtor id or a creditor contact id) are
+    /// indexed under, so an erasure request finds them without the id being stored.
+    pub fn person_key(&self, person_id: &str) -> ContactKey {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.secret)
+            .expect("HMAC accepts keys of any length");
+        mac.update(format!("person:{}", person_id.trim()).as_bytes());
+        ContactKey(hex(&mac.finalize().into_bytes()))
+    }
+}
+
 impl fmt::Debug for ContactKeyer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ContactKeyer(***)")

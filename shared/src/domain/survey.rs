@@ -67,6 +67,9 @@ pub struct SurveySubject {
     pub contact_id: Option<ContactId>,
     pub language: Language,
     pub country: Option<Country>,
+    /// Keyed hash of the debtor id or contact id, for erasure requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<super::contact::ContactKey>,
 }
 
 /// What a caller asks a survey store to create.
@@ -265,4 +268,16 @@ impl Answer {
     pub fn feedback_id(&self) -> FeedbackId {
         FeedbackId::for_survey(&self.survey_id)
     }
+}
+
+/// That a person's data was erased on request: when, by whom, how much. Kept under
+/// the keyed hash of their id, never the id itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasureRecord {
+    pub person: super::contact::ContactKey,
+    pub at: Timestamp,
+    pub actor: String,
+    pub surveys: usize,
+    pub answers: usize,
+    pub feedback_items: usize,
 }

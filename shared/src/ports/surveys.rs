@@ -71,6 +71,27 @@ pub trait SurveyStore: Send + Sync {
 
     async fn answer(&self, id: &SurveyId) -> Result<Option<Answer>, StoreError>;
 
+    /// Surveys of one person (by [`crate::domain::contact::ContactKeyer::person_key`]).
+    async fn surveys_of_person(
+        &self,
+        person: &crate::domain::contact::ContactKey,
+        page: crate::ports::PageRequest,
+    ) -> Result<crate::ports::Page<Survey>, StoreError>;
+
+    /// Deletes a survey, its answer and its first link pointer (erasure). Returns
+    /// whether an answer existed. Counters are not touched.
+    async fn erase_survey(&self, survey: &Survey) -> Result<bool, StoreError>;
+
+    async fn record_erasure(
+        &self,
+        record: &crate::domain::survey::ErasureRecord,
+    ) -> Result<(), StoreError>;
+
+    async fn erasures(
+        &self,
+        person: &crate::domain::contact::ContactKey,
+    ) -> Result<Vec<crate::domain::survey::ErasureRecord>, StoreError>;
+
     /// Answers of one kind recorded in one month (`YYYY-MM`), oldest first.
     async fn list_answers(
         &self,

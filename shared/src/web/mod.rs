@@ -19,7 +19,7 @@ pub use state::{AppState, Authenticator};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 /// Request bodies above this are refused (a CSV of 10,000 contacts fits).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -58,6 +58,7 @@ pub fn console_api_router() -> Router<AppState> {
         )
         .route("/api/v1/reports/{kind}", get(reports::report))
         .route("/api/v1/export/answers.csv", get(exports::answers_csv))
+        .route("/api/v1/people/{id}", delete(console_api::erase_person))
         .route("/api/v1/export/feedback.csv", get(exports::feedback_csv))
         .layer(DefaultBodyLimit::max(1024 * 1024))
 }

@@ -242,6 +242,99 @@ impl SurveyStore for DynamoStore {
         self.get("get_answer", &keys::answer(id)).await
     }
 
+    async fn surveys_of_person(
+        &self,
+        person: &crate::domain::contact::ContactKey,
+        page: crate::ports::PageRequest,
+    ) -> Result<crate::ports::Page<Survey>, StoreError> {
+        self.query_index(
+            "surveys_of_person",
+            super::IndexQuery {
+                index: keys::Index::Gsi3,
+                pk: keys::person_surveys(person),
+                below: None,
+                reverse: false,
+                limit: page.clamped_limit(),
+                cursor: page.cursor,
+            },
+        )
+        .await
+    }
+
+    /// One transaction deletes the survey, its answer and its first link pointer.
+    async fn erase_survey(&self, survey: &Survey) -> Result<bool, StoreError> {
+        const OP: &str = "erase_survey";
+        let had_answer = self
+            .get_item(OP, &keys::answer(&survey.id))
+            .await?
+            .is_some();
+        let delete = |key: keys::Key| -> Result<TransactWriteItem, StoreError> {
+            Ok(TransactWriteItem::builder()
+                .delete(build(
+                    OP,
+                    aws_sdk_dynamodb::types::Delete::builder()
+                        .table_name(self.table())
+                        .set_key(Some(super::key_item(&key)))
+                        .build(),
+                )?)
+                .build())
+        };
+        self.transact(
+            OP,
+            vec![
+                delete(keys::survey(&survey.id))?,
+                delete(keys::answer(&survey.id))?,
+                delete(keys::token(&survey.token_hash))?,
+            ],
+        )
+        .await?;
+        Ok(had_answer)
+    }
+
+    async fn record_erasure(
+        &self,
+        erasure: &crate::domain::survey::ErasureRecord,
+    ) -> Result<(), StoreError> {
+        const OP: &str = "record_erasure";
+        let item = record(
+            OP,
+            &keys::erasure(&erasure.person, erasure.at),
+            erasure,
+            &[],
+        )?;
+        self.client
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| StoreError::unavailable(OP, e))?;
+        Ok(())
+    }
+
+    async fn erasures(
+        &self,
+        person: &crate::domain::contact::ContactKey,
+    ) -> Result<Vec<crate::domain::survey::ErasureRecord>, StoreError> {
+        const OP: &str = "erasures";
+        let pk = keys::erasure(person, Timestamp::UNIX_EPOCH).pk;
+        let out = self
+            .client
+            .query()
+            .table_name(self.table())
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(&pk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::unavailable(OP, e))?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| super::decode(OP, i))
+            .collect()
+    }
+
     async fn list_answers(
         &self,
         kind: crate::domain::survey::SurveyKind,

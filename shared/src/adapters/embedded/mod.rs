@@ -504,6 +504,11 @@ impl_lookup!(Writer<'_>);
 impl_lookup!(Reader);
 
 impl Writer<'_> {
+    fn delete(&mut self, key: &Key) -> R<()> {
+        self.items.remove(item_key(key).as_str())?;
+        Ok(())
+    }
+
     fn put<T: Serialize>(&mut self, key: &Key, value: &T) -> R<()> {
         let bytes = serde_json::to_vec(value)?;
         self.items

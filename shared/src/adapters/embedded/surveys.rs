@@ -127,6 +127,66 @@ impl SurveyStore for EmbeddedStore {
         self.read("get_answer", move |r| r.get(&key)).await
     }
 
+    async fn surveys_of_person(
+        &self,
+        person: &crate::domain::contact::ContactKey,
+        page: crate::ports::PageRequest,
+    ) -> Result<crate::ports::Page<Survey>, StoreError> {
+        let pk = keys::person_surveys(person);
+        self.read("surveys_of_person", move |r| {
+            r.query(&super::IndexQuery {
+                index: keys::Index::Gsi3,
+                pk,
+                after: super::decode_cursor(page.cursor.as_deref())?,
+                below: None,
+                reverse: false,
+                limit: page.clamped_limit(),
+            })
+        })
+        .await
+    }
+
+    async fn erase_survey(&self, survey: &Survey) -> Result<bool, StoreError> {
+        let id = survey.id.clone();
+        self.write("erase_survey", move |w| {
+            let key = keys::survey(&id);
+            let Some(current) = w.get::<Survey>(&key)? else {
+                return Ok(false);
+            };
+            w.reindex(&key, &keys::survey_index(&current), &[])?;
+            w.delete(&key)?;
+            w.delete(&keys::token(&current.token_hash))?;
+            let akey = keys::answer(&id);
+            let Some(answer) = w.get::<Answer>(&akey)? else {
+                return Ok(false);
+            };
+            w.reindex(&akey, &keys::answer_index(&answer), &[])?;
+            w.delete(&akey)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn record_erasure(
+        &self,
+        record: &crate::domain::survey::ErasureRecord,
+    ) -> Result<(), StoreError> {
+        let record = record.clone();
+        self.write("record_erasure", move |w| {
+            w.put(&keys::erasure(&record.person, record.at), &record)
+        })
+        .await
+    }
+
+    async fn erasures(
+        &self,
+        person: &crate::domain::contact::ContactKey,
+    ) -> Result<Vec<crate::domain::survey::ErasureRecord>, StoreError> {
+        let pk = keys::erasure(person, Timestamp::UNIX_EPOCH).pk;
+        self.read("erasures", move |r| r.items_with_prefix(&pk, ""))
+            .await
+    }
+
     async fn list_answers(
         &self,
         kind: crate::domain::survey::SurveyKind,

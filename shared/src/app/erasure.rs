@@ -1,0 +1,99 @@
+//! Erasing one person on request (`DELETE /api/v1/people/{id}`): every survey sent to
+//! them (found by the keyed hash of their debtor or contact id), its answer and link
+//! are deleted, and the comment of any feedback item made from it is removed. The
+//! counters stay (they hold no personal data), so reports still add up. That the
+//! erasure happened is recorded under the same keyed hash, never the id.
+
+use super::Services;
+use crate::domain::backlog::Activity;
+use crate::domain::ids::FeedbackId;
+use crate::domain::survey::ErasureRecord;
+use crate::ports::{PageRequest, SaveOutcome, StoreError};
+use jiff::Timestamp;
+
+impl Services {
+    pub async fn erase_person(
+        &self,
+        person_id: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<ErasureRecord, StoreError> {
+        let person = self.keyer.person_key(person_id);
+        let mut record = ErasureRecord {
+            person: person.clone(),
+            at: now,
+            actor: actor.to_string(),
+            surveys: 0,
+            answers: 0,
+            feedback_items: 0,
+        };
+        // Each pass deletes what it lists, so the first page is read until empty;
+        // bounded in case a store keeps returning the same page.
+        for _ in 0..10_000 {
+            let page = self
+                .surveys
+                .surveys_of_person(&person, PageRequest::first(100))
+                .await?;
+            if page.items.is_empty() {
+                break;
+            }
+            for survey in &page.items {
+                if self
+                    .erase_feedback_text(&FeedbackId::for_survey(&survey.id), actor, now)
+                    .await?
+                {
+                    record.feedback_items += 1;
+                }
+                if self.surveys.erase_survey(survey).await? {
+                    record.answers += 1;
+                }
+                record.surveys += 1;
+            }
+        }
+        self.surveys.record_erasure(&record).await?;
+        tracing::info!(
+            surveys = record.surveys,
+            answers = record.answers,
+            feedback_items = record.feedback_items,
+            "person erased on request"
+        );
+        Ok(record)
+    }
+
+    /// Removes a feedback item's comment (a versioned save, retried on a race).
+    async fn erase_feedback_text(
+        &self,
+        id: &FeedbackId,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        for _ in 0..5 {
+            let Some(mut item) = self.backlog.get_feedback(id).await? else {
+                return Ok(false);
+            };
+            if item.comment.is_none() {
+                return Ok(true);
+            }
+            let expected = item.version;
+            item.comment = None;
+            let activity = Activity {
+                at: now,
+                actor: actor.to_string(),
+                action: "comment erased on the respondent's request".into(),
+            };
+            match self
+                .backlog
+                .save_feedback(&item, expected, &activity)
+                .await?
+            {
+                SaveOutcome::Saved => return Ok(true),
+                SaveOutcome::NotFound => return Ok(false),
+                SaveOutcome::Conflict { .. } => continue,
+            }
+        }
+        Err(StoreError::unavailable(
+            "erase_feedback_text",
+            "the item kept changing",
+        ))
+    }
+}
