@@ -153,3 +153,53 @@ fn tokens_for_the_data_dir_are_accepted_and_policy_defaults_print() {
     let (ok, help) = kundpuls(&["serve", "--help"]);
     assert!(ok && help.contains("--ignore-send-windows"));
 }
+
+#[test]
+fn the_report_command_reads_the_servers_counters() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = start(dir.path(), port, &["--ignore-send-windows"]);
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/case-step.json");
+    let url = format!("http://127.0.0.1:{port}");
+    let data_dir = dir.path().to_str().unwrap();
+    let (ok, out) = kundpuls(&["emit", example, "--data-dir", data_dir, "--url", &url]);
+    assert!(ok, "{out}");
+    // One survey sent to team energy this month, not yet answered.
+    let args = [
+        "report",
+        "csat",
+        "--group-by",
+        "team",
+        "--data-dir",
+        data_dir,
+        "--url",
+        &url,
+    ];
+    let (ok, csv) = kundpuls(&[&args[..], &["--format", "csv"]].concat());
+    assert!(ok, "{csv}");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "team,n,value,margin,top2_share,fcr_rate,response_rate,low_sample,trend,rolling_12"
+    );
+    assert!(lines[1].starts_with("energy,0,—,—,—,—,0.000,"), "{csv}");
+    assert!(lines[2].starts_with("total,0,"), "{csv}");
+    let (ok, table) = kundpuls(&args);
+    assert!(ok && table.starts_with("CSAT by team"), "{table}");
+    // A bad month is refused with the reason.
+    let out = Command::new(BIN)
+        .args([
+            "report",
+            "nps",
+            "--from",
+            "2026-13",
+            "--data-dir",
+            data_dir,
+            "--url",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("from"));
+}
