@@ -26,13 +26,17 @@ impl Client {
         })
     }
 
-    pub fn get(&self, path: &str) -> Result<Reply, CliError> {
-        let url = format!("{}{path}", self.url);
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+    /// An agent that hands back error statuses as replies, not errors.
+    fn agent() -> ureq::Agent {
+        ureq::Agent::config_builder()
             .http_status_as_error(false)
             .build()
-            .into();
-        let mut response = agent
+            .into()
+    }
+
+    pub fn get(&self, path: &str) -> Result<Reply, CliError> {
+        let url = format!("{}{path}", self.url);
+        let mut response = Self::agent()
             .get(&url)
             .header("authorization", &format!("Bearer {}", self.token))
             .call()
@@ -46,11 +50,7 @@ impl Client {
 
     pub fn post(&self, path: &str, content_type: &str, body: &str) -> Result<Reply, CliError> {
         let url = format!("{}{path}", self.url);
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let mut response = agent
+        let mut response = Self::agent()
             .post(&url)
             .header("authorization", &format!("Bearer {}", self.token))
             .header("content-type", content_type)

@@ -42,6 +42,26 @@ pub fn can_see(p: &Principal, team: &TeamId) -> bool {
     }
 }
 
+/// The team a console request is about: the one asked for if the caller may see it
+/// (403 otherwise); a lead who names none gets their first team; an admin who names
+/// none gets every team (`None`).
+pub fn scoped_team(p: &Principal, team: Option<&str>) -> Result<Option<TeamId>, ApiError> {
+    console_user(p)?;
+    match team.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => {
+            let team = TeamId::parse(t).map_err(|r| ApiError::from(FieldError::new("team", r)))?;
+            if !can_see(p, &team) {
+                return Err(ApiError::Forbidden);
+            }
+            Ok(Some(team))
+        }
+        None if p.role == Role::Lead => {
+            Ok(Some(p.teams.first().cloned().ok_or(ApiError::Forbidden)?))
+        }
+        None => Ok(None),
+    }
+}
+
 fn admin(p: &Principal) -> Result<(), ApiError> {
     if p.role == Role::Admin {
         Ok(())
@@ -142,17 +162,7 @@ pub fn resolve_listing(
                 .ok_or_else(|| field("status", "new, triaged, in_progress, resolved or dismissed"))
         })
         .transpose()?;
-    let team = match blank(&q.team) {
-        Some(t) => {
-            let team = TeamId::parse(&t).map_err(|r| field("team", &r))?;
-            if !can_see(p, &team) {
-                return Err(ApiError::Forbidden);
-            }
-            Some(team)
-        }
-        None if p.role == Role::Lead => Some(p.teams.first().cloned().ok_or(ApiError::Forbidden)?),
-        None => None,
-    };
+    let team = scoped_team(p, q.team.as_deref())?;
     let scope = match (&team, status) {
         (Some(t), Some(s)) => FeedbackScope::TeamStatus(t.clone(), s),
         (Some(t), None) => FeedbackScope::Team(t.clone()),

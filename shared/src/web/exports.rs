@@ -4,8 +4,8 @@
 //! case or contact ids. `?bom=true` starts the file with a UTF-8 byte-order mark so
 //! Excel reads å, ä, ö and ł right. Team scoping as everywhere in the console.
 
-use super::auth::{Principal, Role};
-use super::console_api::{can_see, console_user};
+use super::auth::Principal;
+use super::console_api::scoped_team;
 use super::error::ApiError;
 use super::state::AppState;
 use crate::app::Services;
@@ -132,23 +132,6 @@ fn csv_response(filename: &str, body: Body) -> Response {
     r
 }
 
-fn scope_team(p: &Principal, team: Option<&str>) -> Result<Option<TeamId>, ApiError> {
-    console_user(p)?;
-    match team.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(t) => {
-            let team = TeamId::parse(t).map_err(|r| ApiError::from(FieldError::new("team", r)))?;
-            if !can_see(p, &team) {
-                return Err(ApiError::Forbidden);
-            }
-            Ok(Some(team))
-        }
-        None if p.role == Role::Lead => {
-            Ok(Some(p.teams.first().cloned().ok_or(ApiError::Forbidden)?))
-        }
-        None => Ok(None),
-    }
-}
-
 #[derive(Debug, Default, Deserialize)]
 pub struct AnswersExport {
     pub kind: Option<String>,
@@ -175,7 +158,7 @@ pub async fn answers_csv(
     p: Principal,
     Query(q): Query<AnswersExport>,
 ) -> Result<Response, ApiError> {
-    let team = scope_team(&p, q.team.as_deref())?;
+    let team = scoped_team(&p, q.team.as_deref())?;
     let kind = match q.kind.as_deref().unwrap_or("csat") {
         "csat" => SurveyKind::Csat,
         "nps" => SurveyKind::Nps,
@@ -272,7 +255,7 @@ pub async fn feedback_csv(
     p: Principal,
     Query(q): Query<FeedbackExport>,
 ) -> Result<Response, ApiError> {
-    let team = scope_team(&p, q.team.as_deref())?;
+    let team = scoped_team(&p, q.team.as_deref())?;
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(FeedbackStatus::parse(s).ok_or_else(|| {

@@ -1,13 +1,12 @@
 //! `GET /api/v1/reports/nps` and `/csat`: figures by dimension or month from the
 //! counters. A lead reads their team's counters; an admin the agency's or a team's.
 
-use super::auth::{Principal, Role};
-use super::console_api::{can_see, console_user};
+use super::auth::Principal;
+use super::console_api::{console_user, scoped_team};
 use super::error::ApiError;
 use super::state::AppState;
 use crate::app::reports::{GroupBy, Report, ReportQuery};
 use crate::domain::error::FieldError;
-use crate::domain::ids::TeamId;
 use crate::domain::reports::Month;
 use crate::domain::stats::Dimension;
 use crate::domain::survey::SurveyKind;
@@ -73,17 +72,7 @@ pub fn report_query(
     if from.through(to).len() > 36 {
         return Err(invalid("from", "a report covers at most 36 months"));
     }
-    let team = match blank(&q.team) {
-        Some(t) => {
-            let team = TeamId::parse(&t).map_err(|r| invalid("team", &r))?;
-            if !can_see(p, &team) {
-                return Err(ApiError::Forbidden);
-            }
-            Some(team)
-        }
-        None if p.role == Role::Lead => Some(p.teams.first().cloned().ok_or(ApiError::Forbidden)?),
-        None => None,
-    };
+    let team = scoped_team(p, q.team.as_deref())?;
     let mut filters: Vec<(Dimension, String)> = Vec::new();
     for (name, value) in &q.filters {
         let Some(d) =
