@@ -1079,17 +1079,6 @@ pub async fn reports(
     };
     let nps = kind == "nps";
     let now = jiff::Timestamp::now();
-    let to = q.to.clone().filter(|s| !s.is_empty());
-    let default_to = crate::domain::reports::Month::of(now);
-    let to_month = to
-        .as_deref()
-        .and_then(crate::domain::reports::Month::parse)
-        .unwrap_or(default_to);
-    let from = q
-        .from
-        .clone()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| to_month.plus(-11).to_string());
     let group_by = q
         .group_by
         .clone()
@@ -1101,10 +1090,15 @@ pub async fn reports(
                 "handler".into()
             }
         });
-    let params = |group_by: &str, filter: Option<(&str, &str)>| ReportParams {
+    // The month report resolves the range (12 months to this month unless asked);
+    // every other report on the page covers the same months.
+    let params = |group_by: &str,
+                  filter: Option<(&str, &str)>,
+                  from: Option<String>,
+                  to: Option<String>| ReportParams {
         group_by: Some(group_by.to_string()),
-        from: Some(from.clone()),
-        to: Some(to_month.to_string()),
+        from,
+        to,
         team: q.team.clone().filter(|t| !t.is_empty()),
         filters: filter
             .map(|(d, v)| std::collections::HashMap::from([(d.to_string(), v.to_string())]))
@@ -1118,7 +1112,7 @@ pub async fn reports(
             Ok::<_, ApiError>(state.services.report(&query).await?)
         }
     };
-    let by_month = match run(params("month", None)).await {
+    let by_month = match run(params("month", None, q.from.clone(), q.to.clone())).await {
         Ok(r) => r,
         Err(ApiError::Invalid(invalid)) => {
             let text: Vec<String> = invalid
@@ -1135,7 +1129,8 @@ pub async fn reports(
         }
         Err(e) => return error_page(&p, e),
     };
-    let by_dim = match run(params(&group_by, None)).await {
+    let range = || (Some(by_month.from.clone()), Some(by_month.to.clone()));
+    let by_dim = match run(params(&group_by, None, range().0, range().1)).await {
         Ok(r) => r,
         Err(e) => return error_page(&p, e),
     };
@@ -1176,7 +1171,15 @@ pub async fn reports(
     let mut series = Vec::new();
     if let Some(GroupBy::Dimension(d)) = GroupBy::parse(&group_by) {
         for row in by_dim.rows.iter().take(5) {
-            if let Ok(r) = run(params("month", Some((d.as_str(), row.key.as_str())))).await {
+            let (from, to) = range();
+            if let Ok(r) = run(params(
+                "month",
+                Some((d.as_str(), row.key.as_str())),
+                from,
+                to,
+            ))
+            .await
+            {
                 series.push(Series {
                     label: row.key.clone(),
                     values: r.rows.iter().map(|r| r.value()).collect(),

@@ -42,12 +42,17 @@ pub fn can_see(p: &Principal, team: &TeamId) -> bool {
     }
 }
 
+/// A query parameter that was given: present and not blank, trimmed.
+pub fn given(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
+
 /// The team a console request is about: the one asked for if the caller may see it
 /// (403 otherwise); a lead who names none gets their first team; an admin who names
 /// none gets every team (`None`).
 pub fn scoped_team(p: &Principal, team: Option<&str>) -> Result<Option<TeamId>, ApiError> {
     console_user(p)?;
-    match team.map(str::trim).filter(|t| !t.is_empty()) {
+    match given(team) {
         Some(t) => {
             let team = TeamId::parse(t).map_err(|r| ApiError::from(FieldError::new("team", r)))?;
             if !can_see(p, &team) {
@@ -150,15 +155,9 @@ pub fn resolve_listing(
 ) -> Result<ResolvedListing, ApiError> {
     console_user(p)?;
     let field = |name: &str, reason: &str| ApiError::from(FieldError::new(name, reason));
-    let blank = |s: &Option<String>| {
-        s.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
-    let status = blank(&q.status)
+    let status = given(q.status.as_deref())
         .map(|s| {
-            FeedbackStatus::parse(&s)
+            FeedbackStatus::parse(s)
                 .ok_or_else(|| field("status", "new, triaged, in_progress, resolved or dismissed"))
         })
         .transpose()?;
@@ -169,17 +168,17 @@ pub fn resolve_listing(
         (None, Some(s)) => FeedbackScope::Status(s),
         (None, None) => return Err(field("status", "give a status or a team")),
     };
-    let priority = blank(&q.priority)
-        .map(|s| Priority::parse(&s).ok_or_else(|| field("priority", "high or normal")))
+    let priority = given(q.priority.as_deref())
+        .map(|s| Priority::parse(s).ok_or_else(|| field("priority", "high or normal")))
         .transpose()?;
-    let kind = blank(&q.kind)
-        .map(|s| match s.as_str() {
+    let kind = given(q.kind.as_deref())
+        .map(|s| match s {
             "csat" => Ok(SurveyKind::Csat),
             "nps" => Ok(SurveyKind::Nps),
             _ => Err(field("kind", "csat or nps")),
         })
         .transpose()?;
-    let mut due_before = blank(&q.due_before)
+    let mut due_before = given(q.due_before.as_deref())
         .map(|s| {
             s.parse::<jiff::civil::Date>()
                 .map_err(|_| field("due_before", "a date like 2026-11-30"))
@@ -194,7 +193,7 @@ pub fn resolve_listing(
         scope,
         filter: FeedbackFilter {
             priority,
-            theme: blank(&q.theme),
+            theme: given(q.theme.as_deref()).map(str::to_string),
             kind,
             due_before,
         },

@@ -164,20 +164,13 @@ pub async fn answers_csv(
         "nps" => SurveyKind::Nps,
         _ => return Err(FieldError::new("kind", "csat or nps").into()),
     };
-    let month = |v: &Option<String>, name: &str, default: Month| -> Result<Month, ApiError> {
-        match v.as_deref().filter(|s| !s.is_empty()) {
-            None => Ok(default),
-            Some(s) => {
-                Month::parse(s).ok_or_else(|| FieldError::new(name, "a month like 2026-11").into())
-            }
-        }
-    };
-    let to = month(&q.to, "to", Month::of(jiff::Timestamp::now()))?;
-    let from = month(&q.from, "from", to)?;
+    let (from, to) = super::reports::month_range(
+        q.from.as_deref(),
+        q.to.as_deref(),
+        1,
+        jiff::Timestamp::now(),
+    )?;
     let months = from.through(to);
-    if months.is_empty() || months.len() > 36 {
-        return Err(FieldError::new("from", "1 to 36 months, from before to").into());
-    }
     let state0 = AnswerCursor {
         services: state.services.clone(),
         kind,

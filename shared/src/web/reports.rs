@@ -2,7 +2,7 @@
 //! counters. A lead reads their team's counters; an admin the agency's or a team's.
 
 use super::auth::Principal;
-use super::console_api::{console_user, scoped_team};
+use super::console_api::{console_user, given, scoped_team};
 use super::error::ApiError;
 use super::state::AppState;
 use crate::app::reports::{GroupBy, Report, ReportQuery};
@@ -30,6 +30,35 @@ fn invalid(field: &str, reason: &str) -> ApiError {
     FieldError::new(field, reason).into()
 }
 
+/// The longest range a report or an export covers.
+pub const MAX_MONTHS: usize = 36;
+
+/// `from`/`to` query parameters (`YYYY-MM`) as a month range: `to` defaults to this
+/// month, `from` to `default_months` months ending with `to`. Reports and exports
+/// read them the same way.
+pub fn month_range(
+    from: Option<&str>,
+    to: Option<&str>,
+    default_months: i32,
+    now: jiff::Timestamp,
+) -> Result<(Month, Month), ApiError> {
+    let to = match given(to) {
+        None => Month::of(now),
+        Some(t) => Month::parse(t).ok_or_else(|| invalid("to", "a month like 2026-11"))?,
+    };
+    let from = match given(from) {
+        None => to.plus(1 - default_months.max(1)),
+        Some(f) => Month::parse(f).ok_or_else(|| invalid("from", "a month like 2026-09"))?,
+    };
+    if from > to {
+        return Err(invalid("from", "must not be after to"));
+    }
+    if from.through(to).len() > MAX_MONTHS {
+        return Err(invalid("from", "a report covers at most 36 months"));
+    }
+    Ok((from, to))
+}
+
 /// Parses and scopes a report request for `p`.
 pub fn report_query(
     p: &Principal,
@@ -43,35 +72,17 @@ pub fn report_query(
         "csat" => SurveyKind::Csat,
         _ => return Err(ApiError::NotFound),
     };
-    let blank = |s: &Option<String>| {
-        s.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
-    let group_by = match blank(&q.group_by) {
+    let group_by = match given(q.group_by.as_deref()) {
         None => GroupBy::Month,
-        Some(g) => GroupBy::parse(&g).ok_or_else(|| {
+        Some(g) => GroupBy::parse(g).ok_or_else(|| {
             invalid(
                 "group_by",
                 "month, client, team, handler, step, segment, channel, language or all",
             )
         })?,
     };
-    let to = match blank(&q.to) {
-        None => Month::of(now),
-        Some(t) => Month::parse(&t).ok_or_else(|| invalid("to", "a month like 2026-11"))?,
-    };
-    let from = match blank(&q.from) {
-        None => to.plus(if group_by == GroupBy::Month { -11 } else { -2 }),
-        Some(f) => Month::parse(&f).ok_or_else(|| invalid("from", "a month like 2026-09"))?,
-    };
-    if from > to {
-        return Err(invalid("from", "must not be after to"));
-    }
-    if from.through(to).len() > 36 {
-        return Err(invalid("from", "a report covers at most 36 months"));
-    }
+    let default_months = if group_by == GroupBy::Month { 12 } else { 3 };
+    let (from, to) = month_range(q.from.as_deref(), q.to.as_deref(), default_months, now)?;
     let team = scoped_team(p, q.team.as_deref())?;
     let mut filters: Vec<(Dimension, String)> = Vec::new();
     for (name, value) in &q.filters {
