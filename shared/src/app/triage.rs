@@ -137,6 +137,24 @@ impl From<Improvement> for ImprovementSummary {
     }
 }
 
+/// An edit applies only to the version it was made on.
+fn at_version(found: u64, expected: u64) -> Result<(), TriageError> {
+    if found == expected {
+        Ok(())
+    } else {
+        Err(TriageError::Conflict { current: found })
+    }
+}
+
+/// A versioned save as the edit's result: the record's new version, or why not.
+fn saved(outcome: SaveOutcome, expected: u64) -> Result<u64, TriageError> {
+    match outcome {
+        SaveOutcome::Saved => Ok(expected + 1),
+        SaveOutcome::Conflict { current } => Err(TriageError::Conflict { current }),
+        SaveOutcome::NotFound => Err(TriageError::NotFound),
+    }
+}
+
 fn check_len(field: &'static str, s: &str, max: usize) -> Result<(), TriageError> {
     if s.chars().count() > max {
         return Err(invalid(field, format!("at most {max} characters")));
@@ -262,11 +280,7 @@ impl Services {
         let Some(current) = self.backlog.get_feedback(id).await? else {
             return Err(TriageError::NotFound);
         };
-        if current.version != expected_version {
-            return Err(TriageError::Conflict {
-                current: current.version,
-            });
-        }
+        at_version(current.version, expected_version)?;
         let mut item = current.clone();
         let mut changes = Vec::new();
         if let Some(to) = patch.status
@@ -396,14 +410,8 @@ impl Services {
             );
             self.backlog.save_all(&writes).await?
         };
-        match outcome {
-            SaveOutcome::Saved => {
-                item.version = expected_version + 1;
-                Ok(item)
-            }
-            SaveOutcome::Conflict { current } => Err(TriageError::Conflict { current }),
-            SaveOutcome::NotFound => Err(TriageError::NotFound),
-        }
+        item.version = saved(outcome, expected_version)?;
+        Ok(item)
     }
 
     pub async fn create_improvement(
@@ -448,11 +456,7 @@ impl Services {
         let Some(current) = self.backlog.get_improvement(id).await? else {
             return Err(TriageError::NotFound);
         };
-        if current.version != expected_version {
-            return Err(TriageError::Conflict {
-                current: current.version,
-            });
-        }
+        at_version(current.version, expected_version)?;
         let mut imp = current.clone();
         let mut changes = Vec::new();
         if let Some(to) = patch.status
@@ -486,18 +490,12 @@ impl Services {
             actor: actor.to_string(),
             action: changes.join("; "),
         };
-        match self
+        let outcome = self
             .backlog
             .save_improvement(&imp, expected_version, &activity)
-            .await?
-        {
-            SaveOutcome::Saved => {
-                imp.version = expected_version + 1;
-                Ok(imp)
-            }
-            SaveOutcome::Conflict { current } => Err(TriageError::Conflict { current }),
-            SaveOutcome::NotFound => Err(TriageError::NotFound),
-        }
+            .await?;
+        imp.version = saved(outcome, expected_version)?;
+        Ok(imp)
     }
 
     /// The improvement board: every improvement of the given statuses that `visible`
