@@ -4,7 +4,7 @@
 //! is refused as worth retrying, so the survey stays due and the function that
 //! does send (the schedule) picks it up; nothing is marked failed.
 
-use crate::ports::{Alert, Alerter, Notifier, OutboundMessage, SendError};
+use crate::ports::{Notifier, OutboundMessage, SendError};
 use async_trait::async_trait;
 
 #[derive(Debug, Clone, Copy)]
@@ -20,13 +20,6 @@ fn refuse(channel: &str) -> SendError {
 #[async_trait]
 impl Notifier for Unlinked {
     async fn send(&self, _message: &OutboundMessage) -> Result<(), SendError> {
-        Err(refuse(self.channel))
-    }
-}
-
-#[async_trait]
-impl Alerter for Unlinked {
-    async fn alert(&self, _alert: &Alert) -> Result<(), SendError> {
         Err(refuse(self.channel))
     }
 }
