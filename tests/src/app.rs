@@ -52,13 +52,13 @@ pub async fn aws(h: &Harness, policy: SurveyPolicy, from: &str) -> Services {
         panic!("a DynamoDB harness")
     };
     let sdk = crate::sdk_config().await;
-    let ses = aws_sdk_sesv2::Client::new(&sdk);
+    let ses = kundpuls::adapters::ses::client(&sdk);
     ses.create_email_identity()
         .email_identity(from)
         .send()
         .await
         .expect("SES identity on moto");
-    let sns = aws_sdk_sns::Client::new(&sdk);
+    let sns = kundpuls::adapters::sns::client(&sdk);
     let topic = sns
         .create_topic()
         .name(ALERT_TOPIC)
@@ -72,7 +72,7 @@ pub async fn aws(h: &Harness, policy: SurveyPolicy, from: &str) -> Services {
         contacts: Arc::new(store.clone()),
         stats: Arc::new(store.clone()),
         backlog: Arc::new(store.clone()),
-        sms: Arc::new(SnsSms::new(aws_sdk_sns::Client::new(&sdk), SENDER)),
+        sms: Arc::new(SnsSms::new(kundpuls::adapters::sns::client(&sdk), SENDER)),
         email: Arc::new(SesEmail::new(ses, from, None)),
         keyer: keyer(),
         themes: Default::default(),

@@ -24,6 +24,12 @@ pub fn example_json(event_id: &str, step: &str, phone: &str) -> Value {
     })
 }
 
+/// The same event, dated `at` (steps are surveyed only while recent).
+pub fn dated(mut v: Value, at: jiff::Timestamp) -> Value {
+    v["occurred_at"] = json!(at.to_string());
+    v
+}
+
 pub fn event(v: &Value) -> CaseStepEvent {
     CaseStepEvent::from_json(v.to_string().as_bytes()).expect("valid event")
 }

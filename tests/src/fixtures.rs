@@ -63,6 +63,8 @@ pub fn csat_survey(event: &str, contact: u32) -> (NewSurvey, SurveyToken) {
         created_at: now(),
         send_at: None,
         expires_at: now() + days(7),
+        event_at: Some(now()),
+        claim: None,
     };
     (new, token)
 }
@@ -112,4 +114,40 @@ pub fn activity(action: &str) -> Activity {
         actor: "lead-1".into(),
         action: action.into(),
     }
+}
+
+/// Claims a due survey and records it sent at `at`, as a sender would: the stores'
+/// only way to `sent`.
+pub async fn mark_sent<S: kundpuls::ports::SurveyStore + ?Sized>(
+    store: &S,
+    id: &kundpuls::domain::ids::SurveyId,
+    at: Timestamp,
+) -> kundpuls::ports::TransitionOutcome {
+    use kundpuls::domain::sending::SendChange;
+    use kundpuls::domain::survey::Claim;
+    use kundpuls::ports::TransitionOutcome;
+    let claim = Claim::new(at + jiff::SignedDuration::from_mins(5));
+    let claimed = store
+        .apply(
+            id,
+            SendChange::Claim {
+                claim: claim.clone(),
+                now: at,
+            },
+        )
+        .await
+        .expect("claim");
+    if !matches!(claimed, TransitionOutcome::Done(_)) {
+        return claimed;
+    }
+    store
+        .apply(
+            id,
+            SendChange::Sent {
+                attempt: claim.attempt,
+                at,
+            },
+        )
+        .await
+        .expect("settle")
 }

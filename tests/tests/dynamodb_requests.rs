@@ -4,7 +4,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+use kundpuls::domain::sending::SendChange;
 use kundpuls::domain::stats::{answer_effect_id, increments_for_answer};
+use kundpuls::domain::survey::Claim;
 use kundpuls::ports::{
     AnswerOutcome, ApplyOutcome, CreateOutcome, FatigueGuard, TransitionOutcome,
 };
@@ -19,8 +21,11 @@ async fn a_survey_from_creation_to_counted_answer_takes_eight_requests() {
     };
     let mut steps = Vec::new();
 
-    // Create (with the fatigue guard), as the case-step handler does.
-    let (new, token) = csat_survey("evt-requests", 1);
+    // Create (with the fatigue guard), claimed for sending at once, as the
+    // case-step handler does.
+    let (mut new, token) = csat_survey("evt-requests", 1);
+    let claim = Claim::new(now() + jiff::SignedDuration::from_mins(5));
+    new.claim = Some(claim.clone());
     let guard = FatigueGuard {
         not_since: now() - days(14),
         surveyed_at: now(),
@@ -31,7 +36,14 @@ async fn a_survey_from_creation_to_counted_answer_takes_eight_requests() {
     steps.push(("create", requests.by_operation()));
     requests.clear();
 
-    h.store.mark_sent(&survey.id, now()).await.unwrap();
+    let sent = SendChange::Sent {
+        attempt: claim.attempt.clone(),
+        at: now(),
+    };
+    assert!(matches!(
+        h.store.apply(&survey.id, sent.clone()).await.unwrap(),
+        TransitionOutcome::Done(_)
+    ));
     steps.push(("mark sent", requests.by_operation()));
     requests.clear();
 
@@ -77,7 +89,7 @@ async fn a_survey_from_creation_to_counted_answer_takes_eight_requests() {
     assert_eq!(count(3), 1, "counting is one TransactWriteItems");
     assert_eq!(total, 8);
     assert!(matches!(
-        h.store.mark_sent(&survey.id, now()).await.unwrap(),
+        h.store.apply(&survey.id, sent).await.unwrap(),
         TransitionOutcome::WrongState(_)
     ));
 }

@@ -13,7 +13,7 @@ use kundpuls::domain::policy::SurveyPolicy;
 use kundpuls::domain::stats::{CounterKey, Dimension};
 use kundpuls::domain::survey::{SurveyKind, SurveyState};
 use kundpuls::domain::token::SurveyToken;
-use kundpuls_tests::events::{event, example_json};
+use kundpuls_tests::events::{dated, event, example_json};
 use kundpuls_tests::{Harness, app, moto};
 
 fn ts(s: &str) -> Timestamp {
@@ -114,7 +114,7 @@ async fn ten_replays_of_one_event_make_one_survey_and_one_sms() {
     assert!(matches!(outcomes[0], StepOutcome::Sent { .. }));
     for o in &outcomes[1..] {
         assert!(
-            matches!(o, StepOutcome::Skipped { reason, survey_id: Some(_) } if reason == "duplicate_event"),
+            matches!(o, StepOutcome::Skipped { reason, survey_id: Some(_), state: Some(SurveyState::Sent) } if reason == "duplicate_event"),
             "{o:?}"
         );
     }
@@ -144,6 +144,8 @@ async fn every_skip_reason_is_decided_and_counted_once() {
     ] {
         let mut v = example_json(&format!("e-{flag}"), "call_completed", "+46700000002");
         v["debtor"]["flags"] = serde_json::json!([flag]);
+        // Each flagged debtor is a person of their own: a flag protects that person.
+        v["debtor"]["debtor_id"] = serde_json::json!(format!("D-{flag}"));
         cases.push((v, Box::leak(format!("flagged_{flag}").into_boxed_str())));
     }
     cases.push((example_json("e-nophone", "call_completed", ""), "no_phone"));
@@ -185,7 +187,10 @@ async fn every_skip_reason_is_decided_and_counted_once() {
     let later = monday() + jiff::SignedDuration::from_hours(72);
     let reminder = services
         .handle_case_step(
-            &event(&example_json("e-reminder", "reminder_sent", "+46700000004")),
+            &event(&dated(
+                example_json("e-reminder", "reminder_sent", "+46700000004"),
+                later,
+            )),
             later,
         )
         .await
@@ -199,7 +204,7 @@ async fn every_skip_reason_is_decided_and_counted_once() {
     let dup = services
         .handle_case_step(
             &event(&example_json("e-call", "call_completed", "+46700000004")),
-            later,
+            monday() + jiff::SignedDuration::from_hours(1),
         )
         .await
         .unwrap();
@@ -226,7 +231,10 @@ async fn a_step_outside_the_window_is_scheduled_across_the_dst_change_and_sent_b
     let saturday_evening = ts("2026-03-28T17:00:00Z");
     let outcome = services
         .handle_case_step(
-            &event(&example_json("evt-dst", "call_completed", "+46701230000")),
+            &event(&dated(
+                example_json("evt-dst", "call_completed", "+46701230000"),
+                saturday_evening,
+            )),
             saturday_evening,
         )
         .await

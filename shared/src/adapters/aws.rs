@@ -62,3 +62,82 @@ pub async fn load_sdk_config_with(limits: SdkLimits) -> SdkConfig {
         .load()
         .await
 }
+
+/// The SDK configuration for clients that send to people (SNS, SES): retries off.
+/// The SDK's standard retry repeats a request after a timeout or a 5xx, which for
+/// `Publish` or `SendEmail` can deliver the same message twice; whether another
+/// attempt is safe is the application's decision ([`classify_send_error`]).
+pub fn without_retries(sdk: &SdkConfig) -> SdkConfig {
+    sdk.to_builder()
+        .retry_config(RetryConfig::disabled())
+        .build()
+}
+
+/// Sorts an SDK error from a send into what it says about the message: refused
+/// before it could be accepted (`NotSent`), or possibly accepted (`Unknown`).
+/// Service-specific permanent refusals are matched by the caller first.
+pub fn classify_send_error<E>(
+    e: aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::http::Response,
+    >,
+) -> crate::ports::SendError
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+{
+    use crate::ports::SendError;
+    use aws_smithy_runtime_api::client::result::SdkError;
+    let not_sent = match &e {
+        // The request was never built, so never written.
+        SdkError::ConstructionFailure(_) => true,
+        // Failed to connect: nothing was written. Anything else on the wire (a
+        // reset, a read timeout) may have come after the request was written.
+        SdkError::DispatchFailure(d) => d.is_user() || never_connected(&e),
+        // The attempt or operation timed out, or a response came and could not be
+        // read: the provider may well have acted on the request.
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => false,
+        SdkError::ServiceError(s) => {
+            let status = s.raw().status().as_u16();
+            let throttled = status == 429
+                || matches!(
+                    s.err().code(),
+                    Some(
+                        "Throttling"
+                            | "ThrottlingException"
+                            | "ThrottledException"
+                            | "TooManyRequestsException"
+                            | "LimitExceededException"
+                    )
+                );
+            // A 4xx is the provider refusing the request; a 5xx may come after it
+            // acted on it.
+            throttled || (400..500).contains(&status)
+        }
+        _ => false,
+    };
+    if not_sent {
+        SendError::NotSent(Box::new(e))
+    } else {
+        SendError::Unknown(Box::new(e))
+    }
+}
+
+/// Whether a dispatch failure happened while connecting (hyper's connect error is
+/// somewhere in the chain): the request cannot have been written.
+fn never_connected(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if err
+            .downcast_ref::<hyper_util::client::legacy::Error>()
+            .is_some_and(hyper_util::client::legacy::Error::is_connect)
+        {
+            return true;
+        }
+        next = err.source();
+    }
+    false
+}

@@ -8,11 +8,13 @@
 //! item              pk                      sk                 gsi1pk / gsi1sk                          gsi2pk / gsi2sk
 //! ───────────────── ─────────────────────── ────────────────── ──────────────────────────────────────── ────────────────────────────────
 //! survey            SURVEY#<survey id>      SURVEY             DUE#SEND   / <send_at>#<id>  (scheduled) SENT / <sent_at>#<id>  (NPS sent,
+//!                                                                         / <lease_until>#<id> (sending)
 //!                   (gsi3: PERSON#<hmac(debtor or contact id)> / <created>#<id>, for erasure)
 //!                                                              DUE#EXPIRE / <expires_at>#<id>  (sent)      unanswered, not yet reminded)
 //! token pointer     TOKEN#<sha256(token)>   TOKEN
 //! answer            SURVEY#<survey id>      ANSWER             ANSWERS#<kind>#<month> / <at>#<id>
-//! contact state     CONTACT#<hmac(contact)> STATE
+//! contact state     CONTACT#<hmac(contact)> STATE              (opt-out, last surveyed; under a
+//!                                                                person key: last flagged step)
 //! creditor contact  CLIENT#<client id>      CONTACT#<id>       WAVE#<month 01–12> / <client>#<contact>
 //! counter shard     STAT#<kind>|<month>|    V#<value>#S<n>
 //!                   <scope>|<dimension>
@@ -231,6 +233,15 @@ pub fn survey_index(s: &Survey) -> Vec<IndexKey> {
                 sk: format!("{}#{}", sort_key(at), s.id),
             });
         }
+        // Listed when its claim runs out: the schedule then records `send_unknown`.
+        SurveyState::Sending => {
+            let at = s.claim.as_ref().map_or(s.created_at, |c| c.lease_until);
+            out.push(IndexKey {
+                index: Index::Gsi1,
+                pk: DUE_SEND.into(),
+                sk: format!("{}#{}", sort_key(at), s.id),
+            });
+        }
         SurveyState::Sent => {
             out.push(IndexKey {
                 index: Index::Gsi1,
@@ -247,7 +258,10 @@ pub fn survey_index(s: &Survey) -> Vec<IndexKey> {
                 });
             }
         }
-        SurveyState::Answered | SurveyState::Expired | SurveyState::Failed => {}
+        SurveyState::Answered
+        | SurveyState::Expired
+        | SurveyState::Failed
+        | SurveyState::SendUnknown => {}
     }
     out
 }

@@ -97,7 +97,7 @@ impl Notifier for FileOutbox {
 
 impl FileOutbox {
     async fn append(&self, line: &OutboxLine) -> Result<(), SendError> {
-        let mut bytes = serde_json::to_vec(line).map_err(|e| SendError::Transient(e.into()))?;
+        let mut bytes = serde_json::to_vec(line).map_err(|e| SendError::NotSent(e.into()))?;
         bytes.push(b'\n');
         let _guard = self.lock.lock().await;
         let path = self.path.clone();
@@ -110,8 +110,9 @@ impl FileOutbox {
             f.sync_data()
         })
         .await
-        .map_err(|e| SendError::Transient(e.into()))?
-        .map_err(|e| SendError::Transient(e.into()))
+        .map_err(|e| SendError::Unknown(e.into()))?
+        // A failed write may have left part of the line: what arrived is unknown.
+        .map_err(|e| SendError::Unknown(e.into()))
     }
 }
 

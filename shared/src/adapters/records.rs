@@ -18,11 +18,19 @@ pub struct ContactState {
     pub opted_out_ms: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_surveyed_ms: Option<i64>,
+    /// Under a person key: when their latest flagged step happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flagged_ms: Option<i64>,
 }
 
 impl ContactState {
     pub fn last_surveyed(&self) -> Option<Timestamp> {
         self.last_surveyed_ms
+            .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+    }
+
+    pub fn flagged(&self) -> Option<Timestamp> {
+        self.flagged_ms
             .and_then(|ms| Timestamp::from_millisecond(ms).ok())
     }
 

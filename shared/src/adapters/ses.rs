@@ -1,6 +1,7 @@
 //! Email through Amazon SES v2 (`SendEmail`, simple content with text and HTML parts
 //! and the unsubscribe headers).
 
+use crate::adapters::aws::classify_send_error;
 use crate::domain::contact::Recipient;
 use crate::ports::{Notifier, OutboundMessage, SendError};
 use async_trait::async_trait;
@@ -16,7 +17,13 @@ pub struct SesEmail {
     configuration_set: Option<String>,
 }
 
+/// An SES client for messages to people: the SDK never repeats a `SendEmail` itself.
+pub fn client(sdk: &aws_config::SdkConfig) -> Client {
+    Client::new(&crate::adapters::aws::without_retries(sdk))
+}
+
 impl SesEmail {
+    /// `client` should come from [`client`] (retries off).
     pub fn new(client: Client, from: impl Into<String>, configuration_set: Option<String>) -> Self {
         Self {
             client,
@@ -31,7 +38,7 @@ fn content(data: &str) -> Result<Content, SendError> {
         .data(data)
         .charset("UTF-8")
         .build()
-        .map_err(|e| SendError::Transient(e.into()))
+        .map_err(|e| SendError::NotSent(e.into()))
 }
 
 #[async_trait]
@@ -55,7 +62,7 @@ impl Notifier for SesEmail {
                     .name(name)
                     .value(value)
                     .build()
-                    .map_err(|e| SendError::Transient(e.into()))?,
+                    .map_err(|e| SendError::NotSent(e.into()))?,
             );
         }
         let result = self
@@ -82,7 +89,7 @@ impl Notifier for SesEmail {
                 ) => Err(SendError::Permanent {
                     reason: "sender_not_verified".into(),
                 }),
-                _ => Err(SendError::Transient(e.into())),
+                _ => Err(classify_send_error(e)),
             },
         }
     }

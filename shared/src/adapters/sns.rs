@@ -1,6 +1,7 @@
 //! SMS through Amazon SNS (`Publish` to a phone number), as a transactional message
 //! with the configured alphanumeric sender id.
 
+use crate::adapters::aws::classify_send_error;
 use crate::domain::contact::Recipient;
 use crate::ports::{Alert, Alerter, Notifier, OutboundMessage, SendError};
 use async_trait::async_trait;
@@ -14,7 +15,13 @@ pub struct SnsSms {
     sender_id: String,
 }
 
+/// An SNS client for messages to people: the SDK never repeats a `Publish` itself.
+pub fn client(sdk: &aws_config::SdkConfig) -> Client {
+    Client::new(&crate::adapters::aws::without_retries(sdk))
+}
+
 impl SnsSms {
+    /// `client` should come from [`client`] (retries off).
     pub fn new(client: Client, sender_id: impl Into<String>) -> Self {
         Self {
             client,
@@ -28,7 +35,7 @@ fn attribute(value: &str) -> Result<MessageAttributeValue, SendError> {
         .data_type("String")
         .string_value(value)
         .build()
-        .map_err(|e| SendError::Transient(e.into()))
+        .map_err(|e| SendError::NotSent(e.into()))
 }
 
 #[async_trait]
@@ -60,7 +67,7 @@ impl Notifier for SnsSms {
                 Some(PublishError::EndpointDisabledException(_)) => Err(SendError::Permanent {
                     reason: "number_disabled".into(),
                 }),
-                _ => Err(SendError::Transient(e.into())),
+                _ => Err(classify_send_error(e)),
             },
         }
     }
@@ -110,6 +117,6 @@ impl Alerter for SnsAlerts {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| SendError::Transient(e.into()))
+            .map_err(classify_send_error)
     }
 }

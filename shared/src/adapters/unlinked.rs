@@ -14,7 +14,7 @@ pub struct Unlinked {
 
 fn refuse(channel: &str) -> SendError {
     tracing::error!(channel, "this function was built without this channel");
-    SendError::Transient(format!("{channel} is not linked into this function").into())
+    SendError::NotSent(format!("{channel} is not linked into this function").into())
 }
 
 #[async_trait]

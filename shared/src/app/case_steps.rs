@@ -1,16 +1,24 @@
 //! A case step arrives: decide, create the survey once, and send it now or at the
-//! start of the next sending window. Replays of the same event change nothing.
+//! start of the next sending window. Replays of the same event change nothing but
+//! finish a send that is due. A step that flags the debtor first cancels every
+//! survey of theirs not yet sent.
 
 use super::{Delivered, Services};
 use crate::domain::case_step::CaseStepEvent;
 use crate::domain::contact::Recipient;
 use crate::domain::ids::SurveyId;
 use crate::domain::policy::SurveyPolicy;
-use crate::domain::rules::{DebtorFacts, Decision, SkipReason, decide, fatigue_cutoff};
+use crate::domain::case_step::DebtorFlag;
+use crate::domain::rules::{
+    DebtorFacts, Decision, SkipReason, blocking_flag, decide, fatigue_cutoff,
+};
+use crate::domain::sending::{SendChange, SendFacts};
 use crate::domain::stats::{CounterIncrement, CounterKey, Dimension, survey_increments};
-use crate::domain::survey::{Channel, NewSurvey, Survey, SurveyKind, SurveyState, SurveySubject};
+use crate::domain::survey::{
+    Channel, Claim, NewSurvey, Survey, SurveyKind, SurveyState, SurveySubject,
+};
 use crate::domain::token::SurveyToken;
-use crate::ports::{CreateOutcome, FatigueGuard, StoreError};
+use crate::ports::{CreateOutcome, FatigueGuard, PageRequest, StoreError, TransitionOutcome};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -30,13 +38,22 @@ pub enum StepOutcome {
         reason: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         survey_id: Option<SurveyId>,
+        /// For a replay: where the survey of the first delivery stands now.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        state: Option<SurveyState>,
     },
     Failed {
         survey_id: SurveyId,
         reason: String,
     },
-    /// Created, but the provider did not take the message yet; the schedule retries.
+    /// The provider certainly did not take the message; the schedule tries again
+    /// from `retry_at`.
     Retrying {
+        survey_id: SurveyId,
+        retry_at: Timestamp,
+    },
+    /// The provider may have taken the message: it is never sent again.
+    SendUnknown {
         survey_id: SurveyId,
     },
 }
@@ -46,14 +63,34 @@ impl StepOutcome {
         StepOutcome::Skipped {
             reason: reason.code(),
             survey_id,
+            state: None,
         }
     }
 
-    fn from_delivery(survey_id: SurveyId, d: Delivered) -> Self {
+    /// A replay: the first delivery's survey, as it stands.
+    fn duplicate(survey: &Survey) -> Self {
+        StepOutcome::Skipped {
+            reason: SkipReason::DuplicateEvent.code(),
+            survey_id: Some(survey.id.clone()),
+            state: Some(survey.state),
+        }
+    }
+
+    fn from_delivery(survey: &Survey, d: Delivered) -> Self {
+        let survey_id = survey.id.clone();
         match d {
             Delivered::Sent => StepOutcome::Sent { survey_id },
             Delivered::Failed { reason } => StepOutcome::Failed { survey_id, reason },
-            Delivered::Retrying => StepOutcome::Retrying { survey_id },
+            Delivered::Retrying { at } => StepOutcome::Retrying {
+                survey_id,
+                retry_at: at,
+            },
+            Delivered::Waiting { until } => StepOutcome::Scheduled {
+                survey_id,
+                send_at: until,
+            },
+            Delivered::Unknown => StepOutcome::SendUnknown { survey_id },
+            Delivered::Busy => StepOutcome::duplicate(survey),
         }
     }
 }
@@ -89,6 +126,9 @@ impl Services {
     ) -> Result<StepOutcome, StoreError> {
         let policy = &self.config.policy;
         let subject = subject_of(event, &self.keyer);
+        if let Some(flag) = blocking_flag(event) {
+            self.protect_flagged(event, &subject, flag, now).await?;
+        }
         // The rules that need no stored facts come first: most steps stop here.
         let first = decide(event, &DebtorFacts::default(), policy, now);
         if let Decision::Skip { reason } = &first {
@@ -108,9 +148,20 @@ impl Services {
         };
         let recipient = Recipient::Sms(phone);
         let contact_key = self.keyer.key_for(&recipient);
+        let (opted_out, last_surveyed, flagged_at) = tokio::try_join!(
+            self.contacts.opted_out_at(&contact_key),
+            self.surveys.last_surveyed(&contact_key),
+            async {
+                match &subject.person {
+                    Some(p) => self.contacts.person_flagged_at(p).await,
+                    None => Ok(None),
+                }
+            },
+        )?;
         let facts = DebtorFacts {
-            opted_out: self.contacts.opted_out_at(&contact_key).await?.is_some(),
-            last_surveyed: self.surveys.last_surveyed(&contact_key).await?,
+            opted_out: opted_out.is_some(),
+            last_surveyed,
+            flagged_at,
         };
         let decision = decide(event, &facts, policy, now);
         let send_at = match &decision {
@@ -122,6 +173,9 @@ impl Services {
             Decision::ScheduleAt { send_at } => Some(*send_at),
         };
         let token = SurveyToken::generate();
+        // Sent at once: created already claimed, so no other sender (a replay, the
+        // schedule) can call the channel for it.
+        let claim = send_at.is_none().then(|| Claim::new(now + policy.send_lease()));
         let new = NewSurvey {
             idempotency_key: key,
             kind: SurveyKind::Csat,
@@ -133,49 +187,129 @@ impl Services {
             created_at: now,
             send_at,
             expires_at: send_at.unwrap_or(now) + SurveyPolicy::days(policy.csat_link_days),
+            event_at: Some(event.occurred_at),
+            claim: claim.clone(),
         };
         let guard = FatigueGuard {
             not_since: fatigue_cutoff(policy, now),
             surveyed_at: now,
         };
-        match self.surveys.create(new, Some(guard)).await? {
-            CreateOutcome::Created(survey) => {
-                self.count_decision(event, &subject, &decision, now).await?;
-                match send_at {
-                    None => Ok(StepOutcome::from_delivery(
-                        survey.id.clone(),
-                        self.deliver(&survey, &token, now).await?,
-                    )),
-                    Some(send_at) => Ok(StepOutcome::Scheduled {
-                        survey_id: survey.id,
-                        send_at,
-                    }),
-                }
+        let send_facts = SendFacts {
+            opted_out: facts.opted_out,
+            flagged_at: facts.flagged_at,
+        };
+        let created = match self.surveys.create(new, Some(guard)).await? {
+            CreateOutcome::Created(survey) => survey,
+            // Our own create, repeated by the store client after it had succeeded.
+            CreateOutcome::Duplicate(existing)
+                if claim
+                    .as_ref()
+                    .is_some_and(|c| existing.claimed_by(&c.attempt)) =>
+            {
+                existing
             }
-            CreateOutcome::Duplicate(existing) => self.resume(existing, now).await,
+            CreateOutcome::Duplicate(existing) => return self.resume(existing, now).await,
             CreateOutcome::Fatigued { .. } => {
                 let fatigue = Decision::Skip {
                     reason: SkipReason::Fatigue,
                 };
                 self.count_decision(event, &subject, &fatigue, now).await?;
-                Ok(StepOutcome::skipped(&SkipReason::Fatigue, None))
+                return Ok(StepOutcome::skipped(&SkipReason::Fatigue, None));
             }
+        };
+        self.count_decision(event, &subject, &decision, now).await?;
+        match (claim, send_at) {
+            (Some(claim), _) => {
+                let delivered = self
+                    .send_claimed(&created, &claim.attempt, Some(&token), Some(send_facts), now)
+                    .await?;
+                Ok(StepOutcome::from_delivery(&created, delivered))
+            }
+            (None, send_at) => Ok(StepOutcome::Scheduled {
+                survey_id: created.id,
+                send_at: send_at.unwrap_or(now),
+            }),
         }
     }
 
-    /// A replay of an event already decided: finish a send that was interrupted
-    /// (the survey is still due), otherwise report the duplicate.
+    /// A replay of an event already decided: if its survey is due, claim it and send
+    /// it through the same check as every send; otherwise answer with where the
+    /// first delivery's survey stands.
     async fn resume(&self, survey: Survey, now: Timestamp) -> Result<StepOutcome, StoreError> {
         let due = survey.state == SurveyState::Scheduled && survey.send_at.is_none_or(|t| t <= now);
         if !due {
-            return Ok(StepOutcome::skipped(
-                &SkipReason::DuplicateEvent,
-                Some(survey.id),
-            ));
+            return Ok(StepOutcome::duplicate(&survey));
         }
-        let token = self.new_link_token(&survey).await?;
-        let delivered = self.deliver(&survey, &token, now).await?;
-        Ok(StepOutcome::from_delivery(survey.id, delivered))
+        let claim = Claim::new(now + self.config.policy.send_lease());
+        let change = SendChange::Claim {
+            claim: claim.clone(),
+            now,
+        };
+        match self.surveys.apply(&survey.id, change).await? {
+            TransitionOutcome::Done(claimed) => {
+                let delivered = self
+                    .send_claimed(&claimed, &claim.attempt, None, None, now)
+                    .await?;
+                Ok(StepOutcome::from_delivery(&claimed, delivered))
+            }
+            TransitionOutcome::WrongState(current) if current.claimed_by(&claim.attempt) => {
+                let delivered = self
+                    .send_claimed(&current, &claim.attempt, None, None, now)
+                    .await?;
+                Ok(StepOutcome::from_delivery(&current, delivered))
+            }
+            TransitionOutcome::WrongState(current) => Ok(StepOutcome::duplicate(&current)),
+            TransitionOutcome::NotFound => Ok(StepOutcome::duplicate(&survey)),
+        }
+    }
+
+    /// A step that carries a blocking flag protects the debtor before anything
+    /// else: the flag's time is remembered under their person key (so a survey for an
+    /// earlier step is never sent, whenever it arrives) and every survey of theirs
+    /// still waiting to be sent is cancelled (`cancelled_flagged`).
+    async fn protect_flagged(
+        &self,
+        event: &CaseStepEvent,
+        subject: &SurveySubject,
+        flag: &DebtorFlag,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        if matches!(flag, DebtorFlag::Unknown(_)) {
+            tracing::warn!(event_id = %event.event_id, flag = %flag.loggable(), "unknown debtor flag: the survey is blocked (flagged_unknown)");
+        }
+        let Some(person) = &subject.person else {
+            return Ok(());
+        };
+        self.contacts.flag_person(person, event.occurred_at).await?;
+        let mut cursor = None;
+        loop {
+            let page = self
+                .surveys
+                .surveys_of_person(person, PageRequest { cursor, limit: 100 })
+                .await?;
+            for survey in &page.items {
+                let earlier = survey.event_at.is_none_or(|at| at <= event.occurred_at);
+                if survey.kind != SurveyKind::Csat
+                    || survey.state != SurveyState::Scheduled
+                    || !earlier
+                {
+                    continue;
+                }
+                let reason = SkipReason::CancelledFlagged.code();
+                let change = SendChange::Cancel {
+                    reason: reason.clone(),
+                };
+                if let TransitionOutcome::Done(_) = self.surveys.apply(&survey.id, change).await? {
+                    self.count(survey, "failed", &format!("skip_{reason}"), now)
+                        .await?;
+                    tracing::info!(survey_id = %survey.id, "pending survey cancelled by a flagged step");
+                }
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(()),
+            }
+        }
     }
 
     /// Counts a decision once per event, in every dimension of the step.

@@ -1,12 +1,14 @@
-//! Sending one survey message (first send, resumed send or reminder) and recording
-//! what came of it.
+//! Sending one survey message (first send, retry, scheduled send or reminder) and
+//! recording what came of it, at most once per survey: see
+//! [`crate::domain::sending`] for the claim and the one check before every call.
 
 use super::Services;
 use crate::domain::contact::Recipient;
 use crate::domain::messages::email::{NpsEmailInput, render_nps};
 use crate::domain::messages::sms::csat_text;
+use crate::domain::sending::{SendChange, SendFacts, Verdict, may_send};
 use crate::domain::stats::survey_increments;
-use crate::domain::survey::{Channel, Survey, SurveyKind};
+use crate::domain::survey::{Channel, Survey, SurveyKind, SurveyState};
 use crate::domain::token::SurveyToken;
 use crate::ports::{OutboundMessage, SendError, StoreError, TransitionOutcome};
 use jiff::Timestamp;
@@ -17,13 +19,25 @@ use serde::Serialize;
 #[serde(tag = "delivery", rename_all = "snake_case")]
 pub enum Delivered {
     Sent,
-    /// Refused for good; the survey is `failed` with this reason.
-    Failed {
-        reason: String,
-    },
-    /// Not sent this time (throttling, an outage); the schedule tries again.
-    Retrying,
+    /// Refused for good, or it may not be sent (opted out, flagged, stale…): the
+    /// survey is `failed` with this reason.
+    Failed { reason: String },
+    /// Certainly not sent this time (throttling, no connection): tried again at `at`.
+    Retrying { at: Timestamp },
+    /// Outside the recipient's sending hours: it waits until `until`.
+    Waiting { until: Timestamp },
+    /// The channel may have taken it: `send_unknown`, never sent again.
+    Unknown,
+    /// Another sender holds the claim (or it was settled meanwhile): nothing done.
+    Busy,
 }
+
+/// Counter field for a survey that ended `send_unknown`; in the reports' skip table.
+pub const SEND_UNKNOWN: &str = "send_unknown";
+
+/// Attempts at recording a send's outcome after the channel call: losing that record
+/// would leave the outcome unknown, so a passing store fault is tried again.
+const SETTLE_TRIES: u32 = 3;
 
 impl Services {
     /// Counts `field` once per (`effect`, survey) in the survey's counters.
@@ -39,23 +53,6 @@ impl Services {
             .apply_once(&format!("{effect}:{}", survey.id), &increments)
             .await?;
         Ok(())
-    }
-
-    /// Marks a survey failed with `reason` (once) and counts it.
-    pub(crate) async fn fail(
-        &self,
-        survey: &Survey,
-        reason: &str,
-        now: Timestamp,
-    ) -> Result<Delivered, StoreError> {
-        if let TransitionOutcome::Done(_) = self.surveys.mark_failed(&survey.id, reason).await? {
-            self.count(survey, "failed", &format!("failed_{reason}"), now)
-                .await?;
-        }
-        tracing::warn!(survey_id = %survey.id, reason, "survey failed");
-        Ok(Delivered::Failed {
-            reason: reason.to_string(),
-        })
     }
 
     /// Renders the message for `survey` with the link for `token`, or `None` with a
@@ -130,49 +127,253 @@ impl Services {
         Ok(token)
     }
 
-    /// Sends a scheduled survey (its first message) with `token`, which opens it.
-    pub(crate) async fn deliver(
+    /// Applies `change` and tells whether it holds now: done by this call, or found
+    /// already done (a store request repeated after it had succeeded).
+    async fn settle(
         &self,
         survey: &Survey,
-        token: &SurveyToken,
+        change: SendChange,
+        holds: impl Fn(&Survey) -> bool,
+    ) -> Result<Option<Survey>, StoreError> {
+        let mut last = None;
+        for _ in 0..SETTLE_TRIES {
+            match self.surveys.apply(&survey.id, change.clone()).await {
+                Ok(TransitionOutcome::Done(s)) => return Ok(Some(s)),
+                Ok(TransitionOutcome::WrongState(s)) => return Ok(holds(&s).then_some(s)),
+                Ok(TransitionOutcome::NotFound) => return Ok(None),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| StoreError::unavailable("settle", "no attempt made")))
+    }
+
+    /// Ends the held claim with `change` and counts `field` once for the survey.
+    async fn close_send(
+        &self,
+        survey: &Survey,
+        change: SendChange,
+        effect: &str,
+        field: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let attempt = held_attempt(&change).map(str::to_string);
+        let target = target_state(&change);
+        let closed = self
+            .settle(survey, change, |s| {
+                s.state == target && s.claim.as_ref().map(|c| &c.attempt) == attempt.as_ref()
+            })
+            .await?;
+        if closed.is_some() {
+            self.count(survey, effect, field, now).await?;
+        }
+        Ok(closed.is_some())
+    }
+
+    /// What the one check needs to know about the recipient, read now.
+    pub(crate) async fn send_facts(&self, survey: &Survey) -> Result<SendFacts, StoreError> {
+        let person = survey.subject.person.clone();
+        let (opted_out, flagged_at) = tokio::try_join!(
+            self.contacts.opted_out_at(&survey.contact_key),
+            async {
+                match (&person, survey.kind) {
+                    (Some(p), SurveyKind::Csat) => self.contacts.person_flagged_at(p).await,
+                    _ => Ok(None),
+                }
+            }
+        )?;
+        Ok(SendFacts {
+            opted_out: opted_out.is_some(),
+            flagged_at,
+        })
+    }
+
+    /// Sends a survey this caller has claimed with `attempt`: asks [`may_send`]
+    /// (with `facts` if the caller has just read them), calls the channel once and
+    /// records the outcome. `token` opens the survey if the caller drew it; otherwise
+    /// a fresh link token is drawn. Whatever goes wrong before the channel call gives
+    /// the claim back; nothing is ever repeated after it.
+    pub(crate) async fn send_claimed(
+        &self,
+        survey: &Survey,
+        attempt: &str,
+        token: Option<&SurveyToken>,
+        facts: Option<SendFacts>,
         now: Timestamp,
     ) -> Result<Delivered, StoreError> {
-        let message = match self.message(survey, token, false).await? {
-            Ok(m) => m,
-            Err(reason) => return self.fail(survey, reason, now).await,
+        let prepared = self.prepare(survey, attempt, token, facts, now).await;
+        let message = match prepared {
+            Ok(Prepared::Message(m)) => m,
+            Ok(Prepared::Done(d)) => return Ok(d),
+            Err(e) => {
+                // Nothing went out: give the claim back for a later attempt.
+                let release = SendChange::Release {
+                    attempt: attempt.to_string(),
+                    at: now,
+                    refund: true,
+                };
+                if let Err(again) = self.surveys.apply(&survey.id, release).await {
+                    tracing::warn!(survey_id = %survey.id, error = %again, "claim not released; it will lapse");
+                }
+                return Err(e);
+            }
         };
         let notifier = match survey.channel {
             Channel::Sms => &self.sms,
             Channel::Email => &self.email,
         };
+        let attempt = attempt.to_string();
         match notifier.send(&message).await {
             Ok(()) => {
-                if let TransitionOutcome::Done(_) = self.surveys.mark_sent(&survey.id, now).await? {
-                    self.count(survey, "sent", "sent", now).await?;
+                let change = SendChange::Sent {
+                    attempt: attempt.clone(),
+                    at: now,
+                };
+                let recorded = self
+                    .settle(survey, change, |s| s.sent_at == Some(now))
+                    .await;
+                // It went out, whatever the record says: count it once.
+                self.count(survey, "sent", "sent", now).await?;
+                if let Err(e) = recorded {
+                    tracing::error!(survey_id = %survey.id, error = %e, "sent, but not recorded; the claim will lapse to send_unknown");
                 }
                 tracing::info!(survey_id = %survey.id, channel = survey.channel.as_str(), "survey sent");
                 Ok(Delivered::Sent)
             }
-            Err(SendError::Permanent { reason }) => self.fail(survey, &reason, now).await,
-            Err(SendError::Transient(e)) => {
-                tracing::warn!(survey_id = %survey.id, error = %e, "send failed, will retry");
-                Ok(Delivered::Retrying)
+            Err(SendError::Permanent { reason }) => {
+                let change = SendChange::Fail {
+                    attempt,
+                    reason: reason.clone(),
+                };
+                self.close_send(survey, change, "failed", &format!("failed_{reason}"), now)
+                    .await?;
+                tracing::warn!(survey_id = %survey.id, reason, "survey refused by the channel");
+                Ok(Delivered::Failed { reason })
+            }
+            Err(SendError::NotSent(e)) => {
+                let policy = &self.config.policy;
+                if survey.attempts >= policy.max_send_attempts.max(1) {
+                    let reason = "send_attempts_exhausted".to_string();
+                    let change = SendChange::Fail {
+                        attempt,
+                        reason: reason.clone(),
+                    };
+                    self.close_send(survey, change, "failed", &format!("failed_{reason}"), now)
+                        .await?;
+                    tracing::warn!(survey_id = %survey.id, error = %e, attempts = survey.attempts, "not sent; no attempts left");
+                    return Ok(Delivered::Failed { reason });
+                }
+                let at = now + policy.retry_delay(survey.attempts);
+                let change = SendChange::Release {
+                    attempt,
+                    at,
+                    refund: false,
+                };
+                self.settle(survey, change, |s| s.send_at == Some(at)).await?;
+                tracing::warn!(survey_id = %survey.id, error = %e, attempts = survey.attempts, retry_at = %at, "not sent; will retry");
+                Ok(Delivered::Retrying { at })
+            }
+            Err(SendError::Unknown(e)) => {
+                let change = SendChange::Unknown {
+                    attempt,
+                    reason: SEND_UNKNOWN.into(),
+                };
+                self.close_send(survey, change, "unknown", &format!("skip_{SEND_UNKNOWN}"), now)
+                    .await?;
+                tracing::warn!(survey_id = %survey.id, error = %e, "send outcome unknown; never sent again");
+                Ok(Delivered::Unknown)
             }
         }
     }
 
-    /// Sends the one NPS reminder with a fresh link token.
+    /// The check, the link and the message, or what was decided instead.
+    async fn prepare(
+        &self,
+        survey: &Survey,
+        attempt: &str,
+        token: Option<&SurveyToken>,
+        facts: Option<SendFacts>,
+        now: Timestamp,
+    ) -> Result<Prepared, StoreError> {
+        let facts = match facts {
+            Some(f) => f,
+            None => self.send_facts(survey).await?,
+        };
+        match may_send(survey, &facts, &self.config.policy, now) {
+            Verdict::Go => {}
+            Verdict::WaitUntil(until) => {
+                let change = SendChange::Release {
+                    attempt: attempt.to_string(),
+                    at: until,
+                    refund: true,
+                };
+                self.settle(survey, change, |s| s.send_at == Some(until))
+                    .await?;
+                return Ok(Prepared::Done(Delivered::Waiting { until }));
+            }
+            Verdict::Stop(stop) => {
+                let change = SendChange::Fail {
+                    attempt: attempt.to_string(),
+                    reason: stop.code().to_string(),
+                };
+                self.close_send(survey, change, "failed", &format!("skip_{}", stop.code()), now)
+                    .await?;
+                tracing::info!(survey_id = %survey.id, reason = stop.code(), "survey not sent");
+                return Ok(Prepared::Done(Delivered::Failed {
+                    reason: stop.code().to_string(),
+                }));
+            }
+        }
+        let token = match token {
+            Some(t) => t.clone(),
+            None => self.new_link_token(survey).await?,
+        };
+        match self.message(survey, &token, false).await? {
+            Ok(m) => Ok(Prepared::Message(m)),
+            Err(reason) => {
+                let change = SendChange::Fail {
+                    attempt: attempt.to_string(),
+                    reason: reason.to_string(),
+                };
+                self.close_send(survey, change, "failed", &format!("failed_{reason}"), now)
+                    .await?;
+                Ok(Prepared::Done(Delivered::Failed {
+                    reason: reason.to_string(),
+                }))
+            }
+        }
+    }
+
+    /// Records `send_unknown` for a survey whose claim ran out (its holder died
+    /// around the channel call), once. `true` if this call recorded it.
+    pub(crate) async fn lapse(&self, survey: &Survey, now: Timestamp) -> Result<bool, StoreError> {
+        match self.surveys.apply(&survey.id, SendChange::Lapse { now }).await? {
+            TransitionOutcome::Done(s) => {
+                self.count(&s, "unknown", &format!("skip_{SEND_UNKNOWN}"), now)
+                    .await?;
+                tracing::warn!(survey_id = %s.id, "a send claim lapsed; outcome unknown, never sent again");
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Sends the one NPS reminder with a fresh link token, at most once: the
+    /// reminder is noted before the call, so a failed or unknown call is not repeated.
     pub(crate) async fn remind(
         &self,
         survey: &Survey,
         now: Timestamp,
     ) -> Result<Delivered, StoreError> {
+        if !matches!(
+            self.surveys.mark_reminded(&survey.id, now).await?,
+            TransitionOutcome::Done(_)
+        ) {
+            return Ok(Delivered::Busy);
+        }
         let token = self.new_link_token(survey).await?;
         let message = match self.message(survey, &token, true).await? {
             Ok(m) => m,
             Err(reason) => {
-                // Nobody to remind: note it so that it is not tried again.
-                self.surveys.mark_reminded(&survey.id, now).await?;
                 return Ok(Delivered::Failed {
                     reason: reason.to_string(),
                 });
@@ -180,21 +381,40 @@ impl Services {
         };
         match self.email.send(&message).await {
             Ok(()) => {
-                if let TransitionOutcome::Done(_) =
-                    self.surveys.mark_reminded(&survey.id, now).await?
-                {
-                    self.count(survey, "reminded", "reminded", now).await?;
-                }
+                self.count(survey, "reminded", "reminded", now).await?;
                 Ok(Delivered::Sent)
             }
-            Err(SendError::Permanent { reason }) => {
-                self.surveys.mark_reminded(&survey.id, now).await?;
-                Ok(Delivered::Failed { reason })
-            }
-            Err(SendError::Transient(e)) => {
-                tracing::warn!(survey_id = %survey.id, error = %e, "reminder failed, will retry");
-                Ok(Delivered::Retrying)
+            Err(SendError::Permanent { reason }) => Ok(Delivered::Failed { reason }),
+            Err(e) => {
+                tracing::warn!(survey_id = %survey.id, error = %e, "reminder not confirmed; not repeated");
+                Ok(Delivered::Unknown)
             }
         }
+    }
+}
+
+enum Prepared {
+    Message(OutboundMessage),
+    Done(Delivered),
+}
+
+fn held_attempt(change: &SendChange) -> Option<&str> {
+    match change {
+        SendChange::Sent { attempt, .. }
+        | SendChange::Release { attempt, .. }
+        | SendChange::Fail { attempt, .. }
+        | SendChange::Unknown { attempt, .. } => Some(attempt),
+        SendChange::Claim { claim, .. } => Some(&claim.attempt),
+        SendChange::Lapse { .. } | SendChange::Cancel { .. } => None,
+    }
+}
+
+fn target_state(change: &SendChange) -> SurveyState {
+    match change {
+        SendChange::Claim { .. } => SurveyState::Sending,
+        SendChange::Sent { .. } => SurveyState::Sent,
+        SendChange::Release { .. } => SurveyState::Scheduled,
+        SendChange::Fail { .. } | SendChange::Cancel { .. } => SurveyState::Failed,
+        SendChange::Unknown { .. } | SendChange::Lapse { .. } => SurveyState::SendUnknown,
     }
 }

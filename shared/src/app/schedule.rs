@@ -9,7 +9,10 @@ use crate::domain::creditor::CreditorContact;
 use crate::domain::policy::SurveyPolicy;
 use crate::domain::rules::SkipReason;
 use crate::domain::stats::{CounterIncrement, CounterKey, Dimension, survey_increments};
-use crate::domain::survey::{Channel, NewSurvey, Survey, SurveyKind, SurveySubject};
+use crate::domain::sending::{SendChange, SendFacts};
+use crate::domain::survey::{
+    Channel, Claim, NewSurvey, Survey, SurveyKind, SurveyState, SurveySubject,
+};
 use crate::domain::token::SurveyToken;
 use crate::ports::{
     ApplyOutcome, CreateOutcome, FatigueGuard, PageRequest, StoreError, TransitionOutcome,
@@ -29,6 +32,12 @@ pub struct TickReport {
     pub sent: usize,
     pub failed: usize,
     pub retrying: usize,
+    /// Outside the recipients' sending hours: put back until their window opens.
+    pub waiting: usize,
+    /// Outcome unknown (the channel's answer, or a claim that ran out).
+    pub send_unknown: usize,
+    /// Claimed by another sender between the listing and the claim.
+    pub busy: usize,
     pub expired: usize,
     pub reminded: usize,
     pub nps_wave_started: bool,
@@ -41,7 +50,10 @@ impl TickReport {
         match d {
             Delivered::Sent => self.sent += 1,
             Delivered::Failed { .. } => self.failed += 1,
-            Delivered::Retrying => self.retrying += 1,
+            Delivered::Retrying { .. } => self.retrying += 1,
+            Delivered::Waiting { .. } => self.waiting += 1,
+            Delivered::Unknown => self.send_unknown += 1,
+            Delivered::Busy => self.busy += 1,
         }
     }
 }
@@ -67,17 +79,29 @@ impl Services {
         Ok(report)
     }
 
+    /// Sends what is due and settles claims that ran out. Each survey is claimed
+    /// first, so a send under way elsewhere (ingest, a replay, another tick) is never
+    /// repeated; a retry moves the survey's due time on, so a failing send never
+    /// blocks the ones behind it.
     async fn send_due(&self, now: Timestamp, report: &mut TickReport) -> Result<(), StoreError> {
         for _ in 0..MAX_BATCHES {
             let due = self.surveys.due_to_send(now, BATCH).await?;
             let full = due.len() == BATCH;
             let mut progressed = false;
             for survey in due {
-                let delivered = self.send_scheduled(&survey, now).await?;
-                progressed |= delivered != Delivered::Retrying;
+                let delivered = match survey.state {
+                    SurveyState::Sending => {
+                        if self.lapse(&survey, now).await? {
+                            Delivered::Unknown
+                        } else {
+                            Delivered::Busy
+                        }
+                    }
+                    _ => self.send_scheduled(&survey, now).await?,
+                };
+                progressed |= delivered != Delivered::Busy;
                 report.add(&delivered);
             }
-            // Stop when the queue is drained, or when every send is waiting for retry.
             if !full || !progressed {
                 break;
             }
@@ -90,21 +114,22 @@ impl Services {
         survey: &Survey,
         now: Timestamp,
     ) -> Result<Delivered, StoreError> {
-        if survey.is_expired_at(now) {
-            return self.fail(survey, "not_sent_in_time", now).await;
+        let claim = Claim::new(now + self.config.policy.send_lease());
+        let change = SendChange::Claim {
+            claim: claim.clone(),
+            now,
+        };
+        match self.surveys.apply(&survey.id, change).await? {
+            TransitionOutcome::Done(claimed) => {
+                self.send_claimed(&claimed, &claim.attempt, None, None, now)
+                    .await
+            }
+            TransitionOutcome::WrongState(current) if current.claimed_by(&claim.attempt) => {
+                self.send_claimed(&current, &claim.attempt, None, None, now)
+                    .await
+            }
+            _ => Ok(Delivered::Busy),
         }
-        if self
-            .contacts
-            .opted_out_at(&survey.contact_key)
-            .await?
-            .is_some()
-        {
-            return self
-                .fail(survey, SkipReason::OptedOut.code().as_str(), now)
-                .await;
-        }
-        let token = self.new_link_token(survey).await?;
-        self.deliver(survey, &token, now).await
     }
 
     async fn expire_due(&self, now: Timestamp, report: &mut TickReport) -> Result<(), StoreError> {
@@ -245,6 +270,7 @@ impl Services {
         };
         let send_now = send_at <= now;
         let token = SurveyToken::generate();
+        let claim = send_now.then(|| Claim::new(now + policy.send_lease()));
         let new = NewSurvey {
             idempotency_key: key.clone(),
             kind: SurveyKind::Nps,
@@ -256,13 +282,28 @@ impl Services {
             created_at: now,
             send_at: (!send_now).then_some(send_at),
             expires_at: send_at + SurveyPolicy::days(policy.nps_link_days),
+            event_at: None,
+            claim: claim.clone(),
         };
         let guard = FatigueGuard {
             not_since: now - SurveyPolicy::days(policy.creditor_fatigue_days),
             surveyed_at: now,
         };
-        match self.surveys.create(new, Some(guard)).await? {
-            CreateOutcome::Created(survey) => {
+        let created = match self.surveys.create(new, Some(guard)).await? {
+            CreateOutcome::Created(survey) => Some(survey),
+            // Our own create, repeated by the store client after it had succeeded.
+            CreateOutcome::Duplicate(existing)
+                if claim
+                    .as_ref()
+                    .is_some_and(|c| existing.claimed_by(&c.attempt)) =>
+            {
+                Some(existing)
+            }
+            CreateOutcome::Duplicate(_) => None,
+            CreateOutcome::Fatigued { .. } => return count_skip(SkipReason::Fatigue).await,
+        };
+        match created {
+            Some(survey) => {
                 let field = if send_now {
                     "decided_send"
                 } else {
@@ -273,13 +314,17 @@ impl Services {
                 self.stats
                     .apply_once(&format!("decision:{key}"), &increments)
                     .await?;
-                if send_now {
-                    self.deliver(&survey, &token, now).await?;
+                if let Some(claim) = &claim {
+                    let facts = SendFacts {
+                        opted_out: false,
+                        flagged_at: None,
+                    };
+                    self.send_claimed(&survey, &claim.attempt, Some(&token), Some(facts), now)
+                        .await?;
                 }
                 Ok(true)
             }
-            CreateOutcome::Duplicate(_) => Ok(false),
-            CreateOutcome::Fatigued { .. } => count_skip(SkipReason::Fatigue).await,
+            None => Ok(false),
         }
     }
 }

@@ -50,7 +50,10 @@ pub struct DebtorInput {
     pub flags: Vec<String>,
 }
 
-/// Why a debtor must not be surveyed, as the case system flags it.
+/// Why a debtor must not be surveyed, as the case system flags it. Every flag
+/// blocks: the five known ones by name, any other as [`DebtorFlag::Unknown`]
+/// (`flagged_unknown`), because a misspelt flag must never survey exactly the
+/// person it was meant to protect.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DebtorFlag {
@@ -59,26 +62,112 @@ pub enum DebtorFlag {
     Deceased,
     Bankruptcy,
     NoSurvey,
-    /// A flag we do not know; kept for the record, it does not block a survey.
+    /// A flag outside the contract's spellings, normalised. It blocks too.
     #[serde(untagged)]
-    Other(String),
+    Unknown(String),
+}
+
+/// The accepted spellings of each blocking flag, after normalisation (lower case,
+/// `-` and spaces read as `_`). Documented in `docs/integration.md`.
+pub const FLAG_SPELLINGS: &[(DebtorFlag, &[&str])] = &[
+    (
+        DebtorFlag::Vulnerable,
+        &[
+            "vulnerable",
+            "vulnerability",
+            "vulnerable_customer",
+            "vulnerable_debtor",
+            "vulnerable_person",
+        ],
+    ),
+    (
+        DebtorFlag::Disputed,
+        &["disputed", "dispute", "in_dispute", "contested", "objection"],
+    ),
+    (
+        DebtorFlag::Deceased,
+        &["deceased", "dead", "death", "deceased_estate", "estate"],
+    ),
+    (
+        DebtorFlag::Bankruptcy,
+        &[
+            "bankruptcy",
+            "bankrupt",
+            "insolvency",
+            "insolvent",
+            "debt_relief",
+            "debt_restructuring",
+        ],
+    ),
+    (
+        DebtorFlag::NoSurvey,
+        &[
+            "no_survey",
+            "no_surveys",
+            "nosurvey",
+            "do_not_survey",
+            "dont_survey",
+            "do_not_contact",
+        ],
+    ),
+];
+
+/// Lower case, `-`/space/`.` as `_`, runs of `_` as one, no `_` at either end.
+pub fn normalise_flag(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.trim().chars().flat_map(char::to_lowercase) {
+        let c = if matches!(c, '-' | ' ' | '.' | '\t') { '_' } else { c };
+        if c == '_' && (out.is_empty() || out.ends_with('_')) {
+            continue;
+        }
+        out.push(c);
+    }
+    while out.ends_with('_') {
+        out.pop();
+    }
+    out
 }
 
 impl DebtorFlag {
-    fn parse(s: &str) -> Self {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "vulnerable" => Self::Vulnerable,
-            "disputed" => Self::Disputed,
-            "deceased" => Self::Deceased,
-            "bankruptcy" => Self::Bankruptcy,
-            "no_survey" => Self::NoSurvey,
-            other => Self::Other(other.to_string()),
+    pub fn parse(raw: &str) -> Self {
+        let normal = normalise_flag(raw);
+        FLAG_SPELLINGS
+            .iter()
+            .find(|(_, spellings)| spellings.contains(&normal.as_str()))
+            .map_or(Self::Unknown(normal.clone()), |(flag, _)| flag.clone())
+    }
+
+    /// The flag's stable name (`vulnerable`…, `unknown` for any other).
+    pub fn code(&self) -> &'static str {
+        match self {
+            DebtorFlag::Vulnerable => "vulnerable",
+            DebtorFlag::Disputed => "disputed",
+            DebtorFlag::Deceased => "deceased",
+            DebtorFlag::Bankruptcy => "bankruptcy",
+            DebtorFlag::NoSurvey => "no_survey",
+            DebtorFlag::Unknown(_) => "unknown",
         }
     }
 
-    /// Flags that forbid any survey.
+    /// Every flag forbids surveys, the unknown ones included (fail closed).
     pub fn blocks_surveys(&self) -> bool {
-        !matches!(self, Self::Other(_))
+        true
+    }
+
+    /// The unknown flag's value as it may appear in a log line: flag names are not
+    /// personal data, but a free-text value could be, so anything that does not look
+    /// like a flag name (`[a-z0-9_]`, at most 40 characters) is not shown.
+    pub fn loggable(&self) -> String {
+        match self {
+            DebtorFlag::Unknown(v)
+                if v.len() <= 40
+                    && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') =>
+            {
+                v.clone()
+            }
+            DebtorFlag::Unknown(v) => format!("<{} characters withheld>", v.chars().count()),
+            known => known.code().to_string(),
+        }
     }
 }
 
@@ -106,6 +195,27 @@ pub struct CaseStepEvent {
 }
 
 impl CaseStepEvent {
+    /// Refuses an event dated more than [`MAX_CLOCK_SKEW`] after `now`: a clock
+    /// that far off cannot be trusted to say how old the step is.
+    ///
+    /// [`MAX_CLOCK_SKEW`]: super::policy::MAX_CLOCK_SKEW
+    pub fn check_clock(&self, now: Timestamp) -> Result<(), InvalidInput> {
+        if self.occurred_at > now + super::policy::MAX_CLOCK_SKEW {
+            return Err(InvalidInput::one(
+                "occurred_at",
+                "is more than 10 minutes in the future",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Parses one event from JSON and checks its date against `now`.
+    pub fn from_json_at(body: &[u8], now: Timestamp) -> Result<Self, InvalidInput> {
+        let event = Self::from_json(body)?;
+        event.check_clock(now)?;
+        Ok(event)
+    }
+
     /// Parses one event from JSON, naming every bad field.
     pub fn from_json(body: &[u8]) -> Result<Self, InvalidInput> {
         let de = &mut serde_json::Deserializer::from_slice(body);
@@ -322,7 +432,7 @@ mod tests {
     }
 
     #[test]
-    fn unknown_languages_fall_back_to_english_and_flags_are_kept() {
+    fn unknown_languages_fall_back_to_english_and_unknown_flags_are_kept_and_block() {
         let body = EXAMPLE
             .replace("\"sv\"", "\"de\"")
             .replace("[]", r#"["Vulnerable","vip"]"#);
@@ -330,10 +440,9 @@ mod tests {
         assert_eq!(e.debtor.language, Language::En);
         assert_eq!(
             e.debtor.flags,
-            vec![DebtorFlag::Vulnerable, DebtorFlag::Other("vip".into())]
+            vec![DebtorFlag::Vulnerable, DebtorFlag::Unknown("vip".into())]
         );
-        assert!(e.debtor.flags[0].blocks_surveys());
-        assert!(!e.debtor.flags[1].blocks_surveys());
+        assert!(e.debtor.flags.iter().all(DebtorFlag::blocks_surveys));
     }
 
     #[test]
@@ -341,5 +450,36 @@ mod tests {
         let body = EXAMPLE.replace("+46701234567", "");
         let e = CaseStepEvent::from_json(body.as_bytes()).expect("valid");
         assert!(e.debtor.phone.is_none());
+    }
+
+    #[test]
+    fn every_documented_spelling_reads_as_its_flag_whatever_the_case_or_separator() {
+        for (flag, spellings) in FLAG_SPELLINGS {
+            for spelling in *spellings {
+                for variant in [
+                    spelling.to_string(),
+                    spelling.to_uppercase(),
+                    spelling.replace('_', "-"),
+                    spelling.replace('_', " "),
+                    format!("  {}  ", spelling.to_uppercase().replace('_', " ")),
+                ] {
+                    assert_eq!(&DebtorFlag::parse(&variant), flag, "{variant:?}");
+                }
+            }
+        }
+        assert_eq!(DebtorFlag::parse("VULNERABLE_CUSTOMER"), DebtorFlag::Vulnerable);
+        assert_eq!(DebtorFlag::parse("Deceased estate"), DebtorFlag::Deceased);
+        assert_eq!(DebtorFlag::parse("insolvency"), DebtorFlag::Bankruptcy);
+        assert_eq!(DebtorFlag::parse("dispute"), DebtorFlag::Disputed);
+    }
+
+    #[test]
+    fn an_unknown_flag_blocks_and_only_a_name_like_value_is_loggable() {
+        let f = DebtorFlag::parse("Needs Interpreter");
+        assert_eq!(f, DebtorFlag::Unknown("needs_interpreter".into()));
+        assert!(f.blocks_surveys());
+        assert_eq!(f.loggable(), "needs_interpreter");
+        let free_text = DebtorFlag::parse("call +46701234567 after 5");
+        assert_eq!(free_text.loggable(), "<25 characters withheld>");
     }
 }

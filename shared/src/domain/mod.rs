@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod policy;
 pub mod reports;
 pub mod rules;
+pub mod sending;
 pub mod score;
 pub mod stats;
 pub mod step;

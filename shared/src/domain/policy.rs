@@ -80,6 +80,19 @@ pub struct SurveyPolicy {
     pub nps_link_days: u32,
     /// The one NPS reminder goes this many days after the survey (5).
     pub nps_reminder_after_days: u32,
+    /// A case step older than this is never surveyed (`stale_event`), at its first
+    /// decision and at every later send attempt (72).
+    pub max_event_age_hours: u32,
+    /// Channel calls per survey at most, the first included (3). Only a call the
+    /// provider certainly did not accept is tried again.
+    pub max_send_attempts: u32,
+    /// Minutes to wait before the 2nd, 3rd… attempt; the last value repeats
+    /// ([1, 5, 30]).
+    pub send_retry_minutes: Vec<u32>,
+    /// How long a claim to send a survey holds (300 s). Longer than any function's
+    /// timeout: a claim that runs out means its holder died, and the send's outcome
+    /// is unknown.
+    pub send_lease_seconds: u32,
     /// Used when an event names no country (SE).
     pub default_country: Country,
     /// Sending hours everywhere, unless `country_windows` says otherwise.
@@ -93,6 +106,9 @@ pub struct SurveyPolicy {
     /// `Europe/Stockholm`. Defaults cover the Nordics, Poland, the UK and Ireland.
     pub time_zones: BTreeMap<Country, String>,
 }
+
+/// An event dated more than this in the future is refused as invalid.
+pub const MAX_CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(10);
 
 impl Default for SurveyPolicy {
     fn default() -> Self {
@@ -129,6 +145,10 @@ impl Default for SurveyPolicy {
             .into_iter()
             .map(|(c, tz)| (country(c), tz.to_string()))
             .collect(),
+            max_event_age_hours: 72,
+            max_send_attempts: 3,
+            send_retry_minutes: vec![1, 5, 30],
+            send_lease_seconds: 300,
         }
     }
 }
@@ -148,6 +168,28 @@ impl SurveyPolicy {
 
     pub fn days(n: u32) -> SignedDuration {
         SignedDuration::from_hours(24 * i64::from(n))
+    }
+
+    /// Whether a step that happened at `occurred_at` is too old to survey at `now`.
+    pub fn is_stale(&self, occurred_at: Timestamp, now: Timestamp) -> bool {
+        now.duration_since(occurred_at) > SignedDuration::from_hours(i64::from(self.max_event_age_hours))
+    }
+
+    /// How long a send claim holds.
+    pub fn send_lease(&self) -> SignedDuration {
+        SignedDuration::from_secs(i64::from(self.send_lease_seconds.max(1)))
+    }
+
+    /// The wait before the next attempt, after `attempts` calls that were not sent.
+    pub fn retry_delay(&self, attempts: u32) -> SignedDuration {
+        let i = (attempts.max(1) - 1) as usize;
+        let minutes = self
+            .send_retry_minutes
+            .get(i)
+            .or(self.send_retry_minutes.last())
+            .copied()
+            .unwrap_or(1);
+        SignedDuration::from_mins(i64::from(minutes.max(1)))
     }
 
     /// The first moment at or after `now` inside the country's sending hours, in its

@@ -15,8 +15,12 @@ pub enum SkipReason {
     StepNotSurveyed,
     OptedOut,
     /// The case system flagged the debtor (vulnerable, disputed, deceased,
-    /// bankruptcy, no_survey).
+    /// bankruptcy, no_survey, or any flag it does not know: `flagged_unknown`).
     Flagged(DebtorFlag),
+    /// A later case step flagged the debtor: surveys for steps before it do not go.
+    CancelledFlagged,
+    /// The step happened longer ago than the policy's `max_event_age_hours`.
+    StaleEvent,
     /// Surveyed inside the fatigue window.
     Fatigue,
     NoPhone,
@@ -33,24 +37,15 @@ impl SkipReason {
         match self {
             SkipReason::StepNotSurveyed => "step_not_surveyed".into(),
             SkipReason::OptedOut => "opted_out".into(),
-            SkipReason::Flagged(flag) => format!("flagged_{}", flag_code(flag)),
+            SkipReason::Flagged(flag) => format!("flagged_{}", flag.code()),
+            SkipReason::CancelledFlagged => "cancelled_flagged".into(),
+            SkipReason::StaleEvent => "stale_event".into(),
             SkipReason::Fatigue => "fatigue".into(),
             SkipReason::NoPhone => "no_phone".into(),
             SkipReason::DuplicateEvent => "duplicate_event".into(),
             SkipReason::InvalidEvent => "invalid_event".into(),
             SkipReason::NoSendWindow => "no_send_window".into(),
         }
-    }
-}
-
-fn flag_code(flag: &DebtorFlag) -> &str {
-    match flag {
-        DebtorFlag::Vulnerable => "vulnerable",
-        DebtorFlag::Disputed => "disputed",
-        DebtorFlag::Deceased => "deceased",
-        DebtorFlag::Bankruptcy => "bankruptcy",
-        DebtorFlag::NoSurvey => "no_survey",
-        DebtorFlag::Other(_) => "other",
     }
 }
 
@@ -84,10 +79,14 @@ impl Decision {
 pub struct DebtorFacts {
     pub opted_out: bool,
     pub last_surveyed: Option<Timestamp>,
+    /// When a step of this debtor last carried a blocking flag (its `occurred_at`).
+    pub flagged_at: Option<Timestamp>,
 }
 
 /// Decides for one case step. Checks run in this order, the first that applies
-/// wins: step not surveyed, flags, no phone, opted out, fatigue, sending hours.
+/// wins: flags, step not surveyed, dated in the future, stale event, flagged by a later step, no phone,
+/// opted out, fatigue, sending hours. Flags come first because a flagged step also
+/// cancels the debtor's pending surveys, surveyed step or not.
 pub fn decide(
     event: &CaseStepEvent,
     facts: &DebtorFacts,
@@ -95,11 +94,23 @@ pub fn decide(
     now: Timestamp,
 ) -> Decision {
     let skip = |reason| Decision::Skip { reason };
+    if let Some(flag) = blocking_flag(event) {
+        return skip(SkipReason::Flagged(flag.clone()));
+    }
     if !policy.surveyed_steps.contains(event.step.as_str()) {
         return skip(SkipReason::StepNotSurveyed);
     }
-    if let Some(flag) = event.debtor.flags.iter().find(|f| f.blocks_surveys()) {
-        return skip(SkipReason::Flagged(flag.clone()));
+    if event.occurred_at > now + super::policy::MAX_CLOCK_SKEW {
+        return skip(SkipReason::InvalidEvent);
+    }
+    if policy.is_stale(event.occurred_at, now) {
+        return skip(SkipReason::StaleEvent);
+    }
+    if facts
+        .flagged_at
+        .is_some_and(|flagged| flagged >= event.occurred_at)
+    {
+        return skip(SkipReason::CancelledFlagged);
     }
     if event.debtor.phone.is_none() {
         return skip(SkipReason::NoPhone);
@@ -119,6 +130,16 @@ pub fn decide(
         Some(send_at) => Decision::ScheduleAt { send_at },
         None => skip(SkipReason::NoSendWindow),
     }
+}
+
+/// The flag that blocks this event's survey: a known blocking flag first, else any
+/// unknown one.
+pub fn blocking_flag(event: &CaseStepEvent) -> Option<&DebtorFlag> {
+    let flags = &event.debtor.flags;
+    flags
+        .iter()
+        .find(|f| !matches!(f, DebtorFlag::Unknown(_)))
+        .or_else(|| flags.iter().find(|f| f.blocks_surveys()))
 }
 
 /// A debtor surveyed after this moment is inside the fatigue window.
@@ -176,7 +197,7 @@ mod tests {
     }
 
     #[test]
-    fn every_blocking_flag_is_named_and_unknown_flags_do_not_block() {
+    fn every_blocking_flag_is_named_and_an_unknown_flag_blocks_too() {
         for flag in [
             DebtorFlag::Vulnerable,
             DebtorFlag::Disputed,
@@ -184,14 +205,56 @@ mod tests {
             DebtorFlag::Bankruptcy,
             DebtorFlag::NoSurvey,
         ] {
-            let e = event(|e| e.debtor.flags = vec![DebtorFlag::Other("vip".into()), flag.clone()]);
+            let e = event(|e| e.debtor.flags = vec![DebtorFlag::Unknown("vip".into()), flag.clone()]);
             assert_eq!(
                 decide_now(&e, &DebtorFacts::default()),
                 skipped(SkipReason::Flagged(flag.clone()))
             );
         }
-        let e = event(|e| e.debtor.flags = vec![DebtorFlag::Other("vip".into())]);
-        assert_eq!(decide_now(&e, &DebtorFacts::default()), Decision::SendNow);
+        let e = event(|e| e.debtor.flags = vec![DebtorFlag::Unknown("vip".into())]);
+        let d = decide_now(&e, &DebtorFacts::default());
+        assert_eq!(d, skipped(SkipReason::Flagged(DebtorFlag::Unknown("vip".into()))));
+        assert_eq!(d.counter_field(), "skip_flagged_unknown");
+    }
+
+    #[test]
+    fn a_flagged_step_is_skipped_even_when_its_step_is_not_surveyed() {
+        let e = event(|e| {
+            e.step = crate::domain::step::Step::parse("payment_received").expect("valid");
+            e.debtor.flags = vec![DebtorFlag::Deceased];
+        });
+        assert_eq!(
+            decide_now(&e, &DebtorFacts::default()),
+            skipped(SkipReason::Flagged(DebtorFlag::Deceased))
+        );
+    }
+
+    #[test]
+    fn a_step_older_than_the_maximum_age_is_stale() {
+        let policy = SurveyPolicy::default();
+        let edge = monday_morning() - jiff::SignedDuration::from_hours(72);
+        let at_edge = event(|e| e.occurred_at = edge);
+        assert_eq!(decide_now(&at_edge, &DebtorFacts::default()), Decision::SendNow);
+        let older = event(|e| e.occurred_at = edge - jiff::SignedDuration::from_secs(1));
+        assert_eq!(
+            decide(&older, &DebtorFacts::default(), &policy, monday_morning()),
+            skipped(SkipReason::StaleEvent)
+        );
+    }
+
+    #[test]
+    fn a_step_from_before_the_debtor_was_flagged_is_not_surveyed() {
+        let e = event(|e| e.occurred_at = monday_morning() - jiff::SignedDuration::from_hours(2));
+        let flagged_after = DebtorFacts {
+            flagged_at: Some(monday_morning() - jiff::SignedDuration::from_hours(1)),
+            ..DebtorFacts::default()
+        };
+        assert_eq!(decide_now(&e, &flagged_after), skipped(SkipReason::CancelledFlagged));
+        let flagged_before = DebtorFacts {
+            flagged_at: Some(monday_morning() - jiff::SignedDuration::from_hours(3)),
+            ..DebtorFacts::default()
+        };
+        assert_eq!(decide_now(&e, &flagged_before), Decision::SendNow);
     }
 
     #[test]
@@ -203,23 +266,23 @@ mod tests {
         );
         let opted = DebtorFacts {
             opted_out: true,
-            last_surveyed: None,
+            ..DebtorFacts::default()
         };
         assert_eq!(
             decide_now(&event(|_| {}), &opted),
             skipped(SkipReason::OptedOut)
         );
         let recent = DebtorFacts {
-            opted_out: false,
             last_surveyed: Some(monday_morning() - SurveyPolicy::days(13)),
+            ..DebtorFacts::default()
         };
         assert_eq!(
             decide_now(&event(|_| {}), &recent),
             skipped(SkipReason::Fatigue)
         );
         let long_ago = DebtorFacts {
-            opted_out: false,
             last_surveyed: Some(monday_morning() - SurveyPolicy::days(15)),
+            ..DebtorFacts::default()
         };
         assert_eq!(decide_now(&event(|_| {}), &long_ago), Decision::SendNow);
     }

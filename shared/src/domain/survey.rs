@@ -43,12 +43,23 @@ impl Channel {
     }
 }
 
-/// `scheduled → sent → answered | expired`, or `failed` with a reason.
+/// ```text
+/// scheduled ──claim──▶ sending ──accepted──▶ sent ──▶ answered | expired
+///    ▲                   │ ├──not sent, attempts left──▶ scheduled (later)
+///    │                   │ ├──refused / no attempts / may not send──▶ failed
+///    └──outside hours────┘ └──unknown, or the claim ran out──▶ send_unknown
+/// scheduled ──a later flag, opt-out, expiry──▶ failed
+/// ```
+/// See [`crate::domain::sending`] for the one check before every channel call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum SurveyState {
     Scheduled,
+    /// Claimed by one sender, whose channel call is under way.
+    Sending,
     Sent,
+    /// The channel may or may not have delivered it: never sent again.
+    SendUnknown,
     Answered,
     Expired,
     Failed,
@@ -87,6 +98,28 @@ pub struct NewSurvey {
     /// `None` sends now (state `sent` once the notifier succeeds); `Some` schedules.
     pub send_at: Option<Timestamp>,
     pub expires_at: Timestamp,
+    /// When the step that asked for this survey happened (CSAT).
+    pub event_at: Option<Timestamp>,
+    /// Created already claimed by its creator, who sends it at once.
+    pub claim: Option<Claim>,
+}
+
+/// One sender's claim on a survey: only the holder of `attempt` may record what its
+/// channel call did, and nobody else calls the channel before `lease_until`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub attempt: String,
+    pub lease_until: Timestamp,
+}
+
+impl Claim {
+    /// A fresh attempt id (122 random bits) holding until `lease_until`.
+    pub fn new(lease_until: Timestamp) -> Self {
+        Self {
+            attempt: uuid::Uuid::new_v4().to_string(),
+            lease_until,
+        }
+    }
 }
 
 /// A stored survey.
@@ -109,11 +142,20 @@ pub struct Survey {
     pub answered_at: Option<Timestamp>,
     pub reminded_at: Option<Timestamp>,
     pub failure: Option<String>,
+    /// Channel calls started so far.
+    #[serde(default)]
+    pub attempts: u32,
+    /// The current or last claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<Claim>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_at: Option<Timestamp>,
 }
 
 impl Survey {
     /// The stored form of a new survey: `scheduled` until a send is confirmed.
     pub fn from_new(new: NewSurvey) -> Self {
+        let claimed = new.claim.is_some();
         Self {
             id: SurveyId::for_idempotency_key(&new.idempotency_key),
             idempotency_key: new.idempotency_key,
@@ -131,42 +173,50 @@ impl Survey {
             answered_at: None,
             reminded_at: None,
             failure: None,
+            attempts: u32::from(claimed),
+            claim: new.claim,
+            event_at: new.event_at,
         }
+        .with_state(if claimed {
+            SurveyState::Sending
+        } else {
+            SurveyState::Scheduled
+        })
+    }
+
+    fn with_state(mut self, state: SurveyState) -> Self {
+        self.state = state;
+        self
+    }
+
+    /// Whether `attempt` holds the claim on this survey now.
+    pub fn claimed_by(&self, attempt: &str) -> bool {
+        self.state == SurveyState::Sending
+            && self.claim.as_ref().is_some_and(|c| c.attempt == attempt)
     }
 
     pub fn is_expired_at(&self, now: Timestamp) -> bool {
         now >= self.expires_at
     }
 
-    /// Whether an answer may be recorded now: sent and within the link's lifetime.
+    /// Whether an answer may be recorded now: within the link's lifetime, once the
+    /// link may have reached the person (a link in hand proves that a message whose
+    /// outcome was unknown, or is still being confirmed, did arrive).
     pub fn accepts_answer(&self, now: Timestamp) -> bool {
-        self.state == SurveyState::Sent && !self.is_expired_at(now)
+        matches!(
+            self.state,
+            SurveyState::Sent | SurveyState::Sending | SurveyState::SendUnknown
+        ) && !self.is_expired_at(now)
+    }
+
+    /// Applies one step of sending (see [`crate::domain::sending::SendChange`]);
+    /// `false`, changing nothing, if the survey is not where the step starts from.
+    pub fn apply(&mut self, change: &crate::domain::sending::SendChange) -> bool {
+        change.apply_to(self)
     }
 
     // The transitions below return `false`, changing nothing, when the survey is not
     // in the state they start from. Both stores apply them atomically.
-
-    /// `scheduled → sent`; the recipient is erased, sending no longer needs it.
-    pub fn mark_sent(&mut self, at: Timestamp) -> bool {
-        if self.state != SurveyState::Scheduled {
-            return false;
-        }
-        self.state = SurveyState::Sent;
-        self.sent_at = Some(at);
-        self.recipient = None;
-        true
-    }
-
-    /// `scheduled → failed` with a reason; the recipient is erased.
-    pub fn mark_failed(&mut self, reason: &str) -> bool {
-        if self.state != SurveyState::Scheduled {
-            return false;
-        }
-        self.state = SurveyState::Failed;
-        self.failure = Some(reason.to_string());
-        self.recipient = None;
-        true
-    }
 
     /// `sent → expired`, once the link's lifetime is over.
     pub fn mark_expired(&mut self, now: Timestamp) -> bool {

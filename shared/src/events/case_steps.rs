@@ -12,8 +12,9 @@ pub async fn handle(services: &Services, event: SqsEvent, now: Timestamp) -> Sqs
     let mut failures = Vec::new();
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
-        let ok = match CaseStepEvent::from_json(
+        let ok = match CaseStepEvent::from_json_at(
             record.body.as_deref().unwrap_or_default().as_bytes(),
+            now,
         ) {
             Ok(step) => match services.handle_case_step(&step, now).await {
                 Ok(outcome) => {

@@ -21,6 +21,14 @@ pub trait ContactStore: Send + Sync {
 
     async fn opted_out_at(&self, contact: &ContactKey) -> Result<Option<Timestamp>, StoreError>;
 
+    /// Remembers that a step of this person (by their person key) that happened at
+    /// `at` carried a blocking flag. Keeps the latest such time; idempotent.
+    async fn flag_person(&self, person: &ContactKey, at: Timestamp) -> Result<(), StoreError>;
+
+    /// When a step of this person last carried a blocking flag.
+    async fn person_flagged_at(&self, person: &ContactKey)
+    -> Result<Option<Timestamp>, StoreError>;
+
     async fn upsert_creditor(&self, contact: &CreditorContact) -> Result<(), StoreError>;
 
     async fn get_creditor(

@@ -23,21 +23,32 @@ pub struct OutboundMessage {
     pub link: String,
 }
 
+/// Why a channel call did not end in a confirmed acceptance. What matters is
+/// whether the message could have gone out: only a call that certainly did not is
+/// ever made again.
 #[derive(Debug, Error)]
 pub enum SendError {
-    /// This recipient cannot be reached this way (invalid number, rejected or
-    /// suppressed address): retrying will not help; the survey is marked failed.
+    /// The provider refused this message for good (invalid number, rejected or
+    /// suppressed address): nothing went out, and retrying will not help.
     #[error("message permanently refused: {reason}")]
     Permanent { reason: String },
-    /// Throttling, an outage, a timeout: the survey stays due and is retried.
+    /// The provider certainly did not take the message (throttled, refused before
+    /// accepting, no connection made): worth another attempt later.
     #[error("message not sent, worth retrying")]
-    Transient(#[source] Box<dyn std::error::Error + Send + Sync>),
+    NotSent(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The request may have been accepted (a timeout or a 5xx after it was written,
+    /// a connection lost mid-response): never sent again automatically.
+    #[error("message outcome unknown")]
+    Unknown(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Sends survey messages (SMS and email).
 ///
-/// Contract: `Ok` means the provider accepted the message. Errors say whether a retry
-/// can help. Adapters never log the recipient's address or the message text.
+/// Contract: `Ok` means the provider accepted the message. Errors say whether the
+/// message could have gone out ([`SendError`]). One call is one request: adapters
+/// never repeat a request themselves (their SDK clients have retries off), because
+/// only the caller knows whether a repeat is safe. Adapters never log the
+/// recipient's address or the message text.
 #[async_trait]
 pub trait Notifier: Send + Sync {
     async fn send(&self, message: &OutboundMessage) -> Result<(), SendError>;

@@ -1,6 +1,7 @@
 use super::StoreError;
 use crate::domain::contact::ContactKey;
 use crate::domain::ids::SurveyId;
+use crate::domain::sending::SendChange;
 use crate::domain::survey::{Answer, NewSurvey, Survey};
 use crate::domain::token::TokenHash;
 use async_trait::async_trait;
@@ -50,7 +51,8 @@ pub enum TransitionOutcome {
 /// - `create` is idempotent on `NewSurvey::idempotency_key` (the survey id derives
 ///   from it) and atomic with the optional fatigue guard: under any number of
 ///   concurrent or replayed calls exactly one returns `Created`. A survey whose
-///   `send_at` is `None` is due at once.
+///   `send_at` is `None` is due at once; one created with a `claim` is `sending`,
+///   held by its creator.
 /// - `record_answer` succeeds at most once per survey, only while the survey is
 ///   `sent` and `now < expires_at`; the survey becomes `answered` in the same atomic
 ///   step, and the answer enters the change feed (embedded) / table stream (DynamoDB).
@@ -110,19 +112,12 @@ pub trait SurveyStore: Send + Sync {
         expires_at: Timestamp,
     ) -> Result<(), StoreError>;
 
-    /// `scheduled → sent`; the recipient is erased, it is no longer needed.
-    async fn mark_sent(
-        &self,
-        id: &SurveyId,
-        at: Timestamp,
-    ) -> Result<TransitionOutcome, StoreError>;
-
-    /// `scheduled → failed` with a reason; the recipient is erased.
-    async fn mark_failed(
-        &self,
-        id: &SurveyId,
-        reason: &str,
-    ) -> Result<TransitionOutcome, StoreError>;
+    /// One step of sending ([`SendChange`]): claim, settle, release, lapse or
+    /// cancel, applied atomically and only if the survey is in the state the step
+    /// starts from (`WrongState` otherwise, changing nothing). Of any number of
+    /// concurrent claims on one survey exactly one is `Done`.
+    async fn apply(&self, id: &SurveyId, change: SendChange)
+    -> Result<TransitionOutcome, StoreError>;
 
     /// `sent → expired`, only once `now >= expires_at`.
     async fn mark_expired(
@@ -145,7 +140,8 @@ pub trait SurveyStore: Send + Sync {
         now: Timestamp,
     ) -> Result<AnswerOutcome, StoreError>;
 
-    /// Scheduled surveys with `send_at <= now`, earliest first.
+    /// Scheduled surveys with `send_at <= now`, and sending surveys whose claim ran
+    /// out by `now`, earliest first. A survey under a live claim is not listed.
     async fn due_to_send(&self, now: Timestamp, limit: usize) -> Result<Vec<Survey>, StoreError>;
 
     /// Sent, unanswered surveys with `expires_at <= now`, earliest first.

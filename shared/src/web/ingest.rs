@@ -12,11 +12,16 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
+use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
 
 /// Events per request at most.
 pub const MAX_EVENTS: usize = 500;
+/// Events of one request decided at the same time. Each decision is a handful of
+/// sequential store requests and one channel call; deciding a batch this many at a
+/// time keeps the largest batch well inside the ingest function's 10 s.
+pub const CONCURRENT_EVENTS: usize = 16;
 /// Contacts per request at most.
 pub const MAX_CONTACTS: usize = 10_000;
 
@@ -78,49 +83,52 @@ pub async fn case_steps(
         return Err(FieldError::new("body", format!("send 1 to {MAX_EVENTS} events")).into());
     }
     let now = jiff::Timestamp::now();
-    let mut results = Vec::with_capacity(items.len());
     let mut any_invalid = false;
+    let mut parsed = Vec::with_capacity(items.len());
     for (index, item) in items.into_iter().enumerate() {
         let event_id = item
             .get("event_id")
             .and_then(Value::as_str)
             .map(str::to_string);
-        let parsed = serde_json::from_value(item)
+        let event = serde_json::from_value(item)
             .map_err(|e| InvalidInput::one("body", e.to_string()))
-            .and_then(CaseStepEvent::parse);
-        match parsed {
-            Ok(event) => {
-                let outcome = state.services.handle_case_step(&event, now).await?;
-                results.push(EventResult {
-                    index,
-                    event_id,
-                    result: EventStatus::Decided(outcome),
-                });
+            .and_then(CaseStepEvent::parse)
+            .and_then(|e| e.check_clock(now).map(|()| e));
+        if let Err(InvalidInput(errors)) = &event {
+            state
+                .services
+                .count_invalid_event(now, &uuid::Uuid::new_v4().to_string())
+                .await?;
+            if single {
+                return Err(ApiError::Invalid(InvalidInput(errors.clone())));
             }
-            Err(InvalidInput(errors)) => {
-                if single {
-                    state
-                        .services
-                        .count_invalid_event(now, &uuid::Uuid::new_v4().to_string())
-                        .await?;
-                    return Err(ApiError::Invalid(InvalidInput(errors)));
-                }
-                any_invalid = true;
-                state
-                    .services
-                    .count_invalid_event(now, &uuid::Uuid::new_v4().to_string())
-                    .await?;
-                results.push(EventResult {
-                    index,
-                    event_id,
-                    result: EventStatus::Invalid {
-                        outcome: "invalid",
-                        errors,
-                    },
-                });
-            }
+            any_invalid = true;
         }
+        parsed.push((index, event_id, event));
     }
+    // Decided a few at a time, answered in the order they came.
+    let services = &state.services;
+    let decided: Vec<Result<EventResult, ApiError>> =
+        futures_util::stream::iter(parsed.into_iter().map(|(index, event_id, event)| async move {
+            let result = match event {
+                Ok(event) => EventStatus::Decided(services.handle_case_step(&event, now).await?),
+                Err(InvalidInput(errors)) => EventStatus::Invalid {
+                    outcome: "invalid",
+                    errors,
+                },
+            };
+            Ok(EventResult {
+                index,
+                event_id,
+                result,
+            })
+        }))
+        .buffered(CONCURRENT_EVENTS)
+        .collect()
+        .await;
+    // A store fault fails the request; every event is idempotent, so resending the
+    // whole request is safe.
+    let results = decided.into_iter().collect::<Result<Vec<_>, _>>()?;
     let status = if any_invalid {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {

@@ -142,7 +142,7 @@ impl FunctionEnv {
     #[cfg(feature = "sns")]
     fn sms(&self, sdk: &aws_config::SdkConfig) -> Arc<dyn Notifier> {
         Arc::new(SnsSms::new(
-            aws_sdk_sns::Client::new(sdk),
+            crate::adapters::sns::client(sdk),
             self.survey.sender_name(),
         ))
     }
@@ -155,7 +155,7 @@ impl FunctionEnv {
     #[cfg(feature = "ses")]
     fn email(&self, sdk: &aws_config::SdkConfig) -> Arc<dyn Notifier> {
         Arc::new(SesEmail::new(
-            aws_sdk_sesv2::Client::new(sdk),
+            crate::adapters::ses::client(sdk),
             &self.ses_from,
             self.ses_configuration_set.clone(),
         ))
@@ -169,7 +169,7 @@ impl FunctionEnv {
     #[cfg(feature = "sns")]
     fn alerts(&self, sdk: &aws_config::SdkConfig) -> Option<Arc<dyn Alerter>> {
         self.alert_topic_arn.as_ref().map(|arn| {
-            Arc::new(SnsAlerts::new(aws_sdk_sns::Client::new(sdk), arn)) as Arc<dyn Alerter>
+            Arc::new(SnsAlerts::new(crate::adapters::sns::client(sdk), arn)) as Arc<dyn Alerter>
         })
     }
 

@@ -7,6 +7,7 @@ use kundpuls::domain::backlog::{FeedbackStatus, Improvement, ImprovementStatus};
 use kundpuls::domain::creditor::{CreditorContact, CreditorContactInput};
 use kundpuls::domain::ids::{ClientId, ContactId, FeedbackId, ImprovementId, SurveyId, TeamId};
 use kundpuls::domain::stats::{CounterKey, Dimension, answer_effect_id, increments_for_answer};
+use kundpuls::domain::sending::SendChange;
 use kundpuls::domain::survey::{Survey, SurveyKind, SurveyState};
 use kundpuls::domain::token::SurveyToken;
 use kundpuls::ports::{
@@ -24,7 +25,7 @@ async fn sent_survey(h: &Harness, event: &str, contact: u32) -> (Survey, SurveyT
     let CreateOutcome::Created(survey) = h.store.create(new, None).await.unwrap() else {
         panic!("expected a new survey");
     };
-    let TransitionOutcome::Done(sent) = h.store.mark_sent(&survey.id, now()).await.unwrap() else {
+    let TransitionOutcome::Done(sent) = mark_sent(h.store.as_ref(), &survey.id, now()).await else {
         panic!("expected the survey to be sent");
     };
     (sent, token)
@@ -234,7 +235,7 @@ pub async fn scheduled_survey_is_due_from_its_send_time_and_sent_once(h: &Harnes
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].id, survey.id);
     // WHEN it is sent, THEN it leaves the queue, the recipient is erased, and a second send is refused
-    let TransitionOutcome::Done(sent) = h.store.mark_sent(&survey.id, send_at).await.unwrap()
+    let TransitionOutcome::Done(sent) = mark_sent(h.store.as_ref(), &survey.id, send_at).await
     else {
         panic!("expected sent");
     };
@@ -252,7 +253,7 @@ pub async fn scheduled_survey_is_due_from_its_send_time_and_sent_once(h: &Harnes
             .is_empty()
     );
     assert!(matches!(
-        h.store.mark_sent(&survey.id, send_at).await.unwrap(),
+        mark_sent(h.store.as_ref(), &survey.id, send_at).await,
         TransitionOutcome::WrongState(_)
     ));
 }
@@ -264,7 +265,12 @@ pub async fn failed_send_erases_the_recipient_and_keeps_the_reason(h: &Harness) 
     };
     let TransitionOutcome::Done(failed) = h
         .store
-        .mark_failed(&survey.id, "invalid_number")
+        .apply(
+            &survey.id,
+            SendChange::Cancel {
+                reason: "invalid_number".into(),
+            },
+        )
         .await
         .unwrap()
     else {
@@ -291,7 +297,7 @@ pub async fn reminder_is_noted_once(h: &Harness) {
     let CreateOutcome::Created(survey) = h.store.create(new, None).await.unwrap() else {
         panic!("created")
     };
-    h.store.mark_sent(&survey.id, now()).await.unwrap();
+    mark_sent(h.store.as_ref(), &survey.id, now()).await;
     sent_survey(h, "evt-8", 88).await;
     // Candidates for a reminder are those sent at or before the cut-off.
     assert!(
@@ -884,7 +890,7 @@ async fn embedded_feed_is_durable_and_resumes_after_reopen() {
             let CreateOutcome::Created(s) = store.create(new, None).await.unwrap() else {
                 panic!("created")
             };
-            store.mark_sent(&s.id, now()).await.unwrap();
+            mark_sent(&store, &s.id, now()).await;
             let answer = csat_answer(&s, 1, Some("rude"), now());
             assert!(matches!(
                 store.record_answer(&s.id, answer, now()).await.unwrap(),

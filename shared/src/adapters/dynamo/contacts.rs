@@ -55,6 +55,41 @@ impl ContactStore for DynamoStore {
         Ok(state.and_then(|s| s.opted_out()))
     }
 
+    /// Keeps the latest flagged time in one conditional update; an older or equal
+    /// time fails the condition and changes nothing.
+    async fn flag_person(&self, person: &ContactKey, at: Timestamp) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::contact_state(person))))
+            .update_expression("SET flagged_ms = :at")
+            .condition_expression("attribute_not_exists(flagged_ms) OR flagged_ms < :at")
+            .expression_attribute_values(":at", n(at.as_millisecond()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(StoreError::unavailable("flag_person", e)),
+        }
+    }
+
+    async fn person_flagged_at(
+        &self,
+        person: &ContactKey,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let state: Option<ContactState> = self
+            .get("person_flagged_at", &keys::contact_state(person))
+            .await?;
+        Ok(state.and_then(|s| s.flagged()))
+    }
+
     /// A full put: the wave index attributes are rewritten with the item.
     async fn upsert_creditor(&self, contact: &CreditorContact) -> Result<(), StoreError> {
         let key = keys::creditor(&contact.client_id, &contact.contact_id);

@@ -10,6 +10,7 @@ use crate::adapters::keys::{self, Index};
 use crate::adapters::records::{ContactState, TokenPointer};
 use crate::domain::contact::ContactKey;
 use crate::domain::ids::SurveyId;
+use crate::domain::sending::SendChange;
 use crate::domain::survey::{Answer, NewSurvey, Survey};
 use crate::domain::token::TokenHash;
 use crate::ports::{
@@ -394,20 +395,12 @@ impl SurveyStore for DynamoStore {
         }
     }
 
-    async fn mark_sent(
+    async fn apply(
         &self,
         id: &SurveyId,
-        at: Timestamp,
+        change: SendChange,
     ) -> Result<TransitionOutcome, StoreError> {
-        self.transition("mark_sent", id, |s| s.mark_sent(at)).await
-    }
-
-    async fn mark_failed(
-        &self,
-        id: &SurveyId,
-        reason: &str,
-    ) -> Result<TransitionOutcome, StoreError> {
-        self.transition("mark_failed", id, |s| s.mark_failed(reason))
+        self.transition("send_change", id, |s| s.apply(&change))
             .await
     }
 

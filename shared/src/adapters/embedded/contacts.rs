@@ -45,6 +45,31 @@ impl ContactStore for EmbeddedStore {
         .await
     }
 
+    async fn flag_person(&self, person: &ContactKey, at: Timestamp) -> Result<(), StoreError> {
+        let key = keys::contact_state(person);
+        let ms = at.as_millisecond();
+        self.write("flag_person", move |w| {
+            let mut state = w.get::<ContactState>(&key)?.unwrap_or_default();
+            if state.flagged_ms.is_none_or(|old| old < ms) {
+                state.flagged_ms = Some(ms);
+                w.put(&key, &state)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn person_flagged_at(
+        &self,
+        person: &ContactKey,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let key = keys::contact_state(person);
+        self.read("person_flagged_at", move |r| {
+            Ok(r.get::<ContactState>(&key)?.and_then(|s| s.flagged()))
+        })
+        .await
+    }
+
     async fn upsert_creditor(&self, contact: &CreditorContact) -> Result<(), StoreError> {
         let contact = contact.clone();
         self.write("upsert_creditor", move |w| {

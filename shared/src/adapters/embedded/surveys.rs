@@ -5,6 +5,7 @@ use crate::adapters::keys::{self, Index};
 use crate::adapters::records::{ContactState, TokenPointer};
 use crate::domain::contact::ContactKey;
 use crate::domain::ids::SurveyId;
+use crate::domain::sending::SendChange;
 use crate::domain::survey::{Answer, NewSurvey, Survey};
 use crate::domain::token::TokenHash;
 use crate::ports::{
@@ -226,22 +227,12 @@ impl SurveyStore for EmbeddedStore {
         .await
     }
 
-    async fn mark_sent(
+    async fn apply(
         &self,
         id: &SurveyId,
-        at: Timestamp,
+        change: SendChange,
     ) -> Result<TransitionOutcome, StoreError> {
-        self.transition("mark_sent", id, move |s| s.mark_sent(at))
-            .await
-    }
-
-    async fn mark_failed(
-        &self,
-        id: &SurveyId,
-        reason: &str,
-    ) -> Result<TransitionOutcome, StoreError> {
-        let reason = reason.to_string();
-        self.transition("mark_failed", id, move |s| s.mark_failed(&reason))
+        self.transition("send_change", id, move |s| s.apply(&change))
             .await
     }
 
