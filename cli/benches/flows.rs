@@ -68,7 +68,7 @@ fn prepare(url: &str, data_dir: &std::path::Path, n: usize, offset: usize) -> Ve
                 let i = i + offset;
                 let language = ["sv", "pl", "en"][i % 3];
                 json!({
-                    "event_id": format!("bench-{i}"), "occurred_at": "2026-11-23T09:00:00Z", "case_id": format!("C-{i}"),
+                    "event_id": format!("bench-{i}"), "occurred_at": jiff::Timestamp::now().to_string(), "case_id": format!("C-{i}"),
                     "client_id": "acme-energy", "step": "call_completed", "handler_id": "h-anna", "team": "energy",
                     "debtor": {"debtor_id": format!("D-{i}"), "phone": format!("+4673{i:07}"), "language": language, "country": "SE", "flags": []}
                 })

@@ -101,7 +101,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     );
     println!("  outbox:        {base_url}/dev/outbox");
     println!(
-        "  post an event: cargo run -q -p kundpuls-cli -- emit examples/case-step.json --data-dir {}",
+        "  post an event: cargo run -q -p kundpuls-cli -- emit examples/case-step.json --dated-now --data-dir {}",
         args.data_dir.display()
     );
     println!("  system token:  {system_token}");

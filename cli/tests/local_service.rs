@@ -75,7 +75,15 @@ async fn posting_the_design_example_puts_one_sms_in_the_outbox_whose_link_finds_
     let data_dir = dir.path().to_str().unwrap();
     // Posted twice: the second is a duplicate.
     for _ in 0..2 {
-        let (ok, out) = kundpuls(&["emit", example, "--data-dir", data_dir, "--url", &url]);
+        let (ok, out) = kundpuls(&[
+            "emit",
+            example,
+            "--dated-now",
+            "--data-dir",
+            data_dir,
+            "--url",
+            &url,
+        ]);
         assert!(ok, "{out}");
     }
     let lines = read_outbox(&dir.path().join("outbox.jsonl")).unwrap();
@@ -162,7 +170,15 @@ fn the_report_command_reads_the_servers_counters() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/case-step.json");
     let url = format!("http://127.0.0.1:{port}");
     let data_dir = dir.path().to_str().unwrap();
-    let (ok, out) = kundpuls(&["emit", example, "--data-dir", data_dir, "--url", &url]);
+    let (ok, out) = kundpuls(&[
+        "emit",
+        example,
+        "--dated-now",
+        "--data-dir",
+        data_dir,
+        "--url",
+        &url,
+    ]);
     assert!(ok, "{out}");
     // One survey sent to team energy this month, not yet answered.
     let args = [

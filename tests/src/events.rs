@@ -30,6 +30,15 @@ pub fn dated(mut v: Value, at: jiff::Timestamp) -> Value {
     v
 }
 
+/// The example, dated a minute ago: for tests that run on the wall clock (HTTP
+/// routes, the Lambda entry points), where a fixed date would turn stale.
+pub fn recent_json(event_id: &str, step: &str, phone: &str) -> Value {
+    dated(
+        example_json(event_id, step, phone),
+        jiff::Timestamp::now() - jiff::SignedDuration::from_mins(1),
+    )
+}
+
 pub fn event(v: &Value) -> CaseStepEvent {
     CaseStepEvent::from_json(v.to_string().as_bytes()).expect("valid event")
 }

@@ -17,7 +17,7 @@ use kundpuls::web::{
     AppState, Authenticator, lambda_console_router, lambda_ingest_router, lambda_survey_router,
 };
 use kundpuls_tests::answers::always;
-use kundpuls_tests::events::example_json;
+use kundpuls_tests::events::recent_json;
 use kundpuls_tests::{Backend, Harness, app, lambda_events, moto, stream};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -64,7 +64,7 @@ async fn a_case_step_becomes_a_listed_feedback_item_through_every_entry_point() 
     let now = jiff::Timestamp::now();
 
     // 1. SQS → send-debtor-surveys: the SMS goes out through SNS.
-    let body = example_json(&format!("evt-e2e-{run}"), "call_completed", phone).to_string();
+    let body = recent_json(&format!("evt-e2e-{run}"), "call_completed", phone).to_string();
     let batch: SqsEvent =
         serde_json::from_value(lambda_events::sqs(&[("m-1", body.as_str())])).unwrap();
     let response = events::case_steps::handle(&services, batch, now).await;
@@ -180,8 +180,7 @@ async fn a_case_step_becomes_a_listed_feedback_item_through_every_entry_point() 
     // 6. API Gateway (system claims) → ingest-api takes a second case step.
     let ingest = lambda_ingest_router(state(&services));
     let system = json!({"sub": "case-system", "cognito:groups": "[system]"});
-    let step =
-        example_json(&format!("evt-e2e-{run}-b"), "payment_plan_agreed", &phone2).to_string();
+    let step = recent_json(&format!("evt-e2e-{run}-b"), "payment_plan_agreed", &phone2).to_string();
     let (status, body) = invoke(
         &ingest,
         lambda_events::http(

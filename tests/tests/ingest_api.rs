@@ -9,7 +9,7 @@ use kundpuls::domain::ids::{ClientId, ContactId, TeamId};
 use kundpuls::domain::policy::SurveyPolicy;
 use kundpuls::web::auth::{LocalKey, Role};
 use kundpuls::web::{AppState, Authenticator, local_router};
-use kundpuls_tests::events::example_json;
+use kundpuls_tests::events::recent_json;
 use kundpuls_tests::{Backend, Harness, app};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -68,7 +68,7 @@ impl Api {
 #[tokio::test]
 async fn a_bad_event_is_refused_with_422_naming_each_field() {
     let api = api().await;
-    let mut event = example_json("evt-bad", "call_completed", "0701234567");
+    let mut event = recent_json("evt-bad", "call_completed", "0701234567");
     event["occurred_at"] = "tomorrow".into();
     let (status, body) = api
         .post(
@@ -92,10 +92,10 @@ async fn a_bad_event_is_refused_with_422_naming_each_field() {
 #[tokio::test]
 async fn an_array_with_one_bad_event_decides_the_good_ones_and_reports_the_bad_one() {
     let api = api().await;
-    let mut bad = example_json("evt-b2", "call_completed", "+46701234568");
+    let mut bad = recent_json("evt-b2", "call_completed", "+46701234568");
     bad["step"] = "Call Completed".into();
     let body = Value::Array(vec![
-        example_json("evt-b1", "call_completed", "+46701234567"),
+        recent_json("evt-b1", "call_completed", "+46701234567"),
         bad,
     ])
     .to_string();
@@ -112,7 +112,7 @@ async fn an_array_with_one_bad_event_decides_the_good_ones_and_reports_the_bad_o
 #[tokio::test]
 async fn only_system_and_admin_may_post_case_steps_and_non_json_is_refused() {
     let api = api().await;
-    let body = example_json("evt-r", "call_completed", "+46701234567").to_string();
+    let body = recent_json("evt-r", "call_completed", "+46701234567").to_string();
     let (status, _) = api
         .post(
             "/api/v1/case-steps",

@@ -13,7 +13,7 @@ use kundpuls::web::auth::LocalKey;
 use kundpuls::web::stamp::StampKey;
 use kundpuls::web::survey::CSS_PATH;
 use kundpuls::web::{AppState, Authenticator, local_router};
-use kundpuls_tests::events::{event, example_json};
+use kundpuls_tests::events::{event, recent_json};
 use kundpuls_tests::{Backend, Harness, app};
 use tower::ServiceExt;
 
@@ -116,7 +116,7 @@ impl Site {
             }
         };
         let phone = format!("+4672{:07}", uuid::Uuid::new_v4().as_u128() % 10_000_000);
-        let mut v = example_json(
+        let mut v = recent_json(
             &format!("evt-{}", uuid::Uuid::new_v4().simple()),
             "call_completed",
             &phone,

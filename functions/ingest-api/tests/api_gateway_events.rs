@@ -16,7 +16,13 @@ async fn call(fixture: &str, h: &Harness) -> (u16, serde_json::Value) {
         stamp: kundpuls::web::stamp::StampKey::new(b"test-stamp-key-0123456789abcdef"),
         outbox: None,
     });
-    let request = lambda_http::request::from_str(fixture).unwrap();
+    // The fixture's step is dated now: a fixed date would turn stale.
+    let mut event: serde_json::Value = serde_json::from_str(fixture).unwrap();
+    let mut body: serde_json::Value =
+        serde_json::from_str(event["body"].as_str().unwrap()).unwrap();
+    body["occurred_at"] = jiff::Timestamp::now().to_string().into();
+    event["body"] = body.to_string().into();
+    let request = lambda_http::request::from_str(&event.to_string()).unwrap();
     let response = router.oneshot(request).await.unwrap();
     let status = response.status().as_u16();
     let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)

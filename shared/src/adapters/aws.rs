@@ -77,10 +77,7 @@ pub fn without_retries(sdk: &SdkConfig) -> SdkConfig {
 /// before it could be accepted (`NotSent`), or possibly accepted (`Unknown`).
 /// Service-specific permanent refusals are matched by the caller first.
 pub fn classify_send_error<E>(
-    e: aws_smithy_runtime_api::client::result::SdkError<
-        E,
-        aws_smithy_runtime_api::http::Response,
-    >,
+    e: aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
 ) -> crate::ports::SendError
 where
     E: aws_smithy_types::error::metadata::ProvideErrorMetadata

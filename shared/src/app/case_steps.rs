@@ -5,10 +5,10 @@
 
 use super::{Delivered, Services};
 use crate::domain::case_step::CaseStepEvent;
+use crate::domain::case_step::DebtorFlag;
 use crate::domain::contact::Recipient;
 use crate::domain::ids::SurveyId;
 use crate::domain::policy::SurveyPolicy;
-use crate::domain::case_step::DebtorFlag;
 use crate::domain::rules::{
     DebtorFacts, Decision, SkipReason, blocking_flag, decide, fatigue_cutoff,
 };
@@ -175,7 +175,9 @@ impl Services {
         let token = SurveyToken::generate();
         // Sent at once: created already claimed, so no other sender (a replay, the
         // schedule) can call the channel for it.
-        let claim = send_at.is_none().then(|| Claim::new(now + policy.send_lease()));
+        let claim = send_at
+            .is_none()
+            .then(|| Claim::new(now + policy.send_lease()));
         let new = NewSurvey {
             idempotency_key: key,
             kind: SurveyKind::Csat,
@@ -221,7 +223,13 @@ impl Services {
         match (claim, send_at) {
             (Some(claim), _) => {
                 let delivered = self
-                    .send_claimed(&created, &claim.attempt, Some(&token), Some(send_facts), now)
+                    .send_claimed(
+                        &created,
+                        &claim.attempt,
+                        Some(&token),
+                        Some(send_facts),
+                        now,
+                    )
                     .await?;
                 Ok(StepOutcome::from_delivery(&created, delivered))
             }

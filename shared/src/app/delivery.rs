@@ -21,11 +21,17 @@ pub enum Delivered {
     Sent,
     /// Refused for good, or it may not be sent (opted out, flagged, stale…): the
     /// survey is `failed` with this reason.
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
     /// Certainly not sent this time (throttling, no connection): tried again at `at`.
-    Retrying { at: Timestamp },
+    Retrying {
+        at: Timestamp,
+    },
     /// Outside the recipient's sending hours: it waits until `until`.
-    Waiting { until: Timestamp },
+    Waiting {
+        until: Timestamp,
+    },
     /// The channel may have taken it: `send_unknown`, never sent again.
     Unknown,
     /// Another sender holds the claim (or it was settled meanwhile): nothing done.
@@ -172,15 +178,13 @@ impl Services {
     /// What the one check needs to know about the recipient, read now.
     pub(crate) async fn send_facts(&self, survey: &Survey) -> Result<SendFacts, StoreError> {
         let person = survey.subject.person.clone();
-        let (opted_out, flagged_at) = tokio::try_join!(
-            self.contacts.opted_out_at(&survey.contact_key),
-            async {
+        let (opted_out, flagged_at) =
+            tokio::try_join!(self.contacts.opted_out_at(&survey.contact_key), async {
                 match (&person, survey.kind) {
                     (Some(p), SurveyKind::Csat) => self.contacts.person_flagged_at(p).await,
                     _ => Ok(None),
                 }
-            }
-        )?;
+            })?;
         Ok(SendFacts {
             opted_out: opted_out.is_some(),
             flagged_at,
@@ -268,7 +272,8 @@ impl Services {
                     at,
                     refund: false,
                 };
-                self.settle(survey, change, |s| s.send_at == Some(at)).await?;
+                self.settle(survey, change, |s| s.send_at == Some(at))
+                    .await?;
                 tracing::warn!(survey_id = %survey.id, error = %e, attempts = survey.attempts, retry_at = %at, "not sent; will retry");
                 Ok(Delivered::Retrying { at })
             }
@@ -277,8 +282,14 @@ impl Services {
                     attempt,
                     reason: SEND_UNKNOWN.into(),
                 };
-                self.close_send(survey, change, "unknown", &format!("skip_{SEND_UNKNOWN}"), now)
-                    .await?;
+                self.close_send(
+                    survey,
+                    change,
+                    "unknown",
+                    &format!("skip_{SEND_UNKNOWN}"),
+                    now,
+                )
+                .await?;
                 tracing::warn!(survey_id = %survey.id, error = %e, "send outcome unknown; never sent again");
                 Ok(Delivered::Unknown)
             }
@@ -315,8 +326,14 @@ impl Services {
                     attempt: attempt.to_string(),
                     reason: stop.code().to_string(),
                 };
-                self.close_send(survey, change, "failed", &format!("skip_{}", stop.code()), now)
-                    .await?;
+                self.close_send(
+                    survey,
+                    change,
+                    "failed",
+                    &format!("skip_{}", stop.code()),
+                    now,
+                )
+                .await?;
                 tracing::info!(survey_id = %survey.id, reason = stop.code(), "survey not sent");
                 return Ok(Prepared::Done(Delivered::Failed {
                     reason: stop.code().to_string(),
@@ -346,7 +363,11 @@ impl Services {
     /// Records `send_unknown` for a survey whose claim ran out (its holder died
     /// around the channel call), once. `true` if this call recorded it.
     pub(crate) async fn lapse(&self, survey: &Survey, now: Timestamp) -> Result<bool, StoreError> {
-        match self.surveys.apply(&survey.id, SendChange::Lapse { now }).await? {
+        match self
+            .surveys
+            .apply(&survey.id, SendChange::Lapse { now })
+            .await?
+        {
             TransitionOutcome::Done(s) => {
                 self.count(&s, "unknown", &format!("skip_{SEND_UNKNOWN}"), now)
                     .await?;

@@ -8,8 +8,8 @@ use crate::domain::contact::Recipient;
 use crate::domain::creditor::CreditorContact;
 use crate::domain::policy::SurveyPolicy;
 use crate::domain::rules::SkipReason;
-use crate::domain::stats::{CounterIncrement, CounterKey, Dimension, survey_increments};
 use crate::domain::sending::{SendChange, SendFacts};
+use crate::domain::stats::{CounterIncrement, CounterKey, Dimension, survey_increments};
 use crate::domain::survey::{
     Channel, Claim, NewSurvey, Survey, SurveyKind, SurveyState, SurveySubject,
 };

@@ -82,7 +82,13 @@ pub const FLAG_SPELLINGS: &[(DebtorFlag, &[&str])] = &[
     ),
     (
         DebtorFlag::Disputed,
-        &["disputed", "dispute", "in_dispute", "contested", "objection"],
+        &[
+            "disputed",
+            "dispute",
+            "in_dispute",
+            "contested",
+            "objection",
+        ],
     ),
     (
         DebtorFlag::Deceased,
@@ -116,7 +122,11 @@ pub const FLAG_SPELLINGS: &[(DebtorFlag, &[&str])] = &[
 pub fn normalise_flag(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for c in raw.trim().chars().flat_map(char::to_lowercase) {
-        let c = if matches!(c, '-' | ' ' | '.' | '\t') { '_' } else { c };
+        let c = if matches!(c, '-' | ' ' | '.' | '\t') {
+            '_'
+        } else {
+            c
+        };
         if c == '_' && (out.is_empty() || out.ends_with('_')) {
             continue;
         }
@@ -161,7 +171,8 @@ impl DebtorFlag {
         match self {
             DebtorFlag::Unknown(v)
                 if v.len() <= 40
-                    && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') =>
+                    && v.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') =>
             {
                 v.clone()
             }
@@ -467,7 +478,10 @@ mod tests {
                 }
             }
         }
-        assert_eq!(DebtorFlag::parse("VULNERABLE_CUSTOMER"), DebtorFlag::Vulnerable);
+        assert_eq!(
+            DebtorFlag::parse("VULNERABLE_CUSTOMER"),
+            DebtorFlag::Vulnerable
+        );
         assert_eq!(DebtorFlag::parse("Deceased estate"), DebtorFlag::Deceased);
         assert_eq!(DebtorFlag::parse("insolvency"), DebtorFlag::Bankruptcy);
         assert_eq!(DebtorFlag::parse("dispute"), DebtorFlag::Disputed);

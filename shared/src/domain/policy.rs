@@ -172,7 +172,8 @@ impl SurveyPolicy {
 
     /// Whether a step that happened at `occurred_at` is too old to survey at `now`.
     pub fn is_stale(&self, occurred_at: Timestamp, now: Timestamp) -> bool {
-        now.duration_since(occurred_at) > SignedDuration::from_hours(i64::from(self.max_event_age_hours))
+        now.duration_since(occurred_at)
+            > SignedDuration::from_hours(i64::from(self.max_event_age_hours))
     }
 
     /// How long a send claim holds.

@@ -205,7 +205,8 @@ mod tests {
             DebtorFlag::Bankruptcy,
             DebtorFlag::NoSurvey,
         ] {
-            let e = event(|e| e.debtor.flags = vec![DebtorFlag::Unknown("vip".into()), flag.clone()]);
+            let e =
+                event(|e| e.debtor.flags = vec![DebtorFlag::Unknown("vip".into()), flag.clone()]);
             assert_eq!(
                 decide_now(&e, &DebtorFacts::default()),
                 skipped(SkipReason::Flagged(flag.clone()))
@@ -213,7 +214,10 @@ mod tests {
         }
         let e = event(|e| e.debtor.flags = vec![DebtorFlag::Unknown("vip".into())]);
         let d = decide_now(&e, &DebtorFacts::default());
-        assert_eq!(d, skipped(SkipReason::Flagged(DebtorFlag::Unknown("vip".into()))));
+        assert_eq!(
+            d,
+            skipped(SkipReason::Flagged(DebtorFlag::Unknown("vip".into())))
+        );
         assert_eq!(d.counter_field(), "skip_flagged_unknown");
     }
 
@@ -234,7 +238,10 @@ mod tests {
         let policy = SurveyPolicy::default();
         let edge = monday_morning() - jiff::SignedDuration::from_hours(72);
         let at_edge = event(|e| e.occurred_at = edge);
-        assert_eq!(decide_now(&at_edge, &DebtorFacts::default()), Decision::SendNow);
+        assert_eq!(
+            decide_now(&at_edge, &DebtorFacts::default()),
+            Decision::SendNow
+        );
         let older = event(|e| e.occurred_at = edge - jiff::SignedDuration::from_secs(1));
         assert_eq!(
             decide(&older, &DebtorFacts::default(), &policy, monday_morning()),
@@ -249,7 +256,10 @@ mod tests {
             flagged_at: Some(monday_morning() - jiff::SignedDuration::from_hours(1)),
             ..DebtorFacts::default()
         };
-        assert_eq!(decide_now(&e, &flagged_after), skipped(SkipReason::CancelledFlagged));
+        assert_eq!(
+            decide_now(&e, &flagged_after),
+            skipped(SkipReason::CancelledFlagged)
+        );
         let flagged_before = DebtorFacts {
             flagged_at: Some(monday_morning() - jiff::SignedDuration::from_hours(3)),
             ..DebtorFacts::default()

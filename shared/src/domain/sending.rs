@@ -299,7 +299,10 @@ mod tests {
     #[test]
     fn a_lapsed_claim_becomes_send_unknown_and_never_sending_again() {
         let mut s = survey(Some(claim()));
-        assert!(!s.apply(&SendChange::Lapse { now: monday() }), "lease still holds");
+        assert!(
+            !s.apply(&SendChange::Lapse { now: monday() }),
+            "lease still holds"
+        );
         let after = monday() + SignedDuration::from_mins(5);
         assert!(s.apply(&SendChange::Lapse { now: after }));
         assert_eq!(s.state, SurveyState::SendUnknown);

@@ -116,8 +116,11 @@ pub trait SurveyStore: Send + Sync {
     /// cancel, applied atomically and only if the survey is in the state the step
     /// starts from (`WrongState` otherwise, changing nothing). Of any number of
     /// concurrent claims on one survey exactly one is `Done`.
-    async fn apply(&self, id: &SurveyId, change: SendChange)
-    -> Result<TransitionOutcome, StoreError>;
+    async fn apply(
+        &self,
+        id: &SurveyId,
+        change: SendChange,
+    ) -> Result<TransitionOutcome, StoreError>;
 
     /// `sent → expired`, only once `now >= expires_at`.
     async fn mark_expired(

@@ -108,24 +108,29 @@ pub async fn case_steps(
     }
     // Decided a few at a time, answered in the order they came.
     let services = &state.services;
-    let decided: Vec<Result<EventResult, ApiError>> =
-        futures_util::stream::iter(parsed.into_iter().map(|(index, event_id, event)| async move {
-            let result = match event {
-                Ok(event) => EventStatus::Decided(services.handle_case_step(&event, now).await?),
-                Err(InvalidInput(errors)) => EventStatus::Invalid {
-                    outcome: "invalid",
-                    errors,
-                },
-            };
-            Ok(EventResult {
-                index,
-                event_id,
-                result,
-            })
-        }))
-        .buffered(CONCURRENT_EVENTS)
-        .collect()
-        .await;
+    let decided: Vec<Result<EventResult, ApiError>> = futures_util::stream::iter(
+        parsed
+            .into_iter()
+            .map(|(index, event_id, event)| async move {
+                let result = match event {
+                    Ok(event) => {
+                        EventStatus::Decided(services.handle_case_step(&event, now).await?)
+                    }
+                    Err(InvalidInput(errors)) => EventStatus::Invalid {
+                        outcome: "invalid",
+                        errors,
+                    },
+                };
+                Ok(EventResult {
+                    index,
+                    event_id,
+                    result,
+                })
+            }),
+    )
+    .buffered(CONCURRENT_EVENTS)
+    .collect()
+    .await;
     // A store fault fails the request; every event is idempotent, so resending the
     // whole request is safe.
     let results = decided.into_iter().collect::<Result<Vec<_>, _>>()?;

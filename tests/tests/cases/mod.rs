@@ -6,8 +6,8 @@ use jiff::SignedDuration;
 use kundpuls::domain::backlog::{FeedbackStatus, Improvement, ImprovementStatus};
 use kundpuls::domain::creditor::{CreditorContact, CreditorContactInput};
 use kundpuls::domain::ids::{ClientId, ContactId, FeedbackId, ImprovementId, SurveyId, TeamId};
-use kundpuls::domain::stats::{CounterKey, Dimension, answer_effect_id, increments_for_answer};
 use kundpuls::domain::sending::SendChange;
+use kundpuls::domain::stats::{CounterKey, Dimension, answer_effect_id, increments_for_answer};
 use kundpuls::domain::survey::{Survey, SurveyKind, SurveyState};
 use kundpuls::domain::token::SurveyToken;
 use kundpuls::ports::{
