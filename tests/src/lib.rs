@@ -5,6 +5,7 @@
 pub mod answers;
 pub mod app;
 pub mod events;
+pub mod faults;
 pub mod fixtures;
 pub mod generated;
 pub mod lambda_events;
@@ -33,6 +34,7 @@ pub enum Backend {
         store: DynamoStore,
         requests: RequestLog,
         sdk: Box<aws_config::SdkConfig>,
+        table: String,
     },
 }
 
@@ -71,6 +73,12 @@ impl Harness {
     /// A new table on the server at `AWS_ENDPOINT_URL`. Panics, never skips, when the
     /// server is not configured: the README test command starts one.
     pub async fn dynamodb() -> Self {
+        Self::dynamodb_with(None).await
+    }
+
+    /// A new table whose store's client also carries `faults` (the table itself is
+    /// created without them). [`Harness::clean_store`] reads the same table without.
+    pub async fn dynamodb_with(faults: Option<faults::SdkFaults>) -> Self {
         let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
         assert!(
             !endpoint.is_empty(),
@@ -79,23 +87,42 @@ impl Harness {
         );
         let sdk = sdk_config().await;
         let requests = RequestLog::default();
-        let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
-            .interceptor(requests.clone())
-            .build();
-        let client = aws_sdk_dynamodb::Client::from_conf(config);
         let table = format!("kundpuls-test-{}", uuid::Uuid::new_v4().simple());
-        schema::create_table(&client, &table)
+        schema::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table)
             .await
             .unwrap_or_else(|e| panic!("creating table {table} at {endpoint}: {e:?}"));
-        requests.clear();
-        let store = DynamoStore::new(client, DynamoConfig::new(table));
+        let mut config =
+            aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(requests.clone());
+        if let Some(f) = faults {
+            // The standard retry, with its back-off from 10 ms rather than 1 s: a
+            // fault run retries hundreds of times and the waits add nothing to it.
+            config = config.interceptor(f).retry_config(
+                aws_config::retry::RetryConfig::standard()
+                    .with_max_attempts(3)
+                    .with_initial_backoff(std::time::Duration::from_millis(10)),
+            );
+        }
+        let client = aws_sdk_dynamodb::Client::from_conf(config.build());
+        let store = DynamoStore::new(client, DynamoConfig::new(table.clone()));
         Self {
             store: Arc::new(store.clone()),
             backend: Backend::Dynamo {
                 store,
                 requests,
                 sdk: Box::new(sdk),
+                table,
             },
+        }
+    }
+
+    /// The same store read without injected faults, to see what really happened.
+    pub fn clean_store(&self) -> Arc<dyn Store> {
+        match &self.backend {
+            Backend::Embedded { store, .. } => Arc::new(store.clone()),
+            Backend::Dynamo { sdk, table, .. } => Arc::new(DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                DynamoConfig::new(table.clone()),
+            )),
         }
     }
 }

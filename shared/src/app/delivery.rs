@@ -55,10 +55,18 @@ impl Services {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let increments = survey_increments(survey.kind, &survey.subject, survey.channel, at, field);
-        self.stats
-            .apply_once(&format!("{effect}:{}", survey.id), &increments)
-            .await?;
-        Ok(())
+        let effect = format!("{effect}:{}", survey.id);
+        // Applied once whatever happens, so a passing fault is simply tried again:
+        // an outcome that is not counted now would never be.
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.stats.apply_once(&effect, &increments).await {
+                Ok(_) => return Ok(()),
+                Err(e) if tries >= SETTLE_TRIES => return Err(e),
+                Err(_) => continue,
+            }
+        }
     }
 
     /// Renders the message for `survey` with the link for `token`, or `None` with a
