@@ -68,7 +68,7 @@ pub enum DebtorFlag {
 }
 
 /// The accepted spellings of each blocking flag, after normalisation (lower case,
-/// `-` and spaces read as `_`). Documented in `docs/integration.md`.
+/// `-` and spaces read as `_`). The README lists them for integrators.
 pub const FLAG_SPELLINGS: &[(DebtorFlag, &[&str])] = &[
     (
         DebtorFlag::Vulnerable,
