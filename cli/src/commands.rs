@@ -61,6 +61,49 @@ pub enum PolicyCommand {
     Defaults,
 }
 
+#[derive(Subcommand)]
+pub enum PreviewCommand {
+    /// The creditor contact's NPS email (HTML unless --text), for a made-up
+    /// contact and link, in the language given.
+    NpsEmail {
+        /// sv, en, pl, da, nb or fi.
+        #[arg(long, default_value = "sv")]
+        language: String,
+        /// The reminder instead of the first email.
+        #[arg(long)]
+        reminder: bool,
+        /// The plain-text part instead of the HTML.
+        #[arg(long)]
+        text: bool,
+    },
+}
+
+pub fn preview(command: PreviewCommand) -> Result<(), CliError> {
+    let PreviewCommand::NpsEmail {
+        language,
+        reminder,
+        text,
+    } = command;
+    let language = kundpuls::domain::locale::Language::parse(&language)
+        .ok_or_else(|| format!("unknown language {language:?}: use sv, en, pl, da, nb or fi"))?;
+    let email = kundpuls::domain::messages::email::render_nps(
+        &kundpuls::domain::messages::email::NpsEmailInput {
+            language,
+            agency: "Nordkredit",
+            contact_name: "Karin Berg",
+            account_manager: "Anna Lind",
+            link: "https://survey.nordkredit.se/s/AAAAAAAAAAAAAAAAAAAAAA",
+            reminder,
+        },
+    )?;
+    if text {
+        println!("Subject: {}\n\n{}", email.subject, email.text);
+    } else {
+        print!("{}", email.html);
+    }
+    Ok(())
+}
+
 fn read_input(file: &str) -> Result<String, CliError> {
     let mut text = String::new();
     if file == "-" {

@@ -38,6 +38,9 @@ enum Command {
     /// The survey policy.
     #[command(subcommand)]
     Policy(commands::PolicyCommand),
+    /// Print a message exactly as a recipient gets it (made-up contact and link).
+    #[command(subcommand)]
+    Preview(commands::PreviewCommand),
 }
 
 /// Options shared by every command that talks to a local server.
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Token(args) => commands::token(args),
         Command::Policy(c) => commands::policy(c),
         Command::Report(args) => report::run(args),
+        Command::Preview(c) => commands::preview(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -37,6 +37,12 @@ impl Language {
         }
     }
 
+    /// The writing direction, for `dir` on every page and email: all the supported
+    /// languages are written left to right.
+    pub fn dir(self) -> &'static str {
+        "ltr"
+    }
+
     /// Exact code (case-insensitive, region suffix ignored: `sv-SE` → sv, `no` → nb).
     pub fn parse(code: &str) -> Option<Self> {
         let base = code

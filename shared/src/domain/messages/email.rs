@@ -30,7 +30,10 @@ pub struct RenderedEmail {
 #[template(path = "nps_email.html")]
 struct NpsEmailHtml<'a> {
     lang: &'a str,
+    dir: &'a str,
     subject: &'a str,
+    /// The line mail clients show after the subject in the inbox.
+    preheader: &'a str,
     greeting: &'a str,
     question: &'a str,
     how: &'a str,
@@ -40,7 +43,9 @@ struct NpsEmailHtml<'a> {
     opt_out: &'a str,
     opt_out_link: &'a str,
     honeypot_link: &'a str,
-    scores: Vec<(u8, String)>,
+    /// The scale in two rows, 0–5 and 6–10: narrow enough for a 320 px screen
+    /// without a media query.
+    rows: Vec<Vec<(u8, String)>>,
 }
 
 fn fill(template: &str, input: &NpsEmailInput<'_>) -> String {
@@ -96,9 +101,12 @@ pub fn render_nps(input: &NpsEmailInput<'_>) -> Result<RenderedEmail, askama::Er
     }
     text.push_str(&format!("\n{}: {opt_out}\n", t.email_opt_out));
 
+    let rows = vec![scores[..6].to_vec(), scores[6..].to_vec()];
     let html = NpsEmailHtml {
         lang: input.language.code(),
+        dir: input.language.dir(),
         subject: &subject,
+        preheader: &question,
         greeting: &greeting,
         question: &question,
         how: t.email_how,
@@ -108,7 +116,7 @@ pub fn render_nps(input: &NpsEmailInput<'_>) -> Result<RenderedEmail, askama::Er
         opt_out: t.email_opt_out,
         opt_out_link: &opt_out,
         honeypot_link: &honeypot_link(input.link),
-        scores,
+        rows,
     }
     .render()?;
 
@@ -208,6 +216,81 @@ mod tests {
             "{tag}"
         );
         assert!(!e.text.contains(&hp), "the plain text has no honeypot");
+    }
+
+    /// Every `href` in the order it appears.
+    fn hrefs(html: &str) -> Vec<String> {
+        html.split("href=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next().map(str::to_string))
+            .collect()
+    }
+
+    /// What Gmail and others do to a message: the `<style>` blocks and every `class`
+    /// attribute go.
+    fn strip_styles(html: &str) -> String {
+        let mut out = String::new();
+        let mut rest = html;
+        while let Some(at) = rest.find("<style") {
+            out.push_str(&rest[..at]);
+            rest = rest[at..].split_once("</style>").map_or("", |(_, after)| after);
+        }
+        out.push_str(rest);
+        let mut cleaned = String::new();
+        let mut rest = out.as_str();
+        while let Some(at) = rest.find(" class=\"") {
+            cleaned.push_str(&rest[..at]);
+            let after = &rest[at + 8..];
+            rest = after.split_once('"').map_or("", |(_, tail)| tail);
+        }
+        cleaned.push_str(rest);
+        cleaned
+    }
+
+    #[test]
+    fn the_html_keeps_its_links_in_order_when_styles_and_classes_are_stripped() {
+        for lang in Language::ALL {
+            let e = render_nps(&input(lang, false)).expect("renders");
+            let stripped = strip_styles(&e.html);
+            assert_eq!(hrefs(&stripped), hrefs(&e.html), "{lang}");
+            // Nothing depends on a stylesheet or a class: the layout is inline.
+            assert!(!e.html.contains("<style") && !e.html.contains(" class="), "{lang}");
+            let scores: Vec<String> = (0..=10)
+                .map(|s| score_link("https://survey.example.se/s/AAAAAAAAAAAAAAAAAAAAAA", s))
+                .collect();
+            let in_order: Vec<String> = hrefs(&stripped)
+                .into_iter()
+                .filter(|h| h.contains("?score="))
+                .collect();
+            assert_eq!(in_order, scores, "{lang}: 0 to 10, in order");
+        }
+    }
+
+    #[test]
+    fn every_text_colour_comes_with_its_background_for_dark_modes() {
+        let e = render_nps(&input(Language::Da, false)).expect("renders");
+        for style in e.html.split("style=\"").skip(1) {
+            let style = style.split('"').next().unwrap_or_default();
+            let sets_colour = style
+                .split(';')
+                .any(|d| d.trim_start().starts_with("color:"));
+            if sets_colour {
+                assert!(style.contains("background-color:"), "{style}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_scale_is_two_rows_and_the_email_has_a_preheader_and_direction() {
+        let e = render_nps(&input(Language::Sv, false)).expect("renders");
+        let first_row = e.html.split("</tr>").find(|r| r.contains("?score=0")).expect("row");
+        let links = |row: &str| row.matches("?score=").count();
+        assert_eq!(links(first_row), 6, "0–5 on the first row");
+        let second = e.html.split("</tr>").find(|r| r.contains("?score=6")).expect("row");
+        assert_eq!(links(second), 5, "6–10 on the second row");
+        assert!(e.html.contains("dir=\"ltr\""));
+        let preheader = e.html.split("mso-hide:all").nth(1).expect("a preheader");
+        assert!(preheader.contains("Nordkredit"), "the question, in the inbox preview");
     }
 
     #[test]
