@@ -233,7 +233,9 @@ mod tests {
         let mut rest = html;
         while let Some(at) = rest.find("<style") {
             out.push_str(&rest[..at]);
-            rest = rest[at..].split_once("</style>").map_or("", |(_, after)| after);
+            rest = rest[at..]
+                .split_once("</style>")
+                .map_or("", |(_, after)| after);
         }
         out.push_str(rest);
         let mut cleaned = String::new();
@@ -254,7 +256,10 @@ mod tests {
             let stripped = strip_styles(&e.html);
             assert_eq!(hrefs(&stripped), hrefs(&e.html), "{lang}");
             // Nothing depends on a stylesheet or a class: the layout is inline.
-            assert!(!e.html.contains("<style") && !e.html.contains(" class="), "{lang}");
+            assert!(
+                !e.html.contains("<style") && !e.html.contains(" class="),
+                "{lang}"
+            );
             let scores: Vec<String> = (0..=10)
                 .map(|s| score_link("https://survey.example.se/s/AAAAAAAAAAAAAAAAAAAAAA", s))
                 .collect();
@@ -283,14 +288,25 @@ mod tests {
     #[test]
     fn the_scale_is_two_rows_and_the_email_has_a_preheader_and_direction() {
         let e = render_nps(&input(Language::Sv, false)).expect("renders");
-        let first_row = e.html.split("</tr>").find(|r| r.contains("?score=0")).expect("row");
+        let first_row = e
+            .html
+            .split("</tr>")
+            .find(|r| r.contains("?score=0"))
+            .expect("row");
         let links = |row: &str| row.matches("?score=").count();
         assert_eq!(links(first_row), 6, "0–5 on the first row");
-        let second = e.html.split("</tr>").find(|r| r.contains("?score=6")).expect("row");
+        let second = e
+            .html
+            .split("</tr>")
+            .find(|r| r.contains("?score=6"))
+            .expect("row");
         assert_eq!(links(second), 5, "6–10 on the second row");
         assert!(e.html.contains("dir=\"ltr\""));
         let preheader = e.html.split("mso-hide:all").nth(1).expect("a preheader");
-        assert!(preheader.contains("Nordkredit"), "the question, in the inbox preview");
+        assert!(
+            preheader.contains("Nordkredit"),
+            "the question, in the inbox preview"
+        );
     }
 
     #[test]
