@@ -248,27 +248,8 @@ impl Services {
         if !due {
             return Ok(StepOutcome::duplicate(&survey));
         }
-        let claim = Claim::new(now + self.config.policy.send_lease());
-        let change = SendChange::Claim {
-            claim: claim.clone(),
-            now,
-        };
-        match self.surveys.apply(&survey.id, change).await? {
-            TransitionOutcome::Done(claimed) => {
-                let delivered = self
-                    .send_claimed(&claimed, &claim.attempt, None, None, now)
-                    .await?;
-                Ok(StepOutcome::from_delivery(&claimed, delivered))
-            }
-            TransitionOutcome::WrongState(current) if current.claimed_by(&claim.attempt) => {
-                let delivered = self
-                    .send_claimed(&current, &claim.attempt, None, None, now)
-                    .await?;
-                Ok(StepOutcome::from_delivery(&current, delivered))
-            }
-            TransitionOutcome::WrongState(current) => Ok(StepOutcome::duplicate(&current)),
-            TransitionOutcome::NotFound => Ok(StepOutcome::duplicate(&survey)),
-        }
+        let (current, delivered) = self.claim_and_send(&survey, now).await?;
+        Ok(StepOutcome::from_delivery(&current, delivered))
     }
 
     /// A step that carries a blocking flag protects the debtor before anything

@@ -8,7 +8,7 @@ use crate::domain::messages::email::{NpsEmailInput, render_nps};
 use crate::domain::messages::sms::csat_text;
 use crate::domain::sending::{SendChange, SendFacts, Verdict, may_send};
 use crate::domain::stats::survey_increments;
-use crate::domain::survey::{Channel, Survey, SurveyKind, SurveyState};
+use crate::domain::survey::{Channel, Claim, Survey, SurveyKind, SurveyState};
 use crate::domain::token::SurveyToken;
 use crate::ports::{OutboundMessage, SendError, StoreError, TransitionOutcome};
 use jiff::Timestamp;
@@ -181,6 +181,31 @@ impl Services {
             self.count(survey, effect, field, now).await?;
         }
         Ok(closed.is_some())
+    }
+
+    /// Claims a due survey and sends it. If another sender holds it (or it moved
+    /// on), nothing is done: `Busy`, with the survey as it stands.
+    pub(crate) async fn claim_and_send(
+        &self,
+        survey: &Survey,
+        now: Timestamp,
+    ) -> Result<(Survey, Delivered), StoreError> {
+        let claim = Claim::new(now + self.config.policy.send_lease());
+        let change = SendChange::Claim {
+            claim: claim.clone(),
+            now,
+        };
+        let claimed = match self.surveys.apply(&survey.id, change).await? {
+            TransitionOutcome::Done(claimed) => claimed,
+            // Our own claim, repeated by the store client after it had succeeded.
+            TransitionOutcome::WrongState(current) if current.claimed_by(&claim.attempt) => current,
+            TransitionOutcome::WrongState(current) => return Ok((current, Delivered::Busy)),
+            TransitionOutcome::NotFound => return Ok((survey.clone(), Delivered::Busy)),
+        };
+        let delivered = self
+            .send_claimed(&claimed, &claim.attempt, None, None, now)
+            .await?;
+        Ok((claimed, delivered))
     }
 
     /// What the one check needs to know about the recipient, read now.

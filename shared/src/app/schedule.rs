@@ -8,11 +8,9 @@ use crate::domain::contact::Recipient;
 use crate::domain::creditor::CreditorContact;
 use crate::domain::policy::SurveyPolicy;
 use crate::domain::rules::SkipReason;
-use crate::domain::sending::{SendChange, SendFacts};
+use crate::domain::sending::SendFacts;
 use crate::domain::stats::{CounterIncrement, CounterKey, Dimension, survey_increments};
-use crate::domain::survey::{
-    Channel, Claim, NewSurvey, Survey, SurveyKind, SurveyState, SurveySubject,
-};
+use crate::domain::survey::{Channel, Claim, NewSurvey, SurveyKind, SurveyState, SurveySubject};
 use crate::domain::token::SurveyToken;
 use crate::ports::{
     ApplyOutcome, CreateOutcome, FatigueGuard, PageRequest, StoreError, TransitionOutcome,
@@ -97,7 +95,7 @@ impl Services {
                             Delivered::Busy
                         }
                     }
-                    _ => self.send_scheduled(&survey, now).await?,
+                    _ => self.claim_and_send(&survey, now).await?.1,
                 };
                 progressed |= delivered != Delivered::Busy;
                 report.add(&delivered);
@@ -107,29 +105,6 @@ impl Services {
             }
         }
         Ok(())
-    }
-
-    async fn send_scheduled(
-        &self,
-        survey: &Survey,
-        now: Timestamp,
-    ) -> Result<Delivered, StoreError> {
-        let claim = Claim::new(now + self.config.policy.send_lease());
-        let change = SendChange::Claim {
-            claim: claim.clone(),
-            now,
-        };
-        match self.surveys.apply(&survey.id, change).await? {
-            TransitionOutcome::Done(claimed) => {
-                self.send_claimed(&claimed, &claim.attempt, None, None, now)
-                    .await
-            }
-            TransitionOutcome::WrongState(current) if current.claimed_by(&claim.attempt) => {
-                self.send_claimed(&current, &claim.attempt, None, None, now)
-                    .await
-            }
-            _ => Ok(Delivered::Busy),
-        }
     }
 
     async fn expire_due(&self, now: Timestamp, report: &mut TickReport) -> Result<(), StoreError> {
