@@ -65,20 +65,37 @@ pub struct FaultCounts {
     pub failed_after_send: AtomicU64,
 }
 
+/// Which fault a faulted request gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// Half refused before sending, half answered 500 after being carried out.
+    Mixed,
+    /// Every faulted request is carried out and answered 500.
+    AfterSend,
+    /// Every faulted request is refused before it is written.
+    BeforeSend,
+}
+
 /// Injects faults into `rate` percent of a client's requests (see the module doc).
 #[derive(Debug, Clone)]
 pub struct SdkFaults {
     dice: Arc<Dice>,
     rate: u64,
+    kind: FaultKind,
     protocol: Protocol,
     pub counts: Arc<FaultCounts>,
 }
 
 impl SdkFaults {
     pub fn new(seed: u64, rate: u64, protocol: Protocol) -> Self {
+        Self::of_kind(seed, rate, FaultKind::Mixed, protocol)
+    }
+
+    pub fn of_kind(seed: u64, rate: u64, kind: FaultKind, protocol: Protocol) -> Self {
         Self {
             dice: Arc::new(Dice::new(seed)),
             rate,
+            kind,
             protocol,
             counts: Arc::default(),
         }
@@ -106,8 +123,14 @@ impl Intercept for SdkFaults {
     ) -> Result<(), BoxError> {
         self.counts.requests.fetch_add(1, Ordering::Relaxed);
         let roll = self.dice.percent();
-        let after = roll < self.rate && roll % 2 == 1;
-        if roll < self.rate && !after {
+        let faulted = roll < self.rate;
+        let after = faulted
+            && match self.kind {
+                FaultKind::Mixed => roll % 2 == 1,
+                FaultKind::AfterSend => true,
+                FaultKind::BeforeSend => false,
+            };
+        if faulted && !after {
             // Port 1 on loopback: nothing listens, the connection is refused.
             let uri = context.request().uri().to_string();
             let rest = uri.splitn(4, '/').nth(3).unwrap_or_default();

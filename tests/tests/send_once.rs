@@ -744,6 +744,111 @@ async fn a_claim_that_runs_out_is_recorded_as_send_unknown_and_never_sent(h: Har
     assert!(world.messages().is_empty());
 }
 
+/// A creditor contact of this test whose yearly wave is November.
+fn november_contact(world: &World) -> kundpuls::domain::creditor::CreditorContact {
+    (0..)
+        .map(|i| {
+            kundpuls::domain::creditor::CreditorContact::parse(
+                kundpuls::domain::creditor::CreditorContactInput {
+                    client_id: Some("acme-energy".into()),
+                    contact_id: Some(format!("c-{}-{i}", world.tag)),
+                    email: Some(format!(
+                        "contact-{}-{i}-{}@acme.example",
+                        world.tag,
+                        uuid::Uuid::new_v4().simple()
+                    )),
+                    name: Some("Karin".into()),
+                    language: Some("sv".into()),
+                    industry: Some("energy".into()),
+                    account_manager: Some("Anna Lind".into()),
+                },
+            )
+            .unwrap()
+        })
+        .find(|c| c.wave_month() == 11)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_nps_email_that_ses_took_but_answered_500_is_never_sent_again() {
+    // GIVEN SES on moto, whose answer to every SendEmail is replaced by a 500 after
+    // moto has carried it out (the message went out; the caller cannot know)
+    let h = Harness::dynamodb().await;
+    let mut world = World::new(h, SurveyPolicy::default()).await;
+    let Backend::Dynamo { sdk, .. } = &world.h.backend else {
+        unreachable!()
+    };
+    let from = format!(
+        "survey-{}@nordkredit.example",
+        uuid::Uuid::new_v4().simple()
+    );
+    let clean = kundpuls::adapters::ses::client(sdk);
+    clean
+        .create_email_identity()
+        .email_identity(&from)
+        .send()
+        .await
+        .unwrap();
+    let faults = kundpuls_tests::faults::SdkFaults::of_kind(
+        1,
+        100,
+        kundpuls_tests::faults::FaultKind::AfterSend,
+        Protocol::RestJson,
+    );
+    let ses = aws_sdk_sesv2::Client::from_conf(
+        aws_sdk_sesv2::config::Builder::from(&kundpuls::adapters::aws::without_retries(sdk))
+            .interceptor(faults.clone())
+            .build(),
+    );
+    world.services.email = Arc::new(kundpuls::adapters::ses::SesEmail::new(ses, &from, None));
+    let contact = november_contact(&world);
+    world.h.store.upsert_creditor(&contact).await.unwrap();
+    // WHEN the month's wave runs, and the schedule ticks every minute for an hour,
+    // then on the following days (when the reminder would be due)
+    let first = world.services.run_schedule(monday()).await.unwrap();
+    assert_eq!(
+        (first.nps_created, first.sent, first.send_unknown),
+        (1, 0, 0),
+        "{first:?}"
+    );
+    for minute in 1..=60 {
+        world
+            .services
+            .run_schedule(monday() + SignedDuration::from_mins(minute))
+            .await
+            .unwrap();
+    }
+    for day in 1..=7 {
+        world
+            .services
+            .run_schedule(monday() + SignedDuration::from_hours(24 * day))
+            .await
+            .unwrap();
+    }
+    // THEN moto holds exactly one email to the contact, and the survey is send_unknown
+    assert_eq!(moto::emails_to(contact.email.as_str()).len(), 1);
+    let survey = world
+        .h
+        .clean_store()
+        .get(&SurveyId::for_idempotency_key(
+            &kundpuls::app::schedule::nps_idempotency_key(&contact, monday()),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (survey.state, survey.attempts),
+        (SurveyState::SendUnknown, 1)
+    );
+    assert_eq!(
+        faults
+            .counts
+            .failed_after_send
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+}
+
 // ---------------------------------------------------------------------------------
 // The fault run: the case-step → send → schedule chain under injected faults.
 
