@@ -67,7 +67,7 @@ pub fn scoped_team(p: &Principal, team: Option<&str>) -> Result<Option<TeamId>, 
     }
 }
 
-fn admin(p: &Principal) -> Result<(), ApiError> {
+pub(crate) fn admin(p: &Principal) -> Result<(), ApiError> {
     if p.role == Role::Admin {
         Ok(())
     } else {
@@ -485,28 +485,4 @@ pub async fn put_themes(
         }
         Err(crate::app::themes::LexiconEditError::Store(e)) => Err(e.into()),
     }
-}
-
-/// `DELETE /api/v1/people/{id}` (admins): erase a debtor or creditor contact.
-pub async fn erase_person(
-    State(state): State<AppState>,
-    p: Principal,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    admin(&p)?;
-    let id = id.trim();
-    if id.is_empty() || id.len() > 128 {
-        return Err(FieldError::new("id", "a debtor id or contact id").into());
-    }
-    let record = state
-        .services
-        .erase_person(id, &p.user, jiff::Timestamp::now())
-        .await?;
-    Ok(Json(serde_json::json!({
-        "erased_at": record.at,
-        "surveys": record.surveys,
-        "answers": record.answers,
-        "feedback_items": record.feedback_items,
-    }))
-    .into_response())
 }

@@ -6,6 +6,7 @@ pub mod charts;
 pub mod console;
 pub mod console_api;
 pub mod dev;
+pub mod erasure;
 pub mod error;
 pub mod exports;
 pub mod ingest;
@@ -58,7 +59,7 @@ pub fn console_api_router() -> Router<AppState> {
         )
         .route("/api/v1/reports/{kind}", get(reports::report))
         .route("/api/v1/export/answers.csv", get(exports::answers_csv))
-        .route("/api/v1/people/{id}", delete(console_api::erase_person))
+        .route("/api/v1/people/{id}", delete(erasure::erase_person))
         .route("/api/v1/export/feedback.csv", get(exports::feedback_csv))
         .layer(DefaultBodyLimit::max(1024 * 1024))
 }

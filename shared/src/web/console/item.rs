@@ -1,0 +1,278 @@
+//! One feedback item: its survey context, activity log and the triage form.
+
+use super::queue::{Row, human, row, score_label, urlencode};
+use super::{Chrome, ConsoleUser, error_page, page};
+use crate::app::triage::FeedbackPatch;
+use crate::domain::backlog::{Activity, FeedbackStatus, ImprovementStatus};
+use crate::domain::ids::{FeedbackId, ImprovementId};
+use crate::web::console_api::{apply_feedback_patch, improvement_board, today, visible_feedback};
+use crate::web::error::ApiError;
+use crate::web::state::AppState;
+use crate::web::survey::cross_site;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+pub struct ActivityLine {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+}
+
+fn activity_line(a: &Activity) -> ActivityLine {
+    ActivityLine {
+        at: a
+            .at
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .strftime("%Y-%m-%d %H:%M UTC")
+            .to_string(),
+        actor: a.actor.clone(),
+        action: a.action.clone(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console_item.html")]
+struct ItemPage {
+    chrome: Option<Chrome>,
+    row: Row,
+    team: String,
+    version: u64,
+    title: String,
+    comment: Option<String>,
+    comment_lang: &'static str,
+    context: Vec<(&'static str, String)>,
+    /// (value, label, selected) for the status select: the current status and the
+    /// moves the workflow allows.
+    statuses: Vec<(&'static str, String, bool)>,
+    contacted: bool,
+    improvements: Vec<(String, String, bool)>,
+    activity: Vec<ActivityLine>,
+    flash: Option<String>,
+    flash_error: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ItemQuery {
+    saved: Option<String>,
+    conflict: Option<u64>,
+    error: Option<String>,
+}
+
+pub async fn item(
+    State(state): State<AppState>,
+    ConsoleUser(p): ConsoleUser,
+    Path(id): Path<String>,
+    Query(q): Query<ItemQuery>,
+) -> Response {
+    let Ok(id) = FeedbackId::parse(&id) else {
+        return error_page(&p, ApiError::NotFound);
+    };
+    let view = match visible_feedback(&state, &p, &id).await {
+        Ok(v) => v,
+        Err(e) => return error_page(&p, e),
+    };
+    let item = &view.item;
+    let team = item.team.clone();
+    let board = improvement_board(
+        &state,
+        &p,
+        &[
+            ImprovementStatus::Proposed,
+            ImprovementStatus::Planned,
+            ImprovementStatus::InProgress,
+        ],
+        Some(&team),
+    )
+    .await
+    .unwrap_or_default();
+    let mut improvements: Vec<(String, String, bool)> = board
+        .iter()
+        .map(|s| {
+            let imp = &s.improvement;
+            (
+                imp.id.to_string(),
+                imp.title.clone(),
+                item.improvement_id.as_ref() == Some(&imp.id),
+            )
+        })
+        .collect();
+    if let Some(linked) = &view.improvement
+        && !improvements
+            .iter()
+            .any(|(id, _, _)| *id == linked.id.to_string())
+    {
+        improvements.push((linked.id.to_string(), linked.title.clone(), true));
+    }
+    let statuses = FeedbackStatus::ALL
+        .into_iter()
+        .filter(|s| *s == item.status || item.status.can_move_to(*s))
+        .map(|s| (s.as_str(), human(s.as_str()), s == item.status))
+        .collect();
+    let step = item
+        .step
+        .as_ref()
+        .map(|s| format!(" after {}", human(s.as_str())))
+        .unwrap_or_default();
+    let mut context = vec![
+        ("Client", item.client_id.to_string()),
+        ("Team", item.team.to_string()),
+        (
+            "Handler",
+            item.handler_id
+                .as_ref()
+                .map(|h| h.to_string())
+                .unwrap_or_else(|| "—".into()),
+        ),
+        ("Channel", item.channel.as_str().to_string()),
+        ("Language", item.language.code().to_string()),
+        (
+            "Received",
+            activity_line(&Activity {
+                at: item.created_at,
+                actor: String::new(),
+                action: String::new(),
+            })
+            .at,
+        ),
+        ("Survey", item.survey_id.to_string()),
+    ];
+    if let Some(at) = item.contacted_at {
+        context.push((
+            "Respondent contacted",
+            at.to_zoned(jiff::tz::TimeZone::UTC)
+                .strftime("%Y-%m-%d %H:%M UTC")
+                .to_string(),
+        ));
+    }
+    let (flash, flash_error) = if q.saved.is_some() {
+        (Some("Saved.".to_string()), false)
+    } else if let Some(current) = q.conflict {
+        (
+            Some(format!(
+                "Someone else changed this item first (now version {current}). Their change is shown below; make yours again if it still applies."
+            )),
+            true,
+        )
+    } else if let Some(e) = q.error {
+        (Some(e.chars().take(300).collect()), true)
+    } else {
+        (None, false)
+    };
+    let body = ItemPage {
+        chrome: Some(Chrome::of(&p, "queue")),
+        row: row(item, today()),
+        team: item.team.to_string(),
+        version: item.version,
+        title: format!("{}{step}", score_label(item.score)),
+        comment: item.comment.clone(),
+        comment_lang: item.language.code(),
+        context,
+        statuses,
+        contacted: item.contacted_at.is_some(),
+        improvements,
+        activity: view.activity.iter().map(activity_line).collect(),
+        flash,
+        flash_error,
+    }
+    .render();
+    page(StatusCode::OK, body)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TriageForm {
+    version: u64,
+    status: Option<String>,
+    assignee: Option<String>,
+    contacted: Option<String>,
+    improvement_id: Option<String>,
+    note: Option<String>,
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+pub async fn triage(
+    State(state): State<AppState>,
+    ConsoleUser(p): ConsoleUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<TriageForm>,
+) -> Response {
+    if cross_site(&headers) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let Ok(id) = FeedbackId::parse(&id) else {
+        return error_page(&p, ApiError::NotFound);
+    };
+    let back = format!("/console/feedback/{id}");
+    let status = match form.status.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => match FeedbackStatus::parse(s) {
+            Some(s) => Some(s),
+            None => return Redirect::to(&format!("{back}?error=Unknown%20status")).into_response(),
+        },
+        None => None,
+    };
+    let improvement_id = match form.improvement_id.as_deref() {
+        None => None,
+        Some("") => Some(None),
+        Some(s) => match ImprovementId::parse(s) {
+            Ok(i) => Some(Some(i)),
+            Err(_) => {
+                return Redirect::to(&format!("{back}?error=Unknown%20improvement"))
+                    .into_response();
+            }
+        },
+    };
+    let patch = FeedbackPatch {
+        status,
+        assignee: form.assignee.map(Some),
+        note: form.note,
+        contacted: Some(form.contacted.is_some()),
+        improvement_id,
+    };
+    let result = apply_feedback_patch(&state, &p, &id, form.version, &patch).await;
+    if wants_json(&headers) {
+        return match result {
+            Ok(item) => {
+                let activity = state
+                    .services
+                    .backlog
+                    .feedback_activity(&id)
+                    .await
+                    .unwrap_or_default();
+                axum::Json(serde_json::json!({
+                    "item": item,
+                    "activity": activity.iter().map(activity_line).map(|a| serde_json::json!({
+                        "at": a.at, "actor": a.actor, "action": a.action
+                    })).collect::<Vec<_>>(),
+                }))
+                .into_response()
+            }
+            Err(e) => e.into_response(),
+        };
+    }
+    match result {
+        Ok(_) => Redirect::to(&format!("{back}?saved=1")).into_response(),
+        Err(ApiError::Conflict { current }) => {
+            Redirect::to(&format!("{back}?conflict={current}")).into_response()
+        }
+        Err(ApiError::Invalid(invalid)) => {
+            let text = invalid
+                .0
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.reason))
+                .collect::<Vec<_>>()
+                .join("; ");
+            Redirect::to(&format!("{back}?error={}", urlencode(&text))).into_response()
+        }
+        Err(e) => error_page(&p, e),
+    }
+}

@@ -1,0 +1,83 @@
+//! Signing in to the console: locally a pasted `kundpuls token`, kept in an
+//! HttpOnly cookie; behind API Gateway the verified JWT claims.
+
+use super::{Chrome, SESSION_COOKIE, page};
+use crate::web::auth::{Principal, Role};
+use crate::web::state::{AppState, Authenticator};
+use crate::web::survey::cross_site;
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "console_login.html")]
+struct LoginPage<'a> {
+    chrome: Option<Chrome>,
+    error: Option<&'a str>,
+    local: bool,
+}
+
+pub async fn login_form(State(state): State<AppState>) -> Response {
+    page(
+        StatusCode::OK,
+        LoginPage {
+            chrome: None,
+            error: None,
+            local: matches!(state.auth, Authenticator::Local(_)),
+        }
+        .render(),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    token: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let Authenticator::Local(key) = &state.auth else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let token = form.token.trim();
+    let principal = key
+        .verify(token)
+        .as_ref()
+        .and_then(Principal::from_claims)
+        .filter(|p| p.is(&[Role::Lead, Role::Admin]));
+    if cross_site(&headers) || principal.is_none() {
+        return page(
+            StatusCode::UNAUTHORIZED,
+            LoginPage {
+                chrome: None,
+                error: Some("That token is not valid here, or has expired. Make a new one with `kundpuls token --role lead --team <team>`."),
+                local: true,
+            }
+            .render(),
+        );
+    }
+    let mut response = Redirect::to("/console").into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/console"
+    )) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+pub async fn logout() -> Response {
+    let mut response = Redirect::to("/console/login").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static(
+            "kp_console=; HttpOnly; SameSite=Strict; Path=/console; Max-Age=0",
+        ),
+    );
+    response
+}

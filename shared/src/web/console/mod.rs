@@ -1,0 +1,184 @@
+//! The team leads' console at `/console`: the feedback queue with filters and counts,
+//! one item with its survey context and activity log, triage, and the improvement
+//! board. Server-rendered HTML that works without JavaScript; a small script (same
+//! origin, no inline code) saves triage forms without a page reload and adds
+//! keyboard shortcuts. The same team rules as the JSON API apply: a lead sees their
+//! teams only.
+//!
+//! Sign-in: locally, the token `kundpuls token` prints is pasted once at
+//! `/console/login` and kept in an HttpOnly, SameSite=Strict cookie; behind API
+//! Gateway the verified JWT claims are used as for the API.
+
+mod assets;
+mod board;
+mod item;
+mod login;
+mod queue;
+mod reports;
+
+pub use assets::{script, stylesheet};
+pub use board::{board, create_improvement, update_improvement};
+pub use item::{item, triage};
+pub use login::{login, login_form, logout};
+pub use queue::queue;
+pub use reports::reports;
+
+use super::auth::{Principal, Role};
+use super::error::ApiError;
+use super::state::{AppState, Authenticator};
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+pub const CSS: &str = include_str!("../../../templates/console.css");
+pub const JS: &str = include_str!("../../../templates/console.js");
+/// Versioned asset paths: they change when the files do, so they cache forever.
+pub const CSS_PATH: &str = "/console/assets/console-1.css";
+pub const JS_PATH: &str = "/console/assets/console-1.js";
+pub const SESSION_COOKIE: &str = "kp_console";
+
+/// Headers on every console page: only same-origin style, script and requests.
+fn security_headers(headers: &mut HeaderMap) {
+    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        headers,
+        "content-security-policy",
+        "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; \
+         img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    );
+    set(headers, "referrer-policy", "same-origin");
+    set(headers, "x-content-type-options", "nosniff");
+    set(headers, "x-frame-options", "DENY");
+    set(headers, "cache-control", "no-store");
+}
+
+fn page(status: StatusCode, body: Result<String, askama::Error>) -> Response {
+    match body {
+        Ok(b) => {
+            let mut r = (status, Html(b)).into_response();
+            security_headers(r.headers_mut());
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a console page");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// What the layout needs on every page.
+pub struct Chrome {
+    pub user: String,
+    pub role: &'static str,
+    pub section: &'static str,
+}
+
+impl Chrome {
+    fn of(p: &Principal, section: &'static str) -> Self {
+        Self {
+            user: p.user.clone(),
+            role: match p.role {
+                Role::Admin => "admin",
+                Role::Lead => "team lead",
+                Role::System => "system",
+            },
+            section,
+        }
+    }
+}
+
+/// The signed-in console user, or a redirect to the sign-in page.
+pub struct ConsoleUser(pub Principal);
+
+fn cookie_token(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_string())
+}
+
+impl FromRequestParts<AppState> for ConsoleUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let principal = match Principal::from_request_parts(parts, state).await {
+            Ok(p) => Some(p),
+            Err(_) => match &state.auth {
+                Authenticator::Local(key) => cookie_token(parts)
+                    .and_then(|t| key.verify(&t))
+                    .as_ref()
+                    .and_then(Principal::from_claims),
+                Authenticator::ApiGateway => None,
+            },
+        };
+        match principal {
+            Some(p) if p.is(&[Role::Lead, Role::Admin]) => Ok(ConsoleUser(p)),
+            Some(p) => Err(message(
+                Some(&p),
+                StatusCode::FORBIDDEN,
+                "Not for this account",
+                "The console is for team leads and admins.",
+            )),
+            None => Err(Redirect::to("/console/login").into_response()),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console_message.html")]
+struct MessagePage<'a> {
+    chrome: Option<Chrome>,
+    title: &'a str,
+    body: &'a str,
+}
+
+fn message(p: Option<&Principal>, status: StatusCode, title: &str, body: &str) -> Response {
+    page(
+        status,
+        MessagePage {
+            chrome: p.map(|p| Chrome::of(p, "")),
+            title,
+            body,
+        }
+        .render(),
+    )
+}
+
+/// An API error as a console page.
+fn error_page(p: &Principal, e: ApiError) -> Response {
+    match e {
+        ApiError::NotFound => message(
+            Some(p),
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is no such item. It may have been removed under the retention policy.",
+        ),
+        ApiError::Forbidden => message(
+            Some(p),
+            StatusCode::FORBIDDEN,
+            "Not your team",
+            "This belongs to a team you do not lead.",
+        ),
+        other => {
+            let status = other.into_response().status();
+            message(
+                Some(p),
+                status,
+                "Something went wrong",
+                "Please try again in a moment.",
+            )
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! The feedback queue: status tabs with counts, filters, and cursor pages.
+
+use super::{Chrome, ConsoleUser, error_page, page};
+use crate::domain::backlog::FeedbackItem;
+use crate::domain::score::Score;
+use crate::domain::themes::ALL_THEMES;
+use crate::ports::PageRequest;
+use crate::web::auth::Role;
+use crate::web::console_api::{FeedbackListQuery, resolve_listing, today};
+use crate::web::error::ApiError;
+use crate::web::state::AppState;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+
+/// One row of the queue, ready to show.
+pub struct Row {
+    pub id: String,
+    pub due: String,
+    pub overdue: bool,
+    pub priority: &'static str,
+    pub score: String,
+    pub step: String,
+    pub themes: String,
+    pub excerpt: String,
+    pub assignee: String,
+    pub status: &'static str,
+}
+
+pub(super) fn score_label(score: Score) -> String {
+    match score {
+        Score::Nps(s) => format!("NPS {}", s.value()),
+        Score::Csat(s) => format!("CSAT {}", s.value()),
+    }
+}
+
+pub(super) fn human(s: &str) -> String {
+    s.replace('_', " ")
+}
+
+pub(super) fn row(item: &FeedbackItem, today: jiff::civil::Date) -> Row {
+    let excerpt = item
+        .comment
+        .as_deref()
+        .map(|c| {
+            let mut e: String = c.chars().take(90).collect();
+            if c.chars().count() > 90 {
+                e.push('…');
+            }
+            e
+        })
+        .unwrap_or_default();
+    Row {
+        id: item.id.to_string(),
+        due: item.due_on.to_string(),
+        overdue: item.status.is_open() && item.due_on < today,
+        priority: item.priority.as_str(),
+        score: score_label(item.score),
+        step: item
+            .step
+            .as_ref()
+            .map(|s| human(s.as_str()))
+            .unwrap_or_else(|| "relationship".into()),
+        themes: item
+            .themes
+            .iter()
+            .map(|t| human(t))
+            .collect::<Vec<_>>()
+            .join(", "),
+        excerpt,
+        assignee: item.assignee.clone().unwrap_or_default(),
+        status: item.status.as_str(),
+    }
+}
+
+pub struct Tab {
+    pub status: &'static str,
+    pub label: String,
+    pub count: String,
+    pub href: String,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console_queue.html")]
+struct QueuePage {
+    chrome: Option<Chrome>,
+    tabs: Vec<Tab>,
+    rows: Vec<Row>,
+    teams: Vec<String>,
+    team: String,
+    free_team: bool,
+    status: String,
+    priority: String,
+    theme: String,
+    themes: Vec<(&'static str, String)>,
+    kind: String,
+    overdue: bool,
+    next_href: Option<String>,
+    first_href: Option<String>,
+}
+
+pub(super) fn query_string(pairs: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+        out.push(if out.is_empty() { '?' } else { '&' });
+        out.push_str(k);
+        out.push('=');
+        out.push_str(&urlencode(v));
+    }
+    out
+}
+
+pub(super) fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+pub async fn queue(
+    State(state): State<AppState>,
+    ConsoleUser(p): ConsoleUser,
+    Query(mut q): Query<FeedbackListQuery>,
+) -> Response {
+    if q.status.as_deref().is_none_or(str::is_empty) {
+        q.status = Some("new".into());
+    }
+    if q.status.as_deref() == Some("all") {
+        q.status = None;
+    }
+    let today = today();
+    let listing = match resolve_listing(&p, &q, today) {
+        Ok(l) => l,
+        Err(ApiError::Invalid(_)) if p.role == Role::Admin && q.team.is_none() => {
+            return Redirect::to("/console?status=new").into_response();
+        }
+        Err(e) => return error_page(&p, e),
+    };
+    let services = &state.services;
+    let page_items = match services
+        .list_feedback(
+            listing.scope.clone(),
+            &listing.filter,
+            PageRequest {
+                cursor: q.cursor.clone().filter(|c| !c.is_empty()),
+                limit: listing.limit.min(50),
+            },
+        )
+        .await
+    {
+        Ok(pg) => pg,
+        Err(e) => return error_page(&p, e.into()),
+    };
+    let counts = match services.count_feedback(listing.team.as_ref(), 1000).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&p, e.into()),
+    };
+    let team = listing
+        .team
+        .as_ref()
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    let status = listing.status.map(|s| s.as_str()).unwrap_or("all");
+    let priority = q.priority.clone().unwrap_or_default();
+    let theme = q.theme.clone().unwrap_or_default();
+    let kind = q.kind.clone().unwrap_or_default();
+    let overdue = q.overdue == Some(true);
+    let filters = |status: &str, cursor: &str| {
+        format!(
+            "/console{}",
+            query_string(&[
+                ("status", status),
+                ("team", &team),
+                ("priority", &priority),
+                ("theme", &theme),
+                ("kind", &kind),
+                ("overdue", if overdue { "true" } else { "" }),
+                ("cursor", cursor),
+            ])
+        )
+    };
+    let tabs = counts
+        .iter()
+        .map(|(s, n, more)| Tab {
+            status: s.as_str(),
+            label: human(s.as_str()),
+            count: if *more {
+                format!("{n}+")
+            } else {
+                n.to_string()
+            },
+            href: filters(s.as_str(), ""),
+            current: s.as_str() == status,
+        })
+        .collect();
+    let body = QueuePage {
+        chrome: Some(Chrome::of(&p, "queue")),
+        tabs,
+        rows: page_items.items.iter().map(|i| row(i, today)).collect(),
+        teams: p.teams.iter().map(|t| t.to_string()).collect(),
+        free_team: p.role == Role::Admin,
+        team: team.clone(),
+        status: status.to_string(),
+        priority: priority.clone(),
+        theme: theme.clone(),
+        themes: ALL_THEMES.iter().map(|t| (*t, human(t))).collect(),
+        kind: kind.clone(),
+        overdue,
+        next_href: page_items.next.as_deref().map(|c| filters(status, c)),
+        first_href: q
+            .cursor
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(|_| filters(status, "")),
+    }
+    .render();
+    page(StatusCode::OK, body)
+}

@@ -1,0 +1,35 @@
+//! `DELETE /api/v1/people/{id}` (admins): erasure of a debtor or creditor contact on
+//! request. The use case is [`crate::app::erasure`].
+
+use super::auth::Principal;
+use super::console_api::admin;
+use super::error::ApiError;
+use super::state::AppState;
+use crate::domain::error::FieldError;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+
+/// Erases one person's surveys, answers and comments; answers what went.
+pub async fn erase_person(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    admin(&p)?;
+    let id = id.trim();
+    if id.is_empty() || id.len() > 128 {
+        return Err(FieldError::new("id", "a debtor id or contact id").into());
+    }
+    let record = state
+        .services
+        .erase_person(id, &p.user, jiff::Timestamp::now())
+        .await?;
+    Ok(Json(serde_json::json!({
+        "erased_at": record.at,
+        "surveys": record.surveys,
+        "answers": record.answers,
+        "feedback_items": record.feedback_items,
+    }))
+    .into_response())
+}
