@@ -1,23 +1,7 @@
-//! Wires the answer-survey function: configuration and clients once, then the survey
-//! pages' axum router served by `lambda_http` behind API Gateway (public routes,
-//! throttled there).
-
-use kundpuls::web::{AppState, Authenticator, lambda_survey_router};
-use kundpuls::wiring::aws::FunctionEnv;
-use kundpuls::wiring::logging;
+//! The answer-survey function: the survey pages (public routes, throttled at API Gateway), served by `lambda_http` behind API Gateway.
+//! Everything else is in `kundpuls::wiring::aws::serve_http`.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    logging::init_json();
-    let env = FunctionEnv::from_env()?;
-    let (services, store) = env.services().await?;
-    // Users wait on these functions: connect during init, not on the first request.
-    store.warm().await;
-    let router = lambda_survey_router(AppState {
-        services,
-        auth: Authenticator::ApiGateway,
-        stamp: env.stamp_key(),
-        outbox: None,
-    });
-    lambda_http::run(router).await
+    kundpuls::wiring::aws::serve_http(kundpuls::web::lambda_survey_router).await
 }

@@ -4,18 +4,14 @@
 mod handler;
 
 use aws_lambda_events::event::dynamodb::Event;
-use kundpuls::wiring::aws::FunctionEnv;
-use kundpuls::wiring::logging;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    logging::init_json();
-    let env = FunctionEnv::from_env()?;
+    let (env, services) = kundpuls::wiring::aws::event_function().await?;
     if env.alert_topic_arn.is_none() {
         return Err("ALERT_TOPIC_ARN is required: routing alerts team leads".into());
     }
-    let (services, _) = env.services().await?;
     let services = &services;
     run(service_fn(move |event: LambdaEvent<Event>| async move {
         Ok::<_, Error>(handler::handle(services, event.payload).await)

@@ -3,15 +3,11 @@
 mod handler;
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use kundpuls::wiring::aws::FunctionEnv;
-use kundpuls::wiring::logging;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    logging::init_json();
-    let env = FunctionEnv::from_env()?;
-    let (services, _) = env.services().await?;
+    let (_, services) = kundpuls::wiring::aws::event_function().await?;
     let services = &services;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<_, Error>(handler::handle(services, event.payload, jiff::Timestamp::now()).await)

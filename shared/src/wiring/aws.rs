@@ -179,3 +179,31 @@ impl FunctionEnv {
         None
     }
 }
+
+/// The whole `main` of an HTTP function: JSON logs, configuration and clients once,
+/// the DynamoDB connection opened during init (people wait on these functions, so
+/// the first request should not pay for it), then `router` served by `lambda_http`
+/// behind API Gateway, which verifies the JWT and hands over its claims.
+pub async fn serve_http(
+    router: fn(crate::web::AppState) -> axum::Router,
+) -> Result<(), lambda_http::Error> {
+    super::logging::init_json();
+    let env = FunctionEnv::from_env()?;
+    let (services, store) = env.services().await?;
+    store.warm().await;
+    let app = router(crate::web::AppState {
+        services,
+        auth: crate::web::Authenticator::ApiGateway,
+        stamp: env.stamp_key(),
+        outbox: None,
+    });
+    lambda_http::run(app).await
+}
+
+/// The event functions' start: JSON logs, then configuration and clients once.
+pub async fn event_function() -> Result<(FunctionEnv, Services), EnvError> {
+    super::logging::init_json();
+    let env = FunctionEnv::from_env()?;
+    let (services, _) = env.services().await?;
+    Ok((env, services))
+}
