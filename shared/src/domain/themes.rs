@@ -70,321 +70,16 @@ impl Lexicon {
     }
 }
 
-fn entries(list: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
-    list.iter()
-        .map(|(theme, stems)| {
-            (
-                theme.to_string(),
-                stems.iter().map(|s| s.to_string()).collect(),
-            )
-        })
-        .collect()
-}
+/// The built-in lexicon, data rather than code: `shared/themes/default.toml`.
+const DEFAULT_LEXICON: &str = include_str!("../../themes/default.toml");
+
+static BUILT_IN: std::sync::LazyLock<Lexicon> = std::sync::LazyLock::new(|| {
+    toml::from_str(DEFAULT_LEXICON).expect("shared/themes/default.toml is a valid lexicon")
+});
 
 impl Default for Lexicon {
     fn default() -> Self {
-        let mut m = BTreeMap::new();
-        m.insert(
-            Language::Sv,
-            entries(&[
-                (
-                    TREATMENT,
-                    &[
-                        "otrevlig",
-                        "oförskämd",
-                        "arrogant",
-                        "nedlåtande",
-                        "hotfull",
-                        "respektlös",
-                        "bemöt",
-                        "ton",
-                    ],
-                ),
-                (
-                    WAITING,
-                    &["vänt", "kö", "svarar inte", "upptagen", "ringde flera"],
-                ),
-                (
-                    PAYMENT_PLAN,
-                    &["avbetalning", "delbetalning", "betalningsplan", "plan"],
-                ),
-                (FEES, &["avgift", "ränta", "kostnad", "dyr"]),
-                (
-                    CLARITY,
-                    &[
-                        "otydlig",
-                        "förstod inte",
-                        "krånglig",
-                        "förvirr",
-                        "oklar",
-                        "brev",
-                    ],
-                ),
-                (
-                    DIGITAL,
-                    &[
-                        "bankid",
-                        "e-faktura",
-                        "efaktura",
-                        "app",
-                        "webb",
-                        "inlogg",
-                        "sajt",
-                    ],
-                ),
-                (
-                    IDENTITY,
-                    &[
-                        "fel person",
-                        "inte min",
-                        "inte jag",
-                        "känner inte",
-                        "bedrägeri",
-                        "identitet",
-                    ],
-                ),
-                (
-                    PRAISE,
-                    &[
-                        "tack",
-                        "trevlig",
-                        "hjälpsam",
-                        "snäll",
-                        "bra",
-                        "smidig",
-                        "förstående",
-                    ],
-                ),
-            ]),
-        );
-        m.insert(
-            Language::En,
-            entries(&[
-                (
-                    TREATMENT,
-                    &[
-                        "rude",
-                        "arrogant",
-                        "disrespect",
-                        "threaten",
-                        "condescend",
-                        "unfriendly",
-                        "tone",
-                    ],
-                ),
-                (
-                    WAITING,
-                    &[
-                        "wait",
-                        "queue",
-                        "hold",
-                        "unreachable",
-                        "no answer",
-                        "call back",
-                    ],
-                ),
-                (PAYMENT_PLAN, &["instal", "plan", "arrangement"]),
-                (FEES, &["fee", "interest", "charge", "expensive", "cost"]),
-                (
-                    CLARITY,
-                    &["unclear", "confus", "understand", "letter", "complicated"],
-                ),
-                (
-                    DIGITAL,
-                    &[
-                        "bankid",
-                        "e-invoice",
-                        "einvoice",
-                        "app",
-                        "website",
-                        "online",
-                        "login",
-                        "portal",
-                    ],
-                ),
-                (
-                    IDENTITY,
-                    &["wrong person", "not mine", "not me", "fraud", "identity"],
-                ),
-                (
-                    PRAISE,
-                    &[
-                        "thank", "friendly", "helpful", "kind", "great", "good", "smooth",
-                    ],
-                ),
-            ]),
-        );
-        m.insert(
-            Language::Pl,
-            entries(&[
-                (
-                    TREATMENT,
-                    &[
-                        "niegrzecz",
-                        "chamsk",
-                        "arogan",
-                        "grozi",
-                        "nieuprzejm",
-                        "ton",
-                    ],
-                ),
-                (WAITING, &["czeka", "kolejk", "nie odbier", "dodzwoni"]),
-                (PAYMENT_PLAN, &["rat", "harmonogram", "ugod"]),
-                (FEES, &["opłat", "oplat", "odsetk", "koszt", "drogo"]),
-                (
-                    CLARITY,
-                    &["niejasn", "nie rozumi", "skomplikowan", "pismo", "list"],
-                ),
-                (
-                    DIGITAL,
-                    &["aplikacj", "stron", "logowa", "e-faktur", "internet"],
-                ),
-                (
-                    IDENTITY,
-                    &["nie moje", "nie ja", "oszust", "tożsamo", "tozsamo"],
-                ),
-                (
-                    PRAISE,
-                    &[
-                        "dzięk", "dziek", "miło", "milo", "pomocn", "uprzejm", "super", "dobrze",
-                    ],
-                ),
-            ]),
-        );
-        m.insert(
-            Language::Da,
-            entries(&[
-                (
-                    TREATMENT,
-                    &[
-                        "uhøflig",
-                        "arrogant",
-                        "nedladende",
-                        "truende",
-                        "respektløs",
-                        "tone",
-                    ],
-                ),
-                (WAITING, &["vent", "kø", "svarer ikke", "optaget"]),
-                (PAYMENT_PLAN, &["afdrag", "betalingsplan", "aftale"]),
-                (FEES, &["gebyr", "rente", "omkostning", "dyr"]),
-                (
-                    CLARITY,
-                    &["uklar", "forstod ikke", "forvirr", "brev", "besværlig"],
-                ),
-                (
-                    DIGITAL,
-                    &["mitid", "nemid", "app", "hjemmeside", "login", "e-faktura"],
-                ),
-                (
-                    IDENTITY,
-                    &[
-                        "forkert person",
-                        "ikke min",
-                        "ikke mig",
-                        "svindel",
-                        "identitet",
-                    ],
-                ),
-                (
-                    PRAISE,
-                    &["tak", "venlig", "hjælpsom", "god", "flink", "nem"],
-                ),
-            ]),
-        );
-        m.insert(
-            Language::Nb,
-            entries(&[
-                (
-                    TREATMENT,
-                    &[
-                        "uhøflig",
-                        "frekk",
-                        "arrogant",
-                        "nedlatende",
-                        "truende",
-                        "respektløs",
-                        "tone",
-                    ],
-                ),
-                (WAITING, &["vent", "kø", "svarer ikke", "opptatt"]),
-                (
-                    PAYMENT_PLAN,
-                    &["avdrag", "nedbetalingsplan", "betalingsplan", "avtale"],
-                ),
-                (FEES, &["gebyr", "rente", "kostnad", "dyr"]),
-                (
-                    CLARITY,
-                    &["uklar", "forsto ikke", "forvirr", "brev", "tungvint"],
-                ),
-                (
-                    DIGITAL,
-                    &[
-                        "bankid",
-                        "app",
-                        "nettside",
-                        "innlogg",
-                        "efaktura",
-                        "e-faktura",
-                    ],
-                ),
-                (
-                    IDENTITY,
-                    &[
-                        "feil person",
-                        "ikke min",
-                        "ikke meg",
-                        "svindel",
-                        "identitet",
-                    ],
-                ),
-                (
-                    PRAISE,
-                    &["takk", "vennlig", "hjelpsom", "god", "grei", "enkel"],
-                ),
-            ]),
-        );
-        m.insert(
-            Language::Fi,
-            entries(&[
-                (
-                    TREATMENT,
-                    &["epäkohtel", "tyly", "ylimieli", "uhkail", "töykeä", "sävy"],
-                ),
-                (WAITING, &["odot", "jono", "ei vastaa", "tavoit"]),
-                (PAYMENT_PLAN, &["maksusuunnitel", "erä", "sopimu"]),
-                (FEES, &["kulu", "korko", "maksu", "kallis"]),
-                (
-                    CLARITY,
-                    &["epäselv", "en ymmärtä", "sekav", "kirje", "monimutkai"],
-                ),
-                (
-                    DIGITAL,
-                    &[
-                        "pankkitunnu",
-                        "sovellu",
-                        "verkkosivu",
-                        "kirjautu",
-                        "e-lasku",
-                    ],
-                ),
-                (
-                    IDENTITY,
-                    &[
-                        "väärä henkilö",
-                        "ei minun",
-                        "en ole",
-                        "huijau",
-                        "henkilöllisyy",
-                    ],
-                ),
-                (
-                    PRAISE,
-                    &["kiitos", "ystävälli", "avulia", "hyvä", "mukava", "sujuva"],
-                ),
-            ]),
-        );
-        Lexicon(m)
+        BUILT_IN.clone()
     }
 }
 
@@ -456,6 +151,21 @@ impl Lexicon {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_built_in_lexicon_file_names_every_theme_in_every_language() {
+        let lexicon = Lexicon::default();
+        for lang in Language::ALL {
+            let themes = lexicon.0.get(&lang).expect("every language");
+            for theme in ALL_THEMES {
+                assert!(
+                    themes.get(theme).is_some_and(|stems| !stems.is_empty()),
+                    "{lang:?}: {theme}"
+                );
+            }
+            assert!(themes.keys().all(|t| ALL_THEMES.contains(&t.as_str())));
+        }
+    }
 
     fn themes(lang: Language, comment: &str) -> Vec<String> {
         Lexicon::default().tag(lang, comment).into_keys().collect()
