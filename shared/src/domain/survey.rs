@@ -19,11 +19,18 @@ pub enum SurveyKind {
 }
 
 impl SurveyKind {
+    pub const ALL: [SurveyKind; 2] = [SurveyKind::Nps, SurveyKind::Csat];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SurveyKind::Nps => "nps",
             SurveyKind::Csat => "csat",
         }
+    }
+
+    /// `nps` or `csat`, as [`SurveyKind::as_str`] writes them.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 

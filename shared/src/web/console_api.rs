@@ -172,11 +172,7 @@ pub fn resolve_listing(
         .map(|s| Priority::parse(s).ok_or_else(|| field("priority", "high or normal")))
         .transpose()?;
     let kind = given(q.kind.as_deref())
-        .map(|s| match s {
-            "csat" => Ok(SurveyKind::Csat),
-            "nps" => Ok(SurveyKind::Nps),
-            _ => Err(field("kind", "csat or nps")),
-        })
+        .map(|s| SurveyKind::parse(s).ok_or_else(|| field("kind", "csat or nps")))
         .transpose()?;
     let mut due_before = given(q.due_before.as_deref())
         .map(|s| {

@@ -159,11 +159,8 @@ pub async fn answers_csv(
     Query(q): Query<AnswersExport>,
 ) -> Result<Response, ApiError> {
     let team = scoped_team(&p, q.team.as_deref())?;
-    let kind = match q.kind.as_deref().unwrap_or("csat") {
-        "csat" => SurveyKind::Csat,
-        "nps" => SurveyKind::Nps,
-        _ => return Err(FieldError::new("kind", "csat or nps").into()),
-    };
+    let kind = SurveyKind::parse(q.kind.as_deref().unwrap_or("csat"))
+        .ok_or_else(|| FieldError::new("kind", "csat or nps"))?;
     let (from, to) = super::reports::month_range(
         q.from.as_deref(),
         q.to.as_deref(),

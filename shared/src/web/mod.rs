@@ -9,6 +9,7 @@ pub mod dev;
 pub mod erasure;
 pub mod error;
 pub mod exports;
+pub mod html;
 pub mod ingest;
 pub mod ratelimit;
 pub mod reports;

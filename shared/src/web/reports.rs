@@ -67,11 +67,7 @@ pub fn report_query(
     now: jiff::Timestamp,
 ) -> Result<ReportQuery, ApiError> {
     console_user(p)?;
-    let kind = match kind {
-        "nps" => SurveyKind::Nps,
-        "csat" => SurveyKind::Csat,
-        _ => return Err(ApiError::NotFound),
-    };
+    let kind = SurveyKind::parse(kind).ok_or(ApiError::NotFound)?;
     let group_by = match given(q.group_by.as_deref()) {
         None => GroupBy::Month,
         Some(g) => GroupBy::parse(g).ok_or_else(|| {

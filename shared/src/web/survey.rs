@@ -3,6 +3,7 @@
 //! JavaScript, no external requests, in the respondent's language. Unknown, expired
 //! and answered links get a friendly page; nothing internal is shown.
 
+use super::html::cross_site;
 use super::state::AppState;
 use crate::domain::locale::Language;
 use crate::domain::messages::page::{PageTexts, csat_question, page_texts};
@@ -14,7 +15,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -78,17 +79,7 @@ struct MessagePage<'a> {
 }
 
 fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
-    match body {
-        Ok(b) => {
-            let mut r = (status, Html(b)).into_response();
-            security_headers(r.headers_mut());
-            r
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "rendering a survey page");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
+    super::html::page(status, body, security_headers, "survey")
 }
 
 fn message(
@@ -201,17 +192,50 @@ fn closed_page(survey: &Survey, token: &str, now: Timestamp) -> Option<Response>
 }
 
 #[allow(clippy::too_many_arguments)]
+/// How the form was reached: the person's own link, or the email's hidden link that
+/// only software follows (its answers are kept but flagged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reached {
+    Link,
+    Honeypot,
+}
+
+/// What the form shows besides the survey: the answer so far, and why it was sent back.
+struct FormView<'a> {
+    selected: Option<u8>,
+    fcr: Option<bool>,
+    comment: &'a str,
+    reached: Reached,
+    error: Option<&'a str>,
+}
+
+impl FormView<'_> {
+    /// The form as a link opens it, with `selected` chosen (`?score=`).
+    fn opened(selected: Option<u8>, reached: Reached) -> Self {
+        FormView {
+            selected,
+            fcr: None,
+            comment: "",
+            reached,
+            error: None,
+        }
+    }
+}
+
 fn form(
     state: &AppState,
     survey: &Survey,
     token: &str,
-    selected: Option<u8>,
-    fcr: Option<bool>,
-    comment: &str,
-    honeypot: bool,
-    error: Option<&str>,
+    view: FormView<'_>,
     now: Timestamp,
 ) -> Response {
+    let FormView {
+        selected,
+        fcr,
+        comment,
+        reached,
+        error,
+    } = view;
     let lang = survey.subject.language;
     let t = page_texts(lang);
     let agency = state.services.config.agency_name();
@@ -256,7 +280,9 @@ fn form(
             ask_fcr: survey.subject.step.as_ref().is_some_and(|s| s.is_call()),
             fcr,
             comment,
-            stamp: state.stamp.issue(&survey.id, now, honeypot),
+            stamp: state
+                .stamp
+                .issue(&survey.id, now, reached == Reached::Honeypot),
             error,
             opt_out_href: opt_out_href(token),
         }
@@ -289,9 +315,17 @@ pub async fn show(
         .get("score")
         .and_then(|s| s.parse::<u8>().ok())
         .filter(|v| score_for(survey.kind, *v).is_some());
-    let honeypot = query.get("via").is_some_and(|v| v == "preview");
+    let reached = if query.get("via").is_some_and(|v| v == "preview") {
+        Reached::Honeypot
+    } else {
+        Reached::Link
+    };
     form(
-        &state, &survey, &token, selected, None, "", honeypot, None, now,
+        &state,
+        &survey,
+        &token,
+        FormView::opened(selected, reached),
+        now,
     )
 }
 
@@ -303,24 +337,6 @@ pub struct AnswerForm {
     stamp: Option<String>,
     /// Hidden from people; software that fills every field fills it.
     website: Option<String>,
-}
-
-/// A cross-site form post (another origin in `Origin` or `Sec-Fetch-Site`).
-pub(crate) fn cross_site(headers: &HeaderMap) -> bool {
-    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    if matches!(site, Some("cross-site")) {
-        return true;
-    }
-    match (
-        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
-        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
-    ) {
-        (Some(origin), Some(host)) if origin != "null" => {
-            let origin_host = origin.split("://").nth(1).unwrap_or(origin);
-            origin_host != host
-        }
-        _ => false,
-    }
 }
 
 pub async fn submit(
@@ -353,30 +369,24 @@ pub async fn submit(
         if let Some(page) = closed_page(&survey, &token, now) {
             return page;
         }
-        return form(
-            &state,
-            &survey,
-            &token,
-            None,
+        let view = FormView {
+            selected: None,
             fcr,
             comment,
-            false,
-            Some(t.error_score),
-            now,
-        );
+            reached: Reached::Link,
+            error: Some(t.error_score),
+        };
+        return form(&state, &survey, &token, view, now);
     };
     if comment.chars().count() > MAX_COMMENT_CHARS {
-        return form(
-            &state,
-            &survey,
-            &token,
+        let view = FormView {
             selected,
             fcr,
             comment,
-            false,
-            Some(t.error_comment),
-            now,
-        );
+            reached: Reached::Link,
+            error: Some(t.error_comment),
+        };
+        return form(&state, &survey, &token, view, now);
     }
     let mut suspect = state.stamp.check(&survey.id, input.stamp.as_deref(), now);
     if input

@@ -6,6 +6,7 @@
 
 use super::{EmbeddedStore, R, SEP, Writer};
 use crate::adapters::keys;
+use crate::adapters::records::TokenPointer;
 use crate::domain::backlog::FeedbackItem;
 use crate::domain::survey::{Answer, Survey};
 use crate::ports::StoreError;
@@ -126,11 +127,8 @@ fn sweep_batch(w: &mut Writer<'_>, cutoff: Timestamp) -> R<SweepReport> {
             if !k.value().starts_with(&lo) {
                 break;
             }
-            let pointer: serde_json::Value = serde_json::from_slice(v.value())?;
-            if pointer["survey_id"]
-                .as_str()
-                .is_some_and(|id| surveys_gone.contains(id))
-            {
+            let pointer: TokenPointer = serde_json::from_slice(v.value())?;
+            if surveys_gone.contains(pointer.survey_id.as_str()) {
                 tokens.push(k.value().to_string());
             }
         }

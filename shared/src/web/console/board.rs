@@ -11,8 +11,8 @@ use crate::web::console_api::{
     apply_feedback_patch, can_see, improvement_board, visible_improvement,
 };
 use crate::web::error::ApiError;
+use crate::web::html::cross_site;
 use crate::web::state::AppState;
-use crate::web::survey::cross_site;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};

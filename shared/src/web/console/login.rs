@@ -3,8 +3,8 @@
 
 use super::{Chrome, SESSION_COOKIE, page};
 use crate::web::auth::{Principal, Role};
+use crate::web::html::cross_site;
 use crate::web::state::{AppState, Authenticator};
-use crate::web::survey::cross_site;
 use askama::Template;
 use axum::Form;
 use axum::extract::State;

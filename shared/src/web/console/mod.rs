@@ -30,7 +30,7 @@ use askama::Template;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 
 pub const CSS: &str = include_str!("../../../templates/console.css");
 pub const JS: &str = include_str!("../../../templates/console.js");
@@ -57,17 +57,7 @@ fn security_headers(headers: &mut HeaderMap) {
 }
 
 fn page(status: StatusCode, body: Result<String, askama::Error>) -> Response {
-    match body {
-        Ok(b) => {
-            let mut r = (status, Html(b)).into_response();
-            security_headers(r.headers_mut());
-            r
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "rendering a console page");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
+    crate::web::html::page(status, body, security_headers, "console")
 }
 
 /// What the layout needs on every page.

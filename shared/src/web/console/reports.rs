@@ -2,6 +2,7 @@
 
 use super::queue::human;
 use super::{Chrome, ConsoleUser, error_page, message, page};
+use crate::domain::survey::SurveyKind;
 use crate::web::auth::Role;
 use crate::web::error::ApiError;
 use crate::web::state::AppState;
@@ -25,7 +26,8 @@ pub struct ReportLine {
     pub below_target: bool,
 }
 
-fn report_line(r: &crate::domain::reports::ReportRow, nps: bool, target: f64) -> ReportLine {
+fn report_line(r: &crate::domain::reports::ReportRow, kind: SurveyKind, target: f64) -> ReportLine {
+    let nps = kind == SurveyKind::Nps;
     let f = |v: Option<f64>, d: usize| v.map(|v| format!("{v:.d$}")).unwrap_or_else(|| "—".into());
     let digits = if nps { 0 } else { 2 };
     ReportLine {
@@ -98,11 +100,13 @@ pub async fn reports(
     use crate::domain::stats::Dimension;
     use crate::web::charts::{LineChart, Series};
     use crate::web::reports::{ReportParams, report_query};
-    let kind = match q.kind.as_deref() {
-        Some("nps") => "nps",
-        _ => "csat",
-    };
-    let nps = kind == "nps";
+    let survey_kind = q
+        .kind
+        .as_deref()
+        .and_then(SurveyKind::parse)
+        .unwrap_or(SurveyKind::Csat);
+    let kind = survey_kind.as_str();
+    let nps = survey_kind == SurveyKind::Nps;
     let now = jiff::Timestamp::now();
     let group_by = q
         .group_by
@@ -250,14 +254,14 @@ pub async fn reports(
         months: by_month
             .rows
             .iter()
-            .map(|r| report_line(r, nps, target))
+            .map(|r| report_line(r, survey_kind, target))
             .collect(),
         rows: by_dim
             .rows
             .iter()
-            .map(|r| report_line(r, nps, target))
+            .map(|r| report_line(r, survey_kind, target))
             .collect(),
-        total: report_line(&by_dim.total, nps, target),
+        total: report_line(&by_dim.total, survey_kind, target),
         skipped: by_month
             .total
             .skipped

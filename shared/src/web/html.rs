@@ -1,0 +1,45 @@
+//! What every server-rendered page shares: an askama template rendered into a
+//! response with its family's security headers, and the cross-site check that form
+//! posts pass first.
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+/// The rendered page with `headers` set, or a bare 500 if rendering failed (logged
+/// as `what`; nothing internal is shown).
+pub fn page(
+    status: StatusCode,
+    body: Result<String, askama::Error>,
+    headers: fn(&mut HeaderMap),
+    what: &'static str,
+) -> Response {
+    match body {
+        Ok(b) => {
+            let mut r = (status, Html(b)).into_response();
+            headers(r.headers_mut());
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, page = what, "rendering a page");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// A cross-site form post (another origin in `Origin` or `Sec-Fetch-Site`).
+pub(crate) fn cross_site(headers: &HeaderMap) -> bool {
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if matches!(site, Some("cross-site")) {
+        return true;
+    }
+    match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some(origin), Some(host)) if origin != "null" => {
+            let origin_host = origin.split("://").nth(1).unwrap_or(origin);
+            origin_host != host
+        }
+        _ => false,
+    }
+}
