@@ -27,25 +27,17 @@ impl ContactStore for DynamoStore {
     }
 
     async fn opt_in(&self, contact: &ContactKey) -> Result<(), StoreError> {
-        self.client
+        // Opting in a contact we never heard of changes nothing.
+        let result = self
+            .client
             .update_item()
             .table_name(self.table())
             .set_key(Some(key_item(&keys::contact_state(contact))))
             .update_expression("REMOVE opted_out_ms")
             .condition_expression("attribute_exists(pk)")
             .send()
-            .await
-            .map(|_| ())
-            .or_else(|e| {
-                // Opting in a contact we never heard of changes nothing.
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception())
-                {
-                    Ok(())
-                } else {
-                    Err(StoreError::unavailable("opt_in", e))
-                }
-            })
+            .await;
+        super::unless_already("opt_in", result)
     }
 
     async fn opted_out_at(&self, contact: &ContactKey) -> Result<Option<Timestamp>, StoreError> {
@@ -68,16 +60,7 @@ impl ContactStore for DynamoStore {
             .expression_attribute_values(":at", n(at.as_millisecond()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(StoreError::unavailable("flag_person", e)),
-        }
+        super::unless_already("flag_person", result)
     }
 
     async fn person_flagged_at(

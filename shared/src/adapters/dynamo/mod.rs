@@ -225,6 +225,31 @@ fn record<T: Serialize>(
     Ok(item)
 }
 
+/// The result of a conditional write whose failed condition means "already so"
+/// (a pointer that exists, a later time already kept): success either way.
+fn unless_already<T, E>(
+    operation: &'static str,
+    result: Result<T, SdkError<E, aws_smithy_runtime_api::http::Response>>,
+) -> Result<(), StoreError>
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error().and_then(|s| s.code())
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(StoreError::unavailable(operation, e)),
+    }
+}
+
 fn decode<T: DeserializeOwned>(operation: &'static str, item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| StoreError::corrupt(operation, e))
 }

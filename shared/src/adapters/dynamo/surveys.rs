@@ -383,16 +383,7 @@ impl SurveyStore for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(StoreError::unavailable(OP, e)),
-        }
+        super::unless_already(OP, result)
     }
 
     async fn apply(
