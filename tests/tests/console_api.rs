@@ -68,6 +68,39 @@ impl Api {
         )
     }
 
+    /// GET, with the `ETag` (for an `If-Match` afterwards).
+    async fn get_with_etag(&self, who: Who, path: &str) -> (StatusCode, Value, Option<String>) {
+        self.call(who, "GET", path, None, None).await
+    }
+
+    async fn post(&self, who: Who, path: &str, body: Value) -> (StatusCode, Value, Option<String>) {
+        self.call(who, "POST", path, None, Some(body)).await
+    }
+
+    async fn patch(
+        &self,
+        who: Who,
+        path: &str,
+        if_match: Option<&str>,
+        body: Value,
+    ) -> (StatusCode, Value, Option<String>) {
+        self.call(who, "PATCH", path, if_match, Some(body)).await
+    }
+
+    async fn put_themes(
+        &self,
+        who: Who,
+        if_match: Option<&str>,
+        lexicon: Value,
+    ) -> (StatusCode, Value, Option<String>) {
+        self.call(who, "PUT", "/api/v1/themes", if_match, Some(lexicon))
+            .await
+    }
+
+    async fn delete(&self, who: Who, path: &str) -> (StatusCode, Value, Option<String>) {
+        self.call(who, "DELETE", path, None, None).await
+    }
+
     async fn call(
         &self,
         who: Who,
@@ -107,7 +140,7 @@ impl Api {
     }
 
     async fn get(&self, who: Who, path: &str) -> (StatusCode, Value) {
-        let (s, b, _) = self.call(who, "GET", path, None, None).await;
+        let (s, b, _) = self.get_with_etag(who, path).await;
         (s, b)
     }
 }
@@ -143,12 +176,11 @@ async fn leads_see_only_their_team_and_nobody_sees_anything_without_a_token() {
         "their own team is empty"
     );
     let edit = api
-        .call(
+        .patch(
             Who::TelecomLead,
-            "PATCH",
             &path,
             Some("\"1\""),
-            Some(json!({"status": "triaged"})),
+            json!({"status": "triaged"}),
         )
         .await;
     assert_eq!(edit.0, StatusCode::FORBIDDEN);
@@ -257,28 +289,21 @@ async fn a_stale_edit_gets_409_and_every_change_is_logged() {
     let a = answer(&api.h, &api.services, 30, 1, Some("Otrevlig"), false).await;
     api.services.route_answer(&a).await.unwrap();
     let path = format!("/api/v1/feedback/{}", a.feedback_id());
-    let (_, _, etag) = api.call(Who::EnergyLead, "GET", &path, None, None).await;
+    let (_, _, etag) = api.get_with_etag(Who::EnergyLead, &path).await;
     assert_eq!(etag.as_deref(), Some("\"1\""));
 
     // Without a version: 428.
     let (status, _, _) = api
-        .call(
-            Who::EnergyLead,
-            "PATCH",
-            &path,
-            None,
-            Some(json!({"status": "triaged"})),
-        )
+        .patch(Who::EnergyLead, &path, None, json!({"status": "triaged"}))
         .await;
     assert_eq!(status, StatusCode::PRECONDITION_REQUIRED);
     // Two leads edit version 1: the first wins, the second gets 409 with the version.
     let (status, item, etag) = api
-        .call(
+        .patch(
             Who::EnergyLead,
-            "PATCH",
             &path,
             Some("\"1\""),
-            Some(json!({"status": "triaged", "assignee": "anna", "note": "Ringer upp i morgon"})),
+            json!({"status": "triaged", "assignee": "anna", "note": "Ringer upp i morgon"}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -288,36 +313,33 @@ async fn a_stale_edit_gets_409_and_every_change_is_logged() {
     );
     assert_eq!(etag.as_deref(), Some("\"2\""));
     let (status, conflict, _) = api
-        .call(
+        .patch(
             Who::Admin,
-            "PATCH",
             &path,
             Some("\"1\""),
-            Some(json!({"status": "dismissed"})),
+            json!({"status": "dismissed"}),
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(conflict["error"]["current_version"], 2);
     // A move the workflow does not allow is a 422 naming the field.
     let (status, bad, _) = api
-        .call(
+        .patch(
             Who::EnergyLead,
-            "PATCH",
             &path,
             None,
-            Some(json!({"version": 2, "status": "new"})),
+            json!({"version": 2, "status": "new"}),
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad["error"]["fields"][0]["field"], "status");
     // Closing the loop, with the version in the body.
     let (status, item, _) = api
-        .call(
+        .patch(
             Who::EnergyLead,
-            "PATCH",
             &path,
             None,
-            Some(json!({"version": 2, "contacted": true, "status": "resolved"})),
+            json!({"version": 2, "contacted": true, "status": "resolved"}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -367,43 +389,36 @@ async fn improvements_link_items_and_rank_by_impact() {
         ids.push(a.feedback_id().to_string());
     }
     let (status, small, _) = api
-        .call(
+        .post(
             Who::EnergyLead,
-            "POST",
             "/api/v1/improvements",
-            None,
-            Some(json!({"title": "Greeting script", "team": "energy"})),
+            json!({"title": "Greeting script", "team": "energy"}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let (_, letter, _) = api
-        .call(
+        .post(
             Who::EnergyLead,
-            "POST",
             "/api/v1/improvements",
-            None,
-            Some(json!({"title": "Rewrite the payment-plan letter", "team": "energy"})),
+            json!({"title": "Rewrite the payment-plan letter", "team": "energy"}),
         )
         .await;
     let (status, _, _) = api
-        .call(
+        .post(
             Who::TelecomLead,
-            "POST",
             "/api/v1/improvements",
-            None,
-            Some(json!({"title": "Not mine", "team": "energy"})),
+            json!({"title": "Not mine", "team": "energy"}),
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // Two low scores to the letter, the praise to the script.
     for (id, imp) in [(&ids[0], &letter), (&ids[1], &letter), (&ids[2], &small)] {
         let (status, item, _) = api
-            .call(
+            .patch(
                 Who::EnergyLead,
-                "PATCH",
                 &format!("/api/v1/feedback/{id}"),
                 Some("1"),
-                Some(json!({"improvement_id": imp["id"]})),
+                json!({"improvement_id": imp["id"]}),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{item}");
@@ -424,12 +439,11 @@ async fn improvements_link_items_and_rank_by_impact() {
     assert_eq!(board[1]["impact"], 3);
     // Moving an item to another improvement unlinks it from the first.
     let (status, _, _) = api
-        .call(
+        .patch(
             Who::EnergyLead,
-            "PATCH",
             &format!("/api/v1/feedback/{}", ids[1]),
             Some("2"),
-            Some(json!({"improvement_id": small["id"]})),
+            json!({"improvement_id": small["id"]}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -443,14 +457,13 @@ async fn improvements_link_items_and_rank_by_impact() {
     assert_eq!(counts.iter().sum::<u64>(), 3);
     // Status moves are versioned too.
     let path = format!("/api/v1/improvements/{}", letter["id"].as_str().unwrap());
-    let (_, imp, etag) = api.call(Who::EnergyLead, "GET", &path, None, None).await;
+    let (_, imp, etag) = api.get_with_etag(Who::EnergyLead, &path).await;
     let (status, planned, _) = api
-        .call(
+        .patch(
             Who::EnergyLead,
-            "PATCH",
             &path,
             etag.as_deref(),
-            Some(json!({"status": "planned"})),
+            json!({"status": "planned"}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{imp}");
@@ -464,9 +477,7 @@ async fn improvements_link_items_and_rank_by_impact() {
 #[tokio::test]
 async fn an_admin_edits_the_lexicon_and_routing_uses_it() {
     let api = api().await;
-    let (status, themes, etag) = api
-        .call(Who::Admin, "GET", "/api/v1/themes", None, None)
-        .await;
+    let (status, themes, etag) = api.get_with_etag(Who::Admin, "/api/v1/themes").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         etag.as_deref(),
@@ -479,34 +490,16 @@ async fn an_admin_edits_the_lexicon_and_routing_uses_it() {
         .unwrap()
         .push(json!("Klarna"));
     let (status, _, _) = api
-        .call(
-            Who::EnergyLead,
-            "PUT",
-            "/api/v1/themes",
-            Some("\"0\""),
-            Some(json!({"lexicon": lexicon})),
-        )
+        .put_themes(Who::EnergyLead, Some("\"0\""), json!({"lexicon": lexicon}))
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "leads read, admins edit");
     let (status, saved, etag) = api
-        .call(
-            Who::Admin,
-            "PUT",
-            "/api/v1/themes",
-            Some("\"0\""),
-            Some(json!({"lexicon": lexicon})),
-        )
+        .put_themes(Who::Admin, Some("\"0\""), json!({"lexicon": lexicon}))
         .await;
     assert_eq!(status, StatusCode::OK, "{saved}");
     assert_eq!(etag.as_deref(), Some("\"1\""));
     let (status, _, _) = api
-        .call(
-            Who::Admin,
-            "PUT",
-            "/api/v1/themes",
-            Some("\"0\""),
-            Some(json!({"lexicon": lexicon})),
-        )
+        .put_themes(Who::Admin, Some("\"0\""), json!({"lexicon": lexicon}))
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     lexicon["sv"]["payment_plan"]
@@ -514,13 +507,7 @@ async fn an_admin_edits_the_lexicon_and_routing_uses_it() {
         .unwrap()
         .push(json!("x"));
     let (status, bad, _) = api
-        .call(
-            Who::Admin,
-            "PUT",
-            "/api/v1/themes",
-            Some("\"1\""),
-            Some(json!({"lexicon": lexicon})),
-        )
+        .put_themes(Who::Admin, Some("\"1\""), json!({"lexicon": lexicon}))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     // The new stem (stored lower-case) tags an inflected form.
@@ -727,20 +714,10 @@ async fn only_an_admin_can_erase_a_person() {
     let api = api().await;
     let a = answer(&api.h, &api.services, 70, 1, Some("Otrevlig"), false).await;
     api.services.route_answer(&a).await.unwrap();
-    let (status, _, _) = api
-        .call(
-            Who::EnergyLead,
-            "DELETE",
-            "/api/v1/people/D-7781",
-            None,
-            None,
-        )
-        .await;
+    let (status, _, _) = api.delete(Who::EnergyLead, "/api/v1/people/D-7781").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(api.h.store.answer(&a.survey_id).await.unwrap().is_some());
-    let (status, body, _) = api
-        .call(Who::Admin, "DELETE", "/api/v1/people/D-7781", None, None)
-        .await;
+    let (status, body, _) = api.delete(Who::Admin, "/api/v1/people/D-7781").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         (
