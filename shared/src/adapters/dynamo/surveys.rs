@@ -6,7 +6,7 @@
 use super::{
     DynamoStore, IndexQuery, Item, MAX_RACE_ATTEMPTS, build, decode, key_item, n, record, s,
 };
-use crate::adapters::keys::{self, Index};
+use crate::adapters::keys;
 use crate::adapters::records::{ContactState, TokenPointer};
 use crate::domain::contact::ContactKey;
 use crate::domain::ids::SurveyId;
@@ -115,18 +115,16 @@ impl DynamoStore {
 
     async fn due(
         &self,
-        op: &'static str,
-        index: Index,
-        pk: &str,
+        list: keys::WorkList,
         until: Timestamp,
         limit: usize,
     ) -> Result<Vec<Survey>, StoreError> {
         let page = self
             .query_index(
-                op,
+                list.operation,
                 IndexQuery {
-                    index,
-                    pk: pk.to_string(),
+                    index: list.index,
+                    pk: list.pk.to_string(),
                     below: Some(keys::up_to(until)),
                     reverse: false,
                     limit,
@@ -478,13 +476,11 @@ impl SurveyStore for DynamoStore {
     }
 
     async fn due_to_send(&self, now: Timestamp, limit: usize) -> Result<Vec<Survey>, StoreError> {
-        self.due("due_to_send", Index::Gsi1, keys::DUE_SEND, now, limit)
-            .await
+        self.due(keys::TO_SEND, now, limit).await
     }
 
     async fn due_to_expire(&self, now: Timestamp, limit: usize) -> Result<Vec<Survey>, StoreError> {
-        self.due("due_to_expire", Index::Gsi1, keys::DUE_EXPIRE, now, limit)
-            .await
+        self.due(keys::TO_EXPIRE, now, limit).await
     }
 
     async fn sent_before(
@@ -492,14 +488,7 @@ impl SurveyStore for DynamoStore {
         sent_before: Timestamp,
         limit: usize,
     ) -> Result<Vec<Survey>, StoreError> {
-        self.due(
-            "sent_before",
-            Index::Gsi2,
-            keys::SENT_UNREMINDED,
-            sent_before,
-            limit,
-        )
-        .await
+        self.due(keys::TO_REMIND, sent_before, limit).await
     }
 
     async fn last_surveyed(&self, contact: &ContactKey) -> Result<Option<Timestamp>, StoreError> {

@@ -1,7 +1,7 @@
 //! [`SurveyStore`] on the embedded store.
 
 use super::{EmbeddedStore, IndexQuery, Lookup, R, Writer};
-use crate::adapters::keys::{self, Index};
+use crate::adapters::keys;
 use crate::adapters::records::{ContactState, TokenPointer};
 use crate::domain::contact::ContactKey;
 use crate::domain::ids::SurveyId;
@@ -43,15 +43,14 @@ impl EmbeddedStore {
 
     async fn due(
         &self,
-        operation: &'static str,
-        index: Index,
-        pk: &'static str,
+        list: keys::WorkList,
         until: Timestamp,
         limit: usize,
     ) -> Result<Vec<Survey>, StoreError> {
+        let operation = list.operation;
         let q = IndexQuery {
-            index,
-            pk: pk.to_string(),
+            index: list.index,
+            pk: list.pk.to_string(),
             after: None,
             below: Some(keys::up_to(until)),
             reverse: false,
@@ -284,13 +283,11 @@ impl SurveyStore for EmbeddedStore {
     }
 
     async fn due_to_send(&self, now: Timestamp, limit: usize) -> Result<Vec<Survey>, StoreError> {
-        self.due("due_to_send", Index::Gsi1, keys::DUE_SEND, now, limit)
-            .await
+        self.due(keys::TO_SEND, now, limit).await
     }
 
     async fn due_to_expire(&self, now: Timestamp, limit: usize) -> Result<Vec<Survey>, StoreError> {
-        self.due("due_to_expire", Index::Gsi1, keys::DUE_EXPIRE, now, limit)
-            .await
+        self.due(keys::TO_EXPIRE, now, limit).await
     }
 
     async fn sent_before(
@@ -298,14 +295,7 @@ impl SurveyStore for EmbeddedStore {
         sent_before: Timestamp,
         limit: usize,
     ) -> Result<Vec<Survey>, StoreError> {
-        self.due(
-            "sent_before",
-            Index::Gsi2,
-            keys::SENT_UNREMINDED,
-            sent_before,
-            limit,
-        )
-        .await
+        self.due(keys::TO_REMIND, sent_before, limit).await
     }
 
     async fn last_surveyed(&self, contact: &ContactKey) -> Result<Option<Timestamp>, StoreError> {
