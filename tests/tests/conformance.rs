@@ -30,6 +30,7 @@ macro_rules! conformance {
 conformance!(
     create_is_idempotent_under_ten_sequential_replays,
     create_is_idempotent_under_ten_concurrent_replays,
+    ten_concurrent_claims_on_one_survey_leave_one_holder,
     token_hash_finds_its_survey_and_nothing_else,
     answer_is_recorded_once_under_a_hundred_concurrent_submits,
     expired_survey_refuses_answers_and_is_listed_for_expiry,

@@ -73,19 +73,27 @@ pub fn without_retries(sdk: &SdkConfig) -> SdkConfig {
         .build()
 }
 
-/// Sorts an SDK error from a send into what it says about the message: refused
-/// before it could be accepted (`NotSent`), or possibly accepted (`Unknown`).
-/// Service-specific permanent refusals are matched by the caller first.
-pub fn classify_send_error<E>(
-    e: aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
-) -> crate::ports::SendError
-where
+/// An AWS service's operation error: it names its error code, and can be boxed.
+pub trait ServiceError:
+    aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static
+{
+}
+
+impl<E> ServiceError for E where
     E: aws_smithy_types::error::metadata::ProvideErrorMetadata
         + std::error::Error
         + Send
         + Sync
-        + 'static,
+        + 'static
 {
+}
+
+/// Sorts an SDK error from a send into what it says about the message: refused
+/// before it could be accepted (`NotSent`), or possibly accepted (`Unknown`).
+/// Service-specific permanent refusals are matched by the caller first.
+pub fn classify_send_error<E: ServiceError>(
+    e: aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> crate::ports::SendError {
     use crate::ports::SendError;
     use aws_smithy_runtime_api::client::result::SdkError;
     let not_sent = match &e {

@@ -168,7 +168,11 @@ impl Survey {
             idempotency_key: new.idempotency_key,
             kind: new.kind,
             channel: new.channel,
-            state: SurveyState::Scheduled,
+            state: if claimed {
+                SurveyState::Sending
+            } else {
+                SurveyState::Scheduled
+            },
             token_hash: new.token_hash,
             contact_key: new.contact_key,
             recipient: Some(new.recipient),
@@ -184,16 +188,6 @@ impl Survey {
             claim: new.claim,
             event_at: new.event_at,
         }
-        .with_state(if claimed {
-            SurveyState::Sending
-        } else {
-            SurveyState::Scheduled
-        })
-    }
-
-    fn with_state(mut self, state: SurveyState) -> Self {
-        self.state = state;
-        self
     }
 
     /// Whether `attempt` holds the claim on this survey now.

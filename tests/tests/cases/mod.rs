@@ -8,7 +8,7 @@ use kundpuls::domain::creditor::{CreditorContact, CreditorContactInput};
 use kundpuls::domain::ids::{ClientId, ContactId, FeedbackId, ImprovementId, SurveyId, TeamId};
 use kundpuls::domain::sending::SendChange;
 use kundpuls::domain::stats::{CounterKey, Dimension, answer_effect_id, increments_for_answer};
-use kundpuls::domain::survey::{Survey, SurveyKind, SurveyState};
+use kundpuls::domain::survey::{Claim, Survey, SurveyKind, SurveyState};
 use kundpuls::domain::token::SurveyToken;
 use kundpuls::ports::{
     AnswerFeed, AnswerOutcome, ApplyOutcome, CreateOutcome, FatigueGuard, FeedCursor,
@@ -84,6 +84,52 @@ pub async fn create_is_idempotent_under_ten_concurrent_replays(h: &Harness) {
     }
     assert_eq!(created, 1);
     assert_eq!(ids.len(), 1);
+}
+
+pub async fn ten_concurrent_claims_on_one_survey_leave_one_holder(h: &Harness) {
+    // GIVEN a due survey
+    let (new, _) = csat_survey("evt-claims", 21);
+    let CreateOutcome::Created(survey) = h.store.create(new, None).await.unwrap() else {
+        panic!("created")
+    };
+    // WHEN ten senders claim it at once
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let (store, id) = (h.store.clone(), survey.id.clone());
+            tokio::spawn(async move {
+                let claim = Claim::new(now() + SignedDuration::from_mins(5));
+                let change = SendChange::Claim {
+                    claim: claim.clone(),
+                    now: now(),
+                };
+                (claim, store.apply(&id, change).await.unwrap())
+            })
+        })
+        .collect();
+    let mut holders = Vec::new();
+    for t in tasks {
+        let (claim, outcome) = t.await.unwrap();
+        match outcome {
+            TransitionOutcome::Done(_) => holders.push(claim.attempt),
+            TransitionOutcome::WrongState(s) => assert!(!s.claimed_by(&claim.attempt)),
+            TransitionOutcome::NotFound => panic!("the survey exists"),
+        }
+    }
+    // THEN exactly one holds it, it counts one attempt, and only it may settle it
+    assert_eq!(holders.len(), 1, "{holders:?}");
+    let stored = h.store.get(&survey.id).await.unwrap().unwrap();
+    assert_eq!((stored.state, stored.attempts), (SurveyState::Sending, 1));
+    assert!(stored.claimed_by(&holders[0]));
+    let stranger = SendChange::Sent {
+        attempt: "not-the-holder".into(),
+        at: now(),
+    };
+    assert!(matches!(
+        h.store.apply(&survey.id, stranger).await.unwrap(),
+        TransitionOutcome::WrongState(_)
+    ));
+    // AND while claimed it is not listed as due to send
+    assert!(h.store.due_to_send(now(), 10).await.unwrap().is_empty());
 }
 
 pub async fn token_hash_finds_its_survey_and_nothing_else(h: &Harness) {

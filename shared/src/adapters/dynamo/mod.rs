@@ -227,17 +227,10 @@ fn record<T: Serialize>(
 
 /// The result of a conditional write whose failed condition means "already so"
 /// (a pointer that exists, a later time already kept): success either way.
-fn unless_already<T, E>(
+fn unless_already<T, E: crate::adapters::aws::ServiceError>(
     operation: &'static str,
     result: Result<T, SdkError<E, aws_smithy_runtime_api::http::Response>>,
-) -> Result<(), StoreError>
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
-        + std::error::Error
-        + Send
-        + Sync
-        + 'static,
-{
+) -> Result<(), StoreError> {
     match result {
         Ok(_) => Ok(()),
         Err(e)
