@@ -54,6 +54,22 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
     .await
 }
 
+/// An agency-wide CSAT counter field for November 2026, the month the send-path
+/// suites run in.
+pub async fn csat_counter(store: &dyn Store, field: &str) -> u64 {
+    use kundpuls::domain::stats::{CounterKey, Dimension};
+    store
+        .read(&CounterKey::new(
+            kundpuls::domain::survey::SurveyKind::Csat,
+            "2026-11",
+            Dimension::All,
+            "all",
+        ))
+        .await
+        .expect("counters readable")
+        .get(field)
+}
+
 /// One fresh store, of one kind, for one test.
 pub struct Harness {
     pub store: Arc<dyn Store>,

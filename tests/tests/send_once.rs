@@ -17,7 +17,7 @@ use kundpuls::domain::ids::SurveyId;
 use kundpuls::domain::locale::Country;
 use kundpuls::domain::policy::SurveyPolicy;
 use kundpuls::domain::sending::LEASE_LAPSED;
-use kundpuls::domain::stats::{CounterKey, Dimension};
+use kundpuls::domain::stats::Dimension;
 use kundpuls::domain::survey::{Claim, SurveyKind, SurveyState};
 use kundpuls::ports::{CreateOutcome, Notifier, SendError};
 use kundpuls::web::auth::{LocalKey, Role};
@@ -104,17 +104,7 @@ impl World {
     }
 
     async fn counter(&self, field: &str) -> u64 {
-        self.h
-            .clean_store()
-            .read(&CounterKey::new(
-                SurveyKind::Csat,
-                "2026-11",
-                Dimension::All,
-                "all",
-            ))
-            .await
-            .unwrap()
-            .get(field)
+        kundpuls_tests::csat_counter(self.h.clean_store().as_ref(), field).await
     }
 
     async fn survey_of(&self, event_id: &str) -> Option<kundpuls::domain::survey::Survey> {

@@ -10,8 +10,7 @@ use kundpuls::domain::contact::{PhoneNumber, Recipient};
 use kundpuls::domain::creditor::{CreditorContact, CreditorContactInput};
 use kundpuls::domain::messages::sms;
 use kundpuls::domain::policy::SurveyPolicy;
-use kundpuls::domain::stats::{CounterKey, Dimension};
-use kundpuls::domain::survey::{SurveyKind, SurveyState};
+use kundpuls::domain::survey::SurveyState;
 use kundpuls::domain::token::SurveyToken;
 use kundpuls_tests::events::{dated, event, example_json};
 use kundpuls_tests::{Harness, app, moto};
@@ -30,16 +29,7 @@ fn token_of(link: &str) -> SurveyToken {
 }
 
 async fn counter(h: &Harness, field: &str) -> u64 {
-    h.store
-        .read(&CounterKey::new(
-            SurveyKind::Csat,
-            "2026-11",
-            Dimension::All,
-            "all",
-        ))
-        .await
-        .unwrap()
-        .get(field)
+    kundpuls_tests::csat_counter(h.store.as_ref(), field).await
 }
 
 #[tokio::test]
