@@ -42,6 +42,7 @@ use crate::domain::stats::CounterKey;
 use crate::domain::survey::{Survey, SurveyKind, SurveyState};
 use crate::domain::time::sort_key;
 use crate::domain::token::TokenHash;
+use crate::ports::WorkList;
 
 /// A primary key: partition and sort key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -106,34 +107,38 @@ pub const DUE_SEND: &str = "DUE#SEND";
 pub const DUE_EXPIRE: &str = "DUE#EXPIRE";
 pub const SENT_UNREMINDED: &str = "SENT";
 
-/// A time-ordered work list: surveys waiting in one index partition, earliest first,
-/// read up to a moment. Both stores read the same three.
+/// Where a work list lives: one index partition, ordered by time.
 #[derive(Debug, Clone, Copy)]
-pub struct WorkList {
+pub struct Listing {
     /// The operation's name in errors and logs.
     pub operation: &'static str,
     pub index: Index,
     pub pk: &'static str,
 }
 
-/// Scheduled surveys by `send_at`, and claims by the end of their lease.
-pub const TO_SEND: WorkList = WorkList {
-    operation: "due_to_send",
-    index: Index::Gsi1,
-    pk: DUE_SEND,
-};
-/// Sent, unanswered surveys by the end of their link's lifetime.
-pub const TO_EXPIRE: WorkList = WorkList {
-    operation: "due_to_expire",
-    index: Index::Gsi1,
-    pk: DUE_EXPIRE,
-};
-/// Sent, unanswered NPS surveys not yet reminded, by `sent_at`.
-pub const TO_REMIND: WorkList = WorkList {
-    operation: "sent_before",
-    index: Index::Gsi2,
-    pk: SENT_UNREMINDED,
-};
+/// The index partition behind each of the schedule's work lists.
+pub fn work_list(list: WorkList) -> Listing {
+    match list {
+        // Scheduled surveys by `send_at`, and claims by the end of their lease.
+        WorkList::ToSend => Listing {
+            operation: "due_to_send",
+            index: Index::Gsi1,
+            pk: DUE_SEND,
+        },
+        // Sent, unanswered surveys by the end of their link's lifetime.
+        WorkList::ToExpire => Listing {
+            operation: "due_to_expire",
+            index: Index::Gsi1,
+            pk: DUE_EXPIRE,
+        },
+        // Sent, unanswered NPS surveys not yet reminded, by `sent_at`.
+        WorkList::ToRemind => Listing {
+            operation: "sent_before",
+            index: Index::Gsi2,
+            pk: SENT_UNREMINDED,
+        },
+    }
+}
 
 pub fn survey(id: &SurveyId) -> Key {
     Key::new(format!("SURVEY#{id}"), "SURVEY")

@@ -13,7 +13,7 @@ use crate::domain::stats::{CounterIncrement, CounterKey, Dimension, survey_incre
 use crate::domain::survey::{Channel, Claim, NewSurvey, SurveyKind, SurveyState, SurveySubject};
 use crate::domain::token::SurveyToken;
 use crate::ports::{
-    ApplyOutcome, CreateOutcome, FatigueGuard, PageRequest, StoreError, TransitionOutcome,
+    ApplyOutcome, CreateOutcome, FatigueGuard, PageRequest, StoreError, TransitionOutcome, WorkList,
 };
 use jiff::Timestamp;
 use serde::Serialize;
@@ -83,7 +83,7 @@ impl Services {
     /// blocks the ones behind it.
     async fn send_due(&self, now: Timestamp, report: &mut TickReport) -> Result<(), StoreError> {
         for _ in 0..MAX_BATCHES {
-            let due = self.surveys.due_to_send(now, BATCH).await?;
+            let due = self.surveys.due(WorkList::ToSend, now, BATCH).await?;
             let full = due.len() == BATCH;
             let mut progressed = false;
             for survey in due {
@@ -109,7 +109,7 @@ impl Services {
 
     async fn expire_due(&self, now: Timestamp, report: &mut TickReport) -> Result<(), StoreError> {
         for _ in 0..MAX_BATCHES {
-            let due = self.surveys.due_to_expire(now, BATCH).await?;
+            let due = self.surveys.due(WorkList::ToExpire, now, BATCH).await?;
             let full = due.len() == BATCH;
             for survey in due {
                 if let TransitionOutcome::Done(_) =
@@ -133,7 +133,7 @@ impl Services {
         if policy.next_send_time(now, policy.default_country) != Some(now) {
             return Ok(());
         }
-        for survey in self.surveys.sent_before(cutoff, BATCH).await? {
+        for survey in self.surveys.due(WorkList::ToRemind, cutoff, BATCH).await? {
             if survey.kind != SurveyKind::Nps {
                 continue;
             }

@@ -18,7 +18,9 @@ pub use error::StoreError;
 pub use feed::{AnswerFeed, FeedCursor, FeedEntry};
 pub use notifier::{Alert, Alerter, Notifier, OutboundMessage, SendError};
 pub use stats::{ApplyOutcome, StatsStore};
-pub use surveys::{AnswerOutcome, CreateOutcome, FatigueGuard, SurveyStore, TransitionOutcome};
+pub use surveys::{
+    AnswerOutcome, CreateOutcome, FatigueGuard, SurveyStore, TransitionOutcome, WorkList,
+};
 
 use serde::{Deserialize, Serialize};
 

@@ -7,6 +7,19 @@ use crate::domain::token::TokenHash;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+/// The schedule's time-ordered work lists; both stores keep the same three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkList {
+    /// Scheduled surveys with `send_at <= until`, and sending surveys whose claim ran
+    /// out by `until`. A survey under a live claim is not listed.
+    ToSend,
+    /// Sent, unanswered surveys with `expires_at <= until`.
+    ToExpire,
+    /// Sent, unanswered, not yet reminded NPS surveys sent at or before `until`
+    /// (candidates for the one reminder).
+    ToRemind,
+}
+
 /// Enforces the fatigue window atomically with the creation of a survey: the survey
 /// is created only if the contact was not surveyed after `not_since`, and then the
 /// contact's last-surveyed time becomes `surveyed_at`.
@@ -146,18 +159,11 @@ pub trait SurveyStore: Send + Sync {
         now: Timestamp,
     ) -> Result<AnswerOutcome, StoreError>;
 
-    /// Scheduled surveys with `send_at <= now`, and sending surveys whose claim ran
-    /// out by `now`, earliest first. A survey under a live claim is not listed.
-    async fn due_to_send(&self, now: Timestamp, limit: usize) -> Result<Vec<Survey>, StoreError>;
-
-    /// Sent, unanswered surveys with `expires_at <= now`, earliest first.
-    async fn due_to_expire(&self, now: Timestamp, limit: usize) -> Result<Vec<Survey>, StoreError>;
-
-    /// Sent, unanswered, not yet reminded NPS surveys sent at or before
-    /// `sent_before`, earliest first (candidates for the one reminder).
-    async fn sent_before(
+    /// The surveys waiting on `list` up to `until`, earliest first (see [`WorkList`]).
+    async fn due(
         &self,
-        sent_before: Timestamp,
+        list: WorkList,
+        until: Timestamp,
         limit: usize,
     ) -> Result<Vec<Survey>, StoreError>;
 

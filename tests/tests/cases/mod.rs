@@ -13,7 +13,7 @@ use kundpuls::domain::token::SurveyToken;
 use kundpuls::ports::{
     AnswerFeed, AnswerOutcome, ApplyOutcome, CreateOutcome, FatigueGuard, FeedCursor,
     FeedbackQuery, FeedbackScope, PageRequest, SaveOutcome, StoreError, TransitionOutcome,
-    VersionedWrite,
+    VersionedWrite, WorkList,
 };
 use kundpuls_tests::fixtures::*;
 use kundpuls_tests::{Backend, Harness};
@@ -129,7 +129,13 @@ pub async fn ten_concurrent_claims_on_one_survey_leave_one_holder(h: &Harness) {
         TransitionOutcome::WrongState(_)
     ));
     // AND while claimed it is not listed as due to send
-    assert!(h.store.due_to_send(now(), 10).await.unwrap().is_empty());
+    assert!(
+        h.store
+            .due(WorkList::ToSend, now(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn token_hash_finds_its_survey_and_nothing_else(h: &Harness) {
@@ -210,7 +216,7 @@ pub async fn answer_is_recorded_once_under_a_hundred_concurrent_submits(h: &Harn
     // AND the answered survey is no longer waiting to expire
     assert!(
         h.store
-            .due_to_expire(now() + days(30), 100)
+            .due(WorkList::ToExpire, now() + days(30), 100)
             .await
             .unwrap()
             .is_empty()
@@ -232,12 +238,12 @@ pub async fn expired_survey_refuses_answers_and_is_listed_for_expiry(h: &Harness
     // It is not due to expire before its time, and is after.
     assert!(
         h.store
-            .due_to_expire(survey.expires_at - days(1), 10)
+            .due(WorkList::ToExpire, survey.expires_at - days(1), 10)
             .await
             .unwrap()
             .is_empty()
     );
-    let due = h.store.due_to_expire(after, 10).await.unwrap();
+    let due = h.store.due(WorkList::ToExpire, after, 10).await.unwrap();
     assert_eq!(
         due.iter().map(|s| &s.id).collect::<Vec<_>>(),
         vec![&survey.id]
@@ -255,7 +261,13 @@ pub async fn expired_survey_refuses_answers_and_is_listed_for_expiry(h: &Harness
         h.store.mark_expired(&survey.id, after).await.unwrap(),
         TransitionOutcome::WrongState(_)
     ));
-    assert!(h.store.due_to_expire(after, 10).await.unwrap().is_empty());
+    assert!(
+        h.store
+            .due(WorkList::ToExpire, after, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(matches!(
         h.store
             .mark_expired(&SurveyId::parse("s-nope").unwrap(), after)
@@ -276,8 +288,14 @@ pub async fn scheduled_survey_is_due_from_its_send_time_and_sent_once(h: &Harnes
     assert_eq!(survey.state, SurveyState::Scheduled);
     assert!(survey.recipient.is_some());
     // THEN it is not due now, and is due from its send time
-    assert!(h.store.due_to_send(now(), 10).await.unwrap().is_empty());
-    let due = h.store.due_to_send(send_at, 10).await.unwrap();
+    assert!(
+        h.store
+            .due(WorkList::ToSend, now(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let due = h.store.due(WorkList::ToSend, send_at, 10).await.unwrap();
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].id, survey.id);
     // WHEN it is sent, THEN it leaves the queue, the recipient is erased, and a second send is refused
@@ -293,7 +311,7 @@ pub async fn scheduled_survey_is_due_from_its_send_time_and_sent_once(h: &Harnes
     );
     assert!(
         h.store
-            .due_to_send(send_at + days(1), 10)
+            .due(WorkList::ToSend, send_at + days(1), 10)
             .await
             .unwrap()
             .is_empty()
@@ -329,7 +347,7 @@ pub async fn failed_send_erases_the_recipient_and_keeps_the_reason(h: &Harness) 
     assert_eq!(stored.recipient, None);
     assert!(
         h.store
-            .due_to_send(now() + days(1), 10)
+            .due(WorkList::ToSend, now() + days(1), 10)
             .await
             .unwrap()
             .is_empty()
@@ -348,14 +366,14 @@ pub async fn reminder_is_noted_once(h: &Harness) {
     // Candidates for a reminder are those sent at or before the cut-off.
     assert!(
         h.store
-            .sent_before(now() - days(1), 10)
+            .due(WorkList::ToRemind, now() - days(1), 10)
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(
         h.store
-            .sent_before(now() + days(5), 10)
+            .due(WorkList::ToRemind, now() + days(5), 10)
             .await
             .unwrap()
             .len(),
@@ -377,7 +395,7 @@ pub async fn reminder_is_noted_once(h: &Harness) {
     ));
     assert!(
         h.store
-            .sent_before(now() + days(6), 10)
+            .due(WorkList::ToRemind, now() + days(6), 10)
             .await
             .unwrap()
             .is_empty()

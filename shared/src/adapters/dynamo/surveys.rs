@@ -15,6 +15,7 @@ use crate::domain::survey::{Answer, NewSurvey, Survey};
 use crate::domain::token::TokenHash;
 use crate::ports::{
     AnswerOutcome, CreateOutcome, FatigueGuard, StoreError, SurveyStore, TransitionOutcome,
+    WorkList,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
@@ -111,28 +112,6 @@ impl DynamoStore {
             op,
             "survey kept changing under concurrent writes",
         ))
-    }
-
-    async fn due(
-        &self,
-        list: keys::WorkList,
-        until: Timestamp,
-        limit: usize,
-    ) -> Result<Vec<Survey>, StoreError> {
-        let page = self
-            .query_index(
-                list.operation,
-                IndexQuery {
-                    index: list.index,
-                    pk: list.pk.to_string(),
-                    below: Some(keys::up_to(until)),
-                    reverse: false,
-                    limit,
-                    cursor: None,
-                },
-            )
-            .await?;
-        Ok(page.items)
     }
 }
 
@@ -475,20 +454,27 @@ impl SurveyStore for DynamoStore {
         ))
     }
 
-    async fn due_to_send(&self, now: Timestamp, limit: usize) -> Result<Vec<Survey>, StoreError> {
-        self.due(keys::TO_SEND, now, limit).await
-    }
-
-    async fn due_to_expire(&self, now: Timestamp, limit: usize) -> Result<Vec<Survey>, StoreError> {
-        self.due(keys::TO_EXPIRE, now, limit).await
-    }
-
-    async fn sent_before(
+    async fn due(
         &self,
-        sent_before: Timestamp,
+        list: WorkList,
+        until: Timestamp,
         limit: usize,
     ) -> Result<Vec<Survey>, StoreError> {
-        self.due(keys::TO_REMIND, sent_before, limit).await
+        let list = keys::work_list(list);
+        let page = self
+            .query_index(
+                list.operation,
+                IndexQuery {
+                    index: list.index,
+                    pk: list.pk.to_string(),
+                    below: Some(keys::up_to(until)),
+                    reverse: false,
+                    limit,
+                    cursor: None,
+                },
+            )
+            .await?;
+        Ok(page.items)
     }
 
     async fn last_surveyed(&self, contact: &ContactKey) -> Result<Option<Timestamp>, StoreError> {

@@ -10,6 +10,7 @@ use crate::domain::survey::{Answer, NewSurvey, Survey};
 use crate::domain::token::TokenHash;
 use crate::ports::{
     AnswerOutcome, CreateOutcome, FatigueGuard, StoreError, SurveyStore, TransitionOutcome,
+    WorkList,
 };
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -39,25 +40,6 @@ impl EmbeddedStore {
             Ok(TransitionOutcome::Done(survey))
         })
         .await
-    }
-
-    async fn due(
-        &self,
-        list: keys::WorkList,
-        until: Timestamp,
-        limit: usize,
-    ) -> Result<Vec<Survey>, StoreError> {
-        let operation = list.operation;
-        let q = IndexQuery {
-            index: list.index,
-            pk: list.pk.to_string(),
-            after: None,
-            below: Some(keys::up_to(until)),
-            reverse: false,
-            limit: limit.clamp(1, 1000),
-        };
-        self.read(operation, move |r| Ok(r.query::<Survey>(&q)?.items))
-            .await
     }
 }
 
@@ -282,20 +264,24 @@ impl SurveyStore for EmbeddedStore {
         .await
     }
 
-    async fn due_to_send(&self, now: Timestamp, limit: usize) -> Result<Vec<Survey>, StoreError> {
-        self.due(keys::TO_SEND, now, limit).await
-    }
-
-    async fn due_to_expire(&self, now: Timestamp, limit: usize) -> Result<Vec<Survey>, StoreError> {
-        self.due(keys::TO_EXPIRE, now, limit).await
-    }
-
-    async fn sent_before(
+    async fn due(
         &self,
-        sent_before: Timestamp,
+        list: WorkList,
+        until: Timestamp,
         limit: usize,
     ) -> Result<Vec<Survey>, StoreError> {
-        self.due(keys::TO_REMIND, sent_before, limit).await
+        let list = keys::work_list(list);
+        let operation = list.operation;
+        let q = IndexQuery {
+            index: list.index,
+            pk: list.pk.to_string(),
+            after: None,
+            below: Some(keys::up_to(until)),
+            reverse: false,
+            limit: limit.clamp(1, 1000),
+        };
+        self.read(operation, move |r| Ok(r.query::<Survey>(&q)?.items))
+            .await
     }
 
     async fn last_surveyed(&self, contact: &ContactKey) -> Result<Option<Timestamp>, StoreError> {
