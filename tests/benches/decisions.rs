@@ -120,7 +120,7 @@ async fn main() {
         "SMS with an {MAX_SENDER_LEN}-character sender and a {}-character link:",
         link.len()
     );
-    for lang in Language::ALL {
+    for &lang in Language::ALL {
         let size = sms::size(&sms::csat_text(lang, &sender, &link));
         println!(
             "  {lang}: {:?}, {} units, {} segment(s)",

@@ -55,9 +55,10 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 }
 
 /// An agency-wide CSAT counter field for November 2026, the month the send-path
-/// suites run in.
+/// suites run in, by its stored name (`skip_fatigue`).
 pub async fn csat_counter(store: &dyn Store, field: &str) -> u64 {
-    use kundpuls::domain::stats::{CounterKey, Dimension};
+    use kundpuls::domain::stats::{CounterField, CounterKey, Dimension};
+    let field = CounterField::from_key(field).expect("a stored counter name");
     store
         .read(&CounterKey::new(
             kundpuls::domain::survey::SurveyKind::Csat,
@@ -67,7 +68,7 @@ pub async fn csat_counter(store: &dyn Store, field: &str) -> u64 {
         ))
         .await
         .expect("counters readable")
-        .get(field)
+        .get(&field)
 }
 
 /// One fresh store, of one kind, for one test.

@@ -11,7 +11,7 @@ use kundpuls::app::reports::{GroupBy, Report, ReportQuery};
 use kundpuls::domain::ids::TeamId;
 use kundpuls::domain::reports::Month;
 use kundpuls::domain::stats::{
-    Dimension, answer_effect_id, increments_for_answer, survey_increments,
+    CounterField, Dimension, answer_effect_id, increments_for_answer, survey_increments,
 };
 use kundpuls::domain::survey::{Answer, SurveyKind};
 use kundpuls_tests::answers::always;
@@ -37,7 +37,7 @@ async fn load(h: &Harness, kind: SurveyKind, n: u64) -> Vec<Answer> {
         h.store
             .apply_once(
                 &format!("sent:{}", a.survey_id),
-                &survey_increments(kind, &a.subject, a.channel, sent_at, "sent"),
+                &survey_increments(kind, &a.subject, a.channel, sent_at, &CounterField::Sent),
             )
             .await
             .unwrap();
@@ -45,7 +45,7 @@ async fn load(h: &Harness, kind: SurveyKind, n: u64) -> Vec<Answer> {
             h.store
                 .apply_once(
                     &format!("sent-extra:{}", a.survey_id),
-                    &survey_increments(kind, &a.subject, a.channel, sent_at, "sent"),
+                    &survey_increments(kind, &a.subject, a.channel, sent_at, &CounterField::Sent),
                 )
                 .await
                 .unwrap();

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use kundpuls::app::routing::FEED_CONSUMER;
 use kundpuls::domain::backlog::{FeedbackStatus, Priority};
 use kundpuls::domain::ids::FeedbackId;
-use kundpuls::domain::stats::{CounterKey, Dimension};
+use kundpuls::domain::stats::{CounterField, CounterKey, Dimension};
 use kundpuls::domain::survey::{Answer, SurveyKind};
 use kundpuls::domain::themes::TREATMENT;
 use kundpuls_tests::{Backend, Harness, app};
@@ -71,7 +71,11 @@ async fn a_low_score_with_a_comment_becomes_one_tagged_high_priority_item_and_co
         .await
         .unwrap();
     assert_eq!(
-        (counter.get("n"), counter.get("s1"), counter.get("fcr_no")),
+        (
+            counter.get(&CounterField::Answered),
+            counter.get(&CounterField::Score(1)),
+            counter.get(&CounterField::FcrNo)
+        ),
         (1, 1, 1)
     );
     assert_eq!(h.store.feedback_activity(&item.id).await.unwrap().len(), 1);
@@ -109,7 +113,14 @@ async fn good_scores_without_comments_and_suspect_answers_make_no_items() {
         ))
         .await
         .unwrap();
-    assert_eq!((all.get("n"), all.get("suspect"), all.get("s1")), (1, 1, 0));
+    assert_eq!(
+        (
+            all.get(&CounterField::Answered),
+            all.get(&CounterField::Suspect),
+            all.get(&CounterField::Score(1))
+        ),
+        (1, 1, 0)
+    );
 }
 
 #[tokio::test]

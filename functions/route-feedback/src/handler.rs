@@ -10,7 +10,7 @@ mod tests {
     use super::*;
     use aws_lambda_events::event::dynamodb::Event;
     use kundpuls::domain::ids::FeedbackId;
-    use kundpuls::domain::stats::{CounterKey, Dimension};
+    use kundpuls::domain::stats::{CounterField, CounterKey, Dimension};
     use kundpuls::domain::survey::SurveyKind;
     use kundpuls_tests::answers::{always, answer};
     use kundpuls_tests::{Backend, Harness, app, moto, stream};
@@ -94,10 +94,10 @@ mod tests {
             .unwrap();
         assert_eq!(
             (
-                total.get("n"),
-                total.get("s1"),
-                total.get("s4"),
-                total.get("s5")
+                total.get(&CounterField::Answered),
+                total.get(&CounterField::Score(1)),
+                total.get(&CounterField::Score(4)),
+                total.get(&CounterField::Score(5))
             ),
             (3, 1, 1, 1)
         );

@@ -13,7 +13,9 @@ use crate::domain::rules::{
     DebtorFacts, Decision, SkipReason, blocking_flag, decide, fatigue_cutoff,
 };
 use crate::domain::sending::{SendChange, SendFacts};
-use crate::domain::stats::{CounterIncrement, CounterKey, Dimension, survey_increments};
+use crate::domain::stats::{
+    CounterField, CounterIncrement, CounterKey, Dimension, survey_increments,
+};
 use crate::domain::survey::{
     Channel, Claim, NewSurvey, Survey, SurveyKind, SurveyState, SurveySubject,
 };
@@ -289,7 +291,7 @@ impl Services {
                     reason: reason.clone(),
                 };
                 if let TransitionOutcome::Done(_) = self.surveys.apply(&survey.id, change).await? {
-                    self.count(survey, "failed", &format!("skip_{reason}"), now)
+                    self.count(survey, "failed", CounterField::Skipped(reason), now)
                         .await?;
                     tracing::info!(survey_id = %survey.id, "pending survey cancelled by a flagged step");
                 }
@@ -334,7 +336,10 @@ impl Services {
         let month = now.strftime("%Y-%m").to_string();
         let increment = CounterIncrement {
             key: CounterKey::new(SurveyKind::Csat, &month, Dimension::All, "all"),
-            fields: BTreeMap::from([(format!("skip_{}", SkipReason::InvalidEvent.code()), 1)]),
+            fields: BTreeMap::from([(
+                CounterField::Skipped(SkipReason::InvalidEvent.code()).key(),
+                1,
+            )]),
         };
         self.stats
             .apply_once(&format!("invalid:{delivery}"), &[increment])

@@ -7,7 +7,7 @@ use crate::domain::contact::Recipient;
 use crate::domain::messages::email::{NpsEmailInput, render_nps};
 use crate::domain::messages::sms::csat_text;
 use crate::domain::sending::{SendChange, SendFacts, Verdict, may_send};
-use crate::domain::stats::survey_increments;
+use crate::domain::stats::{CounterField, survey_increments};
 use crate::domain::survey::{Channel, Claim, Survey, SurveyKind, SurveyState};
 use crate::domain::token::SurveyToken;
 use crate::ports::{OutboundMessage, SendError, StoreError, TransitionOutcome};
@@ -51,10 +51,11 @@ impl Services {
         &self,
         survey: &Survey,
         effect: &str,
-        field: &str,
+        field: CounterField,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        let increments = survey_increments(survey.kind, &survey.subject, survey.channel, at, field);
+        let increments =
+            survey_increments(survey.kind, &survey.subject, survey.channel, at, &field);
         let effect = format!("{effect}:{}", survey.id);
         // Applied once whatever happens, so a passing fault is simply tried again:
         // an outcome that is not counted now would never be.
@@ -167,7 +168,7 @@ impl Services {
         survey: &Survey,
         change: SendChange,
         effect: &str,
-        field: &str,
+        field: CounterField,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let attempt = held_attempt(&change).map(str::to_string);
@@ -269,7 +270,7 @@ impl Services {
                     .settle(survey, change, |s| s.sent_at == Some(now))
                     .await;
                 // It went out, whatever the record says: count it once.
-                self.count(survey, "sent", "sent", now).await?;
+                self.count(survey, "sent", CounterField::Sent, now).await?;
                 if let Err(e) = recorded {
                     tracing::error!(survey_id = %survey.id, error = %e, "sent, but not recorded; the claim will lapse to send_unknown");
                 }
@@ -281,7 +282,8 @@ impl Services {
                     attempt,
                     reason: reason.clone(),
                 };
-                self.close_send(survey, change, "failed", &format!("failed_{reason}"), now)
+                let field = CounterField::Failed(reason.clone());
+                self.close_send(survey, change, "failed", field, now)
                     .await?;
                 tracing::warn!(survey_id = %survey.id, reason, "survey refused by the channel");
                 Ok(Delivered::Failed { reason })
@@ -294,7 +296,8 @@ impl Services {
                         attempt,
                         reason: reason.clone(),
                     };
-                    self.close_send(survey, change, "failed", &format!("failed_{reason}"), now)
+                    let field = CounterField::Failed(reason.clone());
+                    self.close_send(survey, change, "failed", field, now)
                         .await?;
                     tracing::warn!(survey_id = %survey.id, error = %e, attempts = survey.attempts, "not sent; no attempts left");
                     return Ok(Delivered::Failed { reason });
@@ -319,7 +322,7 @@ impl Services {
                     survey,
                     change,
                     "unknown",
-                    &format!("skip_{SEND_UNKNOWN}"),
+                    CounterField::Skipped(SEND_UNKNOWN.into()),
                     now,
                 )
                 .await?;
@@ -363,7 +366,7 @@ impl Services {
                     survey,
                     change,
                     "failed",
-                    &format!("skip_{}", stop.code()),
+                    CounterField::Skipped(stop.code().into()),
                     now,
                 )
                 .await?;
@@ -384,7 +387,8 @@ impl Services {
                     attempt: attempt.to_string(),
                     reason: reason.to_string(),
                 };
-                self.close_send(survey, change, "failed", &format!("failed_{reason}"), now)
+                let field = CounterField::Failed(reason.to_string());
+                self.close_send(survey, change, "failed", field, now)
                     .await?;
                 Ok(Prepared::Done(Delivered::Failed {
                     reason: reason.to_string(),
@@ -402,8 +406,13 @@ impl Services {
             .await?
         {
             TransitionOutcome::Done(s) => {
-                self.count(&s, "unknown", &format!("skip_{SEND_UNKNOWN}"), now)
-                    .await?;
+                self.count(
+                    &s,
+                    "unknown",
+                    CounterField::Skipped(SEND_UNKNOWN.into()),
+                    now,
+                )
+                .await?;
                 tracing::warn!(survey_id = %s.id, "a send claim lapsed; outcome unknown, never sent again");
                 Ok(true)
             }
@@ -435,7 +444,8 @@ impl Services {
         };
         match self.email.send(&message).await {
             Ok(()) => {
-                self.count(survey, "reminded", "reminded", now).await?;
+                self.count(survey, "reminded", CounterField::Reminded, now)
+                    .await?;
                 Ok(Delivered::Sent)
             }
             Err(SendError::Permanent { reason }) => Ok(Delivered::Failed { reason }),

@@ -9,7 +9,9 @@ use crate::domain::creditor::CreditorContact;
 use crate::domain::policy::SurveyPolicy;
 use crate::domain::rules::SkipReason;
 use crate::domain::sending::SendFacts;
-use crate::domain::stats::{CounterIncrement, CounterKey, Dimension, survey_increments};
+use crate::domain::stats::{
+    CounterField, CounterIncrement, CounterKey, Dimension, survey_increments,
+};
 use crate::domain::survey::{Channel, Claim, NewSurvey, SurveyKind, SurveyState, SurveySubject};
 use crate::domain::token::SurveyToken;
 use crate::ports::{
@@ -115,7 +117,8 @@ impl Services {
                 if let TransitionOutcome::Done(_) =
                     self.surveys.mark_expired(&survey.id, now).await?
                 {
-                    self.count(&survey, "expired", "expired", now).await?;
+                    self.count(&survey, "expired", CounterField::Expired, now)
+                        .await?;
                     report.expired += 1;
                 }
             }
@@ -227,7 +230,7 @@ impl Services {
                 &subject,
                 Channel::Email,
                 now,
-                &format!("skip_{}", reason.code()),
+                &CounterField::Skipped(reason.code()),
             );
             let effect = format!("decision:{key}");
             async move {
@@ -280,12 +283,12 @@ impl Services {
         match created {
             Some(survey) => {
                 let field = if send_now {
-                    "decided_send"
+                    CounterField::DecidedSend
                 } else {
-                    "decided_schedule"
+                    CounterField::DecidedSchedule
                 };
                 let increments =
-                    survey_increments(SurveyKind::Nps, &subject, Channel::Email, now, field);
+                    survey_increments(SurveyKind::Nps, &subject, Channel::Email, now, &field);
                 self.stats
                     .apply_once(&format!("decision:{key}"), &increments)
                     .await?;

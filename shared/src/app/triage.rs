@@ -216,7 +216,7 @@ impl Services {
         cap: usize,
     ) -> Result<Vec<(FeedbackStatus, usize, bool)>, StoreError> {
         let mut out = Vec::new();
-        for status in FeedbackStatus::ALL {
+        for &status in FeedbackStatus::ALL {
             let scope = match team {
                 Some(t) => FeedbackScope::TeamStatus(t.clone(), status),
                 None => FeedbackScope::Status(status),

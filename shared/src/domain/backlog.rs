@@ -11,8 +11,23 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum FeedbackStatus {
     New,
     Triaged,
@@ -22,13 +37,8 @@ pub enum FeedbackStatus {
 }
 
 impl FeedbackStatus {
-    pub const ALL: [FeedbackStatus; 5] = [
-        FeedbackStatus::New,
-        FeedbackStatus::Triaged,
-        FeedbackStatus::InProgress,
-        FeedbackStatus::Resolved,
-        FeedbackStatus::Dismissed,
-    ];
+    /// Every value, in declaration order.
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
 
     /// The moves triage allows: forward along `new → triaged → in_progress →
     /// resolved | dismissed` (steps may be skipped), and reopening a closed item to
@@ -52,22 +62,31 @@ impl FeedbackStatus {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
+        s.parse().ok()
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            FeedbackStatus::New => "new",
-            FeedbackStatus::Triaged => "triaged",
-            FeedbackStatus::InProgress => "in_progress",
-            FeedbackStatus::Resolved => "resolved",
-            FeedbackStatus::Dismissed => "dismissed",
-        }
+        self.into()
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Priority {
     High,
     Normal,
@@ -99,8 +118,23 @@ pub struct FeedbackItem {
     pub version: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ImprovementStatus {
     Proposed,
     Planned,
@@ -109,24 +143,15 @@ pub enum ImprovementStatus {
 }
 
 impl ImprovementStatus {
-    pub const ALL: [ImprovementStatus; 4] = [
-        ImprovementStatus::Proposed,
-        ImprovementStatus::Planned,
-        ImprovementStatus::InProgress,
-        ImprovementStatus::Done,
-    ];
+    /// Every value, in declaration order.
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
 
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
+        s.parse().ok()
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            ImprovementStatus::Proposed => "proposed",
-            ImprovementStatus::Planned => "planned",
-            ImprovementStatus::InProgress => "in_progress",
-            ImprovementStatus::Done => "done",
-        }
+        self.into()
     }
 }
 
@@ -270,15 +295,10 @@ impl FeedbackItem {
 
 impl Priority {
     pub fn parse(s: &str) -> Option<Self> {
-        [Priority::High, Priority::Normal]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+        s.parse().ok()
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Priority::High => "high",
-            Priority::Normal => "normal",
-        }
+        self.into()
     }
 }

@@ -5,8 +5,22 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A language Kundpuls writes in. Anything else falls back to English.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Language {
     Sv,
     En,
@@ -17,24 +31,17 @@ pub enum Language {
 }
 
 impl Language {
-    pub const ALL: [Language; 6] = [
-        Language::Sv,
-        Language::En,
-        Language::Pl,
-        Language::Da,
-        Language::Nb,
-        Language::Fi,
-    ];
+    /// Every value, in declaration order.
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
+
+    /// This language's entry in a table written in [`Language::ALL`]'s order
+    /// (sv, en, pl, da, nb, fi).
+    pub fn pick<T>(self, per_language: &[T; 6]) -> &T {
+        &per_language[self as usize]
+    }
 
     pub fn code(self) -> &'static str {
-        match self {
-            Language::Sv => "sv",
-            Language::En => "en",
-            Language::Pl => "pl",
-            Language::Da => "da",
-            Language::Nb => "nb",
-            Language::Fi => "fi",
-        }
+        self.into()
     }
 
     /// The writing direction, for `dir` on every page and email: all the supported
@@ -119,6 +126,15 @@ impl fmt::Display for Country {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tables_in_declaration_order_pick_each_language_its_own_entry() {
+        let codes = ["sv", "en", "pl", "da", "nb", "fi"];
+        for (i, &lang) in Language::ALL.iter().enumerate() {
+            assert_eq!(lang as usize, i);
+            assert_eq!(*lang.pick(&codes), lang.code());
+        }
+    }
 
     #[test]
     fn languages_parse_with_region_and_fall_back_to_english() {

@@ -23,3 +23,52 @@ pub mod time;
 pub mod token;
 
 pub use error::{FieldError, InvalidInput};
+
+#[cfg(test)]
+mod names {
+    //! Every enum whose name is written by strum (`as_str`, `parse`) is also written
+    //! by serde: the two spellings must be the same, value for value.
+    use super::backlog::{FeedbackStatus, ImprovementStatus, Priority};
+    use super::locale::Language;
+    use super::stats::Dimension;
+    use super::survey::{Channel, SurveyKind};
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+    use std::fmt::Debug;
+
+    fn same_names<T>(all: &[T])
+    where
+        T: Copy + Debug + PartialEq + Serialize + DeserializeOwned + Into<&'static str>,
+    {
+        assert!(!all.is_empty());
+        for &value in all {
+            let name: &'static str = value.into();
+            assert_eq!(
+                serde_json::to_value(value).expect("serialises"),
+                name,
+                "{value:?}"
+            );
+            let back: T = serde_json::from_value(name.into()).expect("reads back");
+            assert_eq!(back, value);
+        }
+    }
+
+    #[test]
+    fn strum_and_serde_spell_every_value_alike() {
+        same_names(Dimension::ALL);
+        same_names(FeedbackStatus::ALL);
+        same_names(ImprovementStatus::ALL);
+        same_names(SurveyKind::ALL);
+        same_names(Language::ALL);
+        same_names(<Priority as strum::VariantArray>::VARIANTS);
+        same_names(<Channel as strum::VariantArray>::VARIANTS);
+        for &d in Dimension::ALL {
+            assert_eq!(Dimension::parse(d.as_str()), Some(d));
+        }
+        for &s in FeedbackStatus::ALL {
+            assert_eq!(FeedbackStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(FeedbackStatus::parse("InProgress"), None);
+        assert_eq!(Language::ALL.len(), 6);
+    }
+}

@@ -4,7 +4,7 @@
 //! months. Pure: the counters come in, numbers go out.
 
 use super::metrics::{CsatSummary, LOW_SAMPLE_N, NpsSummary, response_rate};
-use super::stats::Counter;
+use super::stats::{Counter, CounterField};
 use super::survey::SurveyKind;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -76,7 +76,7 @@ pub fn headline(kind: SurveyKind, c: &Counter) -> Option<f64> {
 
 /// Yes ÷ (yes + no) to "was it resolved in this contact?" (asked after calls).
 pub fn fcr_rate(c: &Counter) -> Option<f64> {
-    let (yes, no) = (c.get("fcr_yes"), c.get("fcr_no"));
+    let (yes, no) = (c.get(&CounterField::FcrYes), c.get(&CounterField::FcrNo));
     (yes + no > 0).then(|| yes as f64 / (yes + no) as f64)
 }
 
@@ -116,16 +116,16 @@ impl ReportRow {
         previous: Option<&Counter>,
         rolling: Option<&Counter>,
     ) -> Self {
-        let n = current.get("n");
+        let n = current.get(&CounterField::Answered);
         let now = headline(kind, current);
         let before = previous.and_then(|p| headline(kind, p));
         Self {
             key,
             n,
-            suspect: current.get("suspect"),
-            comments: current.get("comments"),
-            sent: current.get("sent"),
-            response_rate: response_rate(n, current.get("sent")),
+            suspect: current.get(&CounterField::Suspect),
+            comments: current.get(&CounterField::Comments),
+            sent: current.get(&CounterField::Sent),
+            response_rate: response_rate(n, current.get(&CounterField::Sent)),
             nps: match kind {
                 SurveyKind::Nps => current.nps_histogram().summary(),
                 SurveyKind::Csat => None,
@@ -142,12 +142,8 @@ impl ReportRow {
             previous: before,
             trend: now.zip(before).map(|(a, b)| a - b),
             rolling_12: rolling.and_then(|r| headline(kind, r)),
-            rolling_12_n: rolling.map_or(0, |r| r.get("n")),
-            skipped: current
-                .fields
-                .iter()
-                .filter_map(|(k, v)| Some((k.strip_prefix("skip_")?.to_string(), *v)))
-                .collect(),
+            rolling_12_n: rolling.map_or(0, |r| r.get(&CounterField::Answered)),
+            skipped: current.skipped(),
         }
     }
 

@@ -4,6 +4,7 @@
 
 use super::case_step::{CaseStepEvent, DebtorFlag};
 use super::policy::SurveyPolicy;
+use super::stats::CounterField;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -65,11 +66,11 @@ pub enum Decision {
 
 impl Decision {
     /// The counter field this decision adds one to.
-    pub fn counter_field(&self) -> String {
+    pub fn counter_field(&self) -> CounterField {
         match self {
-            Decision::SendNow => "decided_send".into(),
-            Decision::ScheduleAt { .. } => "decided_schedule".into(),
-            Decision::Skip { reason } => format!("skip_{}", reason.code()),
+            Decision::SendNow => CounterField::DecidedSend,
+            Decision::ScheduleAt { .. } => CounterField::DecidedSchedule,
+            Decision::Skip { reason } => CounterField::Skipped(reason.code()),
         }
     }
 }
@@ -218,7 +219,7 @@ mod tests {
             d,
             skipped(SkipReason::Flagged(DebtorFlag::Unknown("vip".into())))
         );
-        assert_eq!(d.counter_field(), "skip_flagged_unknown");
+        assert_eq!(d.counter_field().key(), "skip_flagged_unknown");
     }
 
     #[test]
@@ -325,7 +326,8 @@ mod tests {
             Decision::Skip {
                 reason: SkipReason::Fatigue
             }
-            .counter_field(),
+            .counter_field()
+            .key(),
             "skip_fatigue"
         );
     }

@@ -16,8 +16,23 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// The dimensions a report can group by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Dimension {
     /// Everything, one row.
     All,
@@ -31,32 +46,15 @@ pub enum Dimension {
 }
 
 impl Dimension {
-    pub const ALL: [Dimension; 8] = [
-        Dimension::All,
-        Dimension::Client,
-        Dimension::Team,
-        Dimension::Handler,
-        Dimension::Step,
-        Dimension::Segment,
-        Dimension::Channel,
-        Dimension::Language,
-    ];
+    /// Every value, in declaration order.
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
 
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|d| d.as_str() == s)
+        s.parse().ok()
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Dimension::All => "all",
-            Dimension::Client => "client",
-            Dimension::Team => "team",
-            Dimension::Handler => "handler",
-            Dimension::Step => "step",
-            Dimension::Segment => "segment",
-            Dimension::Channel => "channel",
-            Dimension::Language => "language",
-        }
+        self.into()
     }
 }
 
@@ -139,8 +137,19 @@ pub struct Counter {
 }
 
 impl Counter {
-    pub fn get(&self, field: &str) -> u64 {
-        self.fields.get(field).copied().unwrap_or(0)
+    pub fn get(&self, field: &CounterField) -> u64 {
+        self.fields.get(&field.key()).copied().unwrap_or(0)
+    }
+
+    /// The skip counts by reason (`fatigue`, `opted_out`…).
+    pub fn skipped(&self) -> BTreeMap<String, u64> {
+        self.fields
+            .iter()
+            .filter_map(|(k, v)| match CounterField::from_key(k)? {
+                CounterField::Skipped(reason) => Some((reason, *v)),
+                _ => None,
+            })
+            .collect()
     }
 
     pub fn add(&mut self, fields: &BTreeMap<String, u64>) {
@@ -150,17 +159,103 @@ impl Counter {
     }
 
     pub fn nps_histogram(&self) -> NpsHistogram {
-        NpsHistogram(std::array::from_fn(|s| self.get(&score_field(s as u8))))
+        NpsHistogram(std::array::from_fn(|s| {
+            self.get(&CounterField::Score(s as u8))
+        }))
     }
 
     pub fn csat_histogram(&self) -> CsatHistogram {
-        CsatHistogram(std::array::from_fn(|i| self.get(&score_field(i as u8 + 1))))
+        CsatHistogram(std::array::from_fn(|i| {
+            self.get(&CounterField::Score(i as u8 + 1))
+        }))
     }
 }
 
-/// The field that counts answers with score `s`: `s0` … `s10`.
-pub fn score_field(s: u8) -> String {
-    format!("s{s}")
+/// One counted field of a counter. [`CounterField::key`] is the name it is stored
+/// under; every writer and reader goes through it, so they cannot disagree.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CounterField {
+    /// Answers in the figures (suspect ones excluded): `n`.
+    Answered,
+    /// Answers held out of every figure as suspect.
+    Suspect,
+    /// Answers with a comment.
+    Comments,
+    /// Answers with this score: `s0` … `s10`.
+    Score(u8),
+    /// "Was it resolved in this contact?" answered yes / no.
+    FcrYes,
+    FcrNo,
+    /// Surveys the channel accepted.
+    Sent,
+    /// NPS reminders sent.
+    Reminded,
+    /// Sent surveys whose link ran out unanswered.
+    Expired,
+    /// Decisions to send at once, or to schedule for the next window.
+    DecidedSend,
+    DecidedSchedule,
+    /// Surveys not sent, by reason: `skip_<reason>`.
+    Skipped(String),
+    /// Surveys the channel refused for good, by reason: `failed_<reason>`.
+    Failed(String),
+}
+
+const SKIP_PREFIX: &str = "skip_";
+const FAILED_PREFIX: &str = "failed_";
+
+impl CounterField {
+    /// The stored name.
+    pub fn key(&self) -> String {
+        match self {
+            CounterField::Answered => "n".into(),
+            CounterField::Suspect => "suspect".into(),
+            CounterField::Comments => "comments".into(),
+            CounterField::Score(s) => format!("s{s}"),
+            CounterField::FcrYes => "fcr_yes".into(),
+            CounterField::FcrNo => "fcr_no".into(),
+            CounterField::Sent => "sent".into(),
+            CounterField::Reminded => "reminded".into(),
+            CounterField::Expired => "expired".into(),
+            CounterField::DecidedSend => "decided_send".into(),
+            CounterField::DecidedSchedule => "decided_schedule".into(),
+            CounterField::Skipped(reason) => format!("{SKIP_PREFIX}{reason}"),
+            CounterField::Failed(reason) => format!("{FAILED_PREFIX}{reason}"),
+        }
+    }
+
+    /// The field stored under `key`, if it is one [`CounterField::key`] writes.
+    pub fn from_key(key: &str) -> Option<Self> {
+        let fixed = [
+            CounterField::Answered,
+            CounterField::Suspect,
+            CounterField::Comments,
+            CounterField::FcrYes,
+            CounterField::FcrNo,
+            CounterField::Sent,
+            CounterField::Reminded,
+            CounterField::Expired,
+            CounterField::DecidedSend,
+            CounterField::DecidedSchedule,
+        ];
+        if let Some(field) = fixed.into_iter().find(|f| f.key() == key) {
+            return Some(field);
+        }
+        if let Some(reason) = key.strip_prefix(SKIP_PREFIX) {
+            return Some(CounterField::Skipped(reason.to_string()));
+        }
+        if let Some(reason) = key.strip_prefix(FAILED_PREFIX) {
+            return Some(CounterField::Failed(reason.to_string()));
+        }
+        let score: u8 = key.strip_prefix('s')?.parse().ok()?;
+        (score <= 10 && key == format!("s{score}")).then_some(CounterField::Score(score))
+    }
+}
+
+impl fmt::Display for CounterField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.key())
+    }
 }
 
 /// The id under which an answer's effect on the counters is applied exactly once.
@@ -171,29 +266,25 @@ pub fn answer_effect_id(answer: &Answer) -> String {
 /// The counters an answer adds to. Suspect answers count only as `suspect`, so they
 /// stay visible but out of every figure.
 pub fn increments_for_answer(answer: &Answer) -> Vec<CounterIncrement> {
-    let mut fields = BTreeMap::new();
+    let mut fields = Vec::new();
     if answer.is_suspect() {
-        fields.insert("suspect".to_string(), 1);
+        fields.push(CounterField::Suspect);
     } else {
-        fields.insert("n".to_string(), 1);
-        let score = match answer.score {
+        fields.push(CounterField::Answered);
+        fields.push(CounterField::Score(match answer.score {
             Score::Nps(s) => s.value(),
             Score::Csat(s) => s.value(),
-        };
-        fields.insert(score_field(score), 1);
+        }));
         if answer.comment.is_some() {
-            fields.insert("comments".to_string(), 1);
+            fields.push(CounterField::Comments);
         }
         match answer.resolved_first_contact {
-            Some(true) => {
-                fields.insert("fcr_yes".to_string(), 1);
-            }
-            Some(false) => {
-                fields.insert("fcr_no".to_string(), 1);
-            }
+            Some(true) => fields.push(CounterField::FcrYes),
+            Some(false) => fields.push(CounterField::FcrNo),
             None => {}
         }
     }
+    let fields = fields.iter().map(|f| (f.key(), 1)).collect();
     let month = answer.answered_at.strftime("%Y-%m").to_string();
     scoped_increments(
         answer.kind,
@@ -211,10 +302,10 @@ pub fn survey_increments(
     subject: &SurveySubject,
     channel: Channel,
     at: jiff::Timestamp,
-    field: &str,
+    field: &CounterField,
 ) -> Vec<CounterIncrement> {
     let month = at.strftime("%Y-%m").to_string();
-    let fields = BTreeMap::from([(field.to_string(), 1)]);
+    let fields = BTreeMap::from([(field.key(), 1)]);
     scoped_increments(kind, &month, subject, channel, &fields)
 }
 
@@ -257,4 +348,58 @@ fn dimensions(s: &SurveySubject, channel: Channel) -> Vec<(Dimension, String)> {
         dims.push((Dimension::Segment, seg.to_string()));
     }
     dims
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stored names are a contract with every counter already written.
+    #[test]
+    fn counter_fields_keep_their_stored_names_and_read_back() {
+        let named = [
+            (CounterField::Answered, "n"),
+            (CounterField::Suspect, "suspect"),
+            (CounterField::Comments, "comments"),
+            (CounterField::Score(0), "s0"),
+            (CounterField::Score(10), "s10"),
+            (CounterField::FcrYes, "fcr_yes"),
+            (CounterField::FcrNo, "fcr_no"),
+            (CounterField::Sent, "sent"),
+            (CounterField::Reminded, "reminded"),
+            (CounterField::Expired, "expired"),
+            (CounterField::DecidedSend, "decided_send"),
+            (CounterField::DecidedSchedule, "decided_schedule"),
+            (CounterField::Skipped("fatigue".into()), "skip_fatigue"),
+            (
+                CounterField::Failed("send_attempts_exhausted".into()),
+                "failed_send_attempts_exhausted",
+            ),
+        ];
+        for (field, key) in named {
+            assert_eq!(field.key(), key);
+            assert_eq!(CounterField::from_key(key), Some(field), "{key}");
+        }
+        for stranger in ["s11", "s01", "s", "x", "N"] {
+            assert_eq!(CounterField::from_key(stranger), None, "{stranger}");
+        }
+    }
+
+    #[test]
+    fn skips_are_read_by_reason() {
+        let counter = Counter {
+            fields: BTreeMap::from([
+                ("skip_fatigue".to_string(), 2),
+                ("skip_opted_out".to_string(), 1),
+                ("sent".to_string(), 7),
+                ("failed_bounced".to_string(), 1),
+            ]),
+        };
+        assert_eq!(
+            counter.skipped(),
+            BTreeMap::from([("fatigue".to_string(), 2), ("opted_out".to_string(), 1)])
+        );
+        assert_eq!(counter.get(&CounterField::Sent), 7);
+        assert_eq!(counter.get(&CounterField::Reminded), 0);
+    }
 }

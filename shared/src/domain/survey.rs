@@ -9,8 +9,23 @@ use super::token::TokenHash;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumString,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum SurveyKind {
     /// Relationship Net Promoter Score to a creditor contact, 0–10, by email.
     Nps,
@@ -19,23 +34,35 @@ pub enum SurveyKind {
 }
 
 impl SurveyKind {
-    pub const ALL: [SurveyKind; 2] = [SurveyKind::Nps, SurveyKind::Csat];
+    /// Every value, in declaration order.
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            SurveyKind::Nps => "nps",
-            SurveyKind::Csat => "csat",
-        }
+        self.into()
     }
 
     /// `nps` or `csat`, as [`SurveyKind::as_str`] writes them.
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
+        s.parse().ok()
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Channel {
     Sms,
     Email,
@@ -43,10 +70,7 @@ pub enum Channel {
 
 impl Channel {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Sms => "sms",
-            Channel::Email => "email",
-        }
+        self.into()
     }
 }
 

@@ -155,7 +155,7 @@ mod tests {
     #[test]
     fn the_built_in_lexicon_file_names_every_theme_in_every_language() {
         let lexicon = Lexicon::default();
-        for lang in Language::ALL {
+        for &lang in Language::ALL {
             let themes = lexicon.0.get(&lang).expect("every language");
             for theme in ALL_THEMES {
                 assert!(
@@ -210,7 +210,7 @@ mod tests {
     #[test]
     fn every_language_has_every_theme() {
         let lex = Lexicon::default();
-        for lang in Language::ALL {
+        for &lang in Language::ALL {
             let t = lex.0.get(&lang).expect("language present");
             for theme in [
                 TREATMENT,

@@ -261,7 +261,8 @@ pub async fn feedback_csv(
         (Some(t), None) => vec![FeedbackScope::Team(t.clone())],
         (None, Some(s)) => vec![FeedbackScope::Status(s)],
         (None, None) => FeedbackStatus::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .map(FeedbackScope::Status)
             .collect(),
     };

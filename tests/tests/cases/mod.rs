@@ -7,7 +7,9 @@ use kundpuls::domain::backlog::{FeedbackStatus, Improvement, ImprovementStatus};
 use kundpuls::domain::creditor::{CreditorContact, CreditorContactInput};
 use kundpuls::domain::ids::{ClientId, ContactId, FeedbackId, ImprovementId, SurveyId, TeamId};
 use kundpuls::domain::sending::SendChange;
-use kundpuls::domain::stats::{CounterKey, Dimension, answer_effect_id, increments_for_answer};
+use kundpuls::domain::stats::{
+    CounterField, CounterKey, Dimension, answer_effect_id, increments_for_answer,
+};
 use kundpuls::domain::survey::{Claim, Survey, SurveyKind, SurveyState};
 use kundpuls::domain::token::SurveyToken;
 use kundpuls::ports::{
@@ -549,11 +551,11 @@ pub async fn counters_apply_exactly_once_under_redelivery(h: &Harness) {
         ))
         .await
         .unwrap();
-    assert_eq!(all.get("n"), 2);
-    assert_eq!(all.get("s5"), 1);
-    assert_eq!(all.get("s2"), 1);
-    assert_eq!(all.get("comments"), 1);
-    assert_eq!(all.get("fcr_yes"), 2);
+    assert_eq!(all.get(&CounterField::Answered), 2);
+    assert_eq!(all.get(&CounterField::Score(5)), 1);
+    assert_eq!(all.get(&CounterField::Score(2)), 1);
+    assert_eq!(all.get(&CounterField::Comments), 1);
+    assert_eq!(all.get(&CounterField::FcrYes), 2);
     assert_eq!(all.csat_histogram().0, [0, 1, 0, 0, 1]);
     let team = h
         .store
@@ -565,7 +567,7 @@ pub async fn counters_apply_exactly_once_under_redelivery(h: &Harness) {
         ))
         .await
         .unwrap();
-    assert_eq!(team.get("n"), 2);
+    assert_eq!(team.get(&CounterField::Answered), 2);
     let none = h
         .store
         .read(&CounterKey::new(
@@ -576,7 +578,7 @@ pub async fn counters_apply_exactly_once_under_redelivery(h: &Harness) {
         ))
         .await
         .unwrap();
-    assert_eq!(none.get("n"), 0);
+    assert_eq!(none.get(&CounterField::Answered), 0);
 }
 
 pub async fn concurrent_edit_is_reported_as_a_conflict_and_logged_once(h: &Harness) {

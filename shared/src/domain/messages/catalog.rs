@@ -20,15 +20,11 @@ pub struct Texts {
 }
 
 pub fn texts(language: Language) -> &'static Texts {
-    match language {
-        Language::Sv => &SV,
-        Language::En => &EN,
-        Language::Pl => &PL,
-        Language::Da => &DA,
-        Language::Nb => &NB,
-        Language::Fi => &FI,
-    }
+    language.pick(&TEXTS)
 }
+
+/// In [`Language::ALL`]'s order.
+static TEXTS: [Texts; 6] = [SV, EN, PL, DA, NB, FI];
 
 const SV: Texts = Texts {
     sms_question: "Hur var kontakten med oss? Betygsätt 1-5:",

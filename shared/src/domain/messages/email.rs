@@ -170,7 +170,7 @@ mod tests {
 
     #[test]
     fn the_email_has_eleven_score_links_in_both_parts() {
-        for lang in Language::ALL {
+        for &lang in Language::ALL {
             let e = render_nps(&input(lang, false)).expect("renders");
             for s in 0..=10 {
                 let link = score_link("https://survey.example.se/s/AAAAAAAAAAAAAAAAAAAAAA", s);
@@ -251,7 +251,7 @@ mod tests {
 
     #[test]
     fn the_html_keeps_its_links_in_order_when_styles_and_classes_are_stripped() {
-        for lang in Language::ALL {
+        for &lang in Language::ALL {
             let e = render_nps(&input(lang, false)).expect("renders");
             let stripped = strip_styles(&e.html);
             assert_eq!(hrefs(&stripped), hrefs(&e.html), "{lang}");
@@ -325,7 +325,7 @@ mod tests {
 
     #[test]
     fn no_template_in_any_language_mentions_money_debt_or_amounts() {
-        for lang in Language::ALL {
+        for &lang in Language::ALL {
             for reminder in [false, true] {
                 let e = render_nps(&input(lang, reminder)).expect("renders");
                 for part in [&e.subject, &e.text, &visible_text(&e.html)] {

@@ -43,15 +43,11 @@ pub struct PageTexts {
 }
 
 pub fn page_texts(language: Language) -> &'static PageTexts {
-    match language {
-        Language::Sv => &SV,
-        Language::En => &EN,
-        Language::Pl => &PL,
-        Language::Da => &DA,
-        Language::Nb => &NB,
-        Language::Fi => &FI,
-    }
+    language.pick(&PAGE_TEXTS)
 }
+
+/// In [`Language::ALL`]'s order.
+static PAGE_TEXTS: [PageTexts; 6] = [SV, EN, PL, DA, NB, FI];
 
 const SV: PageTexts = PageTexts {
     title: "Tyck till",
@@ -342,7 +338,7 @@ mod tests {
 
     #[test]
     fn every_language_asks_about_the_step_and_falls_back_to_the_general_question() {
-        for lang in Language::ALL {
+        for &lang in Language::ALL {
             for step in crate::domain::step::Step::KNOWN {
                 assert!(
                     csat_question(lang, Some(step)).contains("{agency}"),

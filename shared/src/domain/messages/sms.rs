@@ -88,7 +88,7 @@ mod tests {
         let link = longest_link();
         assert_eq!(link.len(), MAX_LINK_LEN);
         let sender = "S".repeat(MAX_SENDER_LEN);
-        for lang in Language::ALL {
+        for &lang in Language::ALL {
             let text = csat_text(lang, &sender, &link);
             let s = size(&text);
             assert_eq!(s.encoding, SmsEncoding::Gsm7, "{lang}: {text}");
@@ -116,7 +116,7 @@ mod tests {
     #[test]
     fn the_text_names_the_sender_carries_the_link_and_never_money() {
         let link = longest_link();
-        for lang in Language::ALL {
+        for &lang in Language::ALL {
             let text = csat_text(lang, "Nordkredit", &link);
             assert!(text.starts_with("Nordkredit: "));
             assert!(text.contains(&link));

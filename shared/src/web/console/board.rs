@@ -74,7 +74,7 @@ pub async fn board(
         None => None,
     };
     let all = ImprovementStatus::ALL;
-    let summaries = match improvement_board(&state, &p, &all, team.as_ref()).await {
+    let summaries = match improvement_board(&state, &p, all, team.as_ref()).await {
         Ok(s) => s,
         Err(e) => return error_page(&p, e),
     };

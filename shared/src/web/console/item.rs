@@ -108,7 +108,8 @@ pub async fn item(
         improvements.push((linked.id.to_string(), linked.title.clone(), true));
     }
     let statuses = FeedbackStatus::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|s| *s == item.status || item.status.can_move_to(*s))
         .map(|s| (s.as_str(), human(s.as_str()), s == item.status))
         .collect();
