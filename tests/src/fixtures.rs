@@ -123,14 +123,14 @@ pub async fn mark_sent<S: kundpuls::ports::SurveyStore + ?Sized>(
     id: &kundpuls::domain::ids::SurveyId,
     at: Timestamp,
 ) -> kundpuls::ports::TransitionOutcome {
-    use kundpuls::domain::sending::SendChange;
+    use kundpuls::domain::sending::SurveyChange;
     use kundpuls::domain::survey::Claim;
     use kundpuls::ports::TransitionOutcome;
     let claim = Claim::new(at + jiff::SignedDuration::from_mins(5));
     let claimed = store
         .apply(
             id,
-            SendChange::Claim {
+            SurveyChange::Claim {
                 claim: claim.clone(),
                 now: at,
             },
@@ -143,7 +143,7 @@ pub async fn mark_sent<S: kundpuls::ports::SurveyStore + ?Sized>(
     store
         .apply(
             id,
-            SendChange::Sent {
+            SurveyChange::Sent {
                 attempt: claim.attempt,
                 at,
             },

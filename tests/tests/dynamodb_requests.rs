@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use kundpuls::domain::sending::SendChange;
+use kundpuls::domain::sending::SurveyChange;
 use kundpuls::domain::stats::{answer_effect_id, increments_for_answer};
 use kundpuls::domain::survey::Claim;
 use kundpuls::ports::{
@@ -36,7 +36,7 @@ async fn a_survey_from_creation_to_counted_answer_takes_eight_requests() {
     steps.push(("create", requests.by_operation()));
     requests.clear();
 
-    let sent = SendChange::Sent {
+    let sent = SurveyChange::Sent {
         attempt: claim.attempt.clone(),
         at: now(),
     };

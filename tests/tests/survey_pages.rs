@@ -7,6 +7,7 @@ use axum::http::{Request, StatusCode};
 use jiff::{SignedDuration, Timestamp};
 use kundpuls::app::case_steps::StepOutcome;
 use kundpuls::domain::policy::{SurveyPolicy, WeekWindows};
+use kundpuls::domain::sending::SurveyChange;
 use kundpuls::domain::survey::{Survey, SurveyState, SuspectReason};
 use kundpuls::domain::token::SurveyToken;
 use kundpuls::web::auth::LocalKey;
@@ -298,7 +299,12 @@ async fn unknown_malformed_and_expired_links_get_a_friendly_page() {
     let (survey, token) = site.survey("da").await;
     site.h
         .store
-        .mark_expired(&survey.id, survey.expires_at)
+        .apply(
+            &survey.id,
+            SurveyChange::Expire {
+                now: survey.expires_at,
+            },
+        )
         .await
         .unwrap();
     let page = site.get(&format!("/s/{}", token.expose())).await;

@@ -42,7 +42,7 @@ use crate::domain::stats::CounterKey;
 use crate::domain::survey::{Survey, SurveyKind, SurveyState};
 use crate::domain::time::sort_key;
 use crate::domain::token::TokenHash;
-use crate::ports::WorkList;
+use crate::ports::{FeedbackQuery, FeedbackScope, WorkList};
 
 /// A primary key: partition and sort key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -140,19 +140,56 @@ pub fn work_list(list: WorkList) -> Listing {
     }
 }
 
+const SURVEY_PK: &str = "SURVEY#";
+const SURVEY_SK: &str = "SURVEY";
+const FEEDBACK_PK: &str = "FEEDBACK#";
+const ITEM_SK: &str = "ITEM";
+/// Every link pointer's partition starts with this.
+pub const TOKEN_PK: &str = "TOKEN#";
+
 pub fn survey(id: &SurveyId) -> Key {
-    Key::new(format!("SURVEY#{id}"), "SURVEY")
+    Key::new(format!("{SURVEY_PK}{id}"), SURVEY_SK)
 }
 
 /// The sort key of answer items (the stream reader looks for it).
 pub const ANSWER_SK: &str = "ANSWER";
 
 pub fn answer(id: &SurveyId) -> Key {
-    Key::new(format!("SURVEY#{id}"), ANSWER_SK)
+    Key::new(format!("{SURVEY_PK}{id}"), ANSWER_SK)
 }
 
 pub fn token(hash: &TokenHash) -> Key {
-    Key::new(format!("TOKEN#{}", hash.as_str()), "TOKEN")
+    Key::new(format!("{TOKEN_PK}{}", hash.as_str()), "TOKEN")
+}
+
+/// The records that leave under the retention policy, told apart by their keys
+/// (DynamoDB gives them a TTL when written; the embedded store's sweep reads keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retained {
+    Answer,
+    Survey,
+    FeedbackItem,
+    /// A feedback item's activity entry: it goes with its item.
+    FeedbackActivity,
+}
+
+pub fn retained(pk: &str, sk: &str) -> Option<Retained> {
+    if pk.starts_with(SURVEY_PK) {
+        match sk {
+            ANSWER_SK => Some(Retained::Answer),
+            SURVEY_SK => Some(Retained::Survey),
+            _ => None,
+        }
+    } else if pk.starts_with(FEEDBACK_PK) {
+        if sk == ITEM_SK {
+            Some(Retained::FeedbackItem)
+        } else {
+            sk.starts_with(ACTIVITY_PREFIX)
+                .then_some(Retained::FeedbackActivity)
+        }
+    } else {
+        None
+    }
 }
 
 pub fn contact_state(contact: &ContactKey) -> Key {
@@ -202,16 +239,16 @@ pub fn effect(effect_id: &str) -> Key {
 }
 
 pub fn feedback(id: &FeedbackId) -> Key {
-    Key::new(format!("FEEDBACK#{id}"), "ITEM")
+    Key::new(format!("{FEEDBACK_PK}{id}"), ITEM_SK)
 }
 
 /// The admin-edited theme lexicon (one record, versioned).
 pub fn lexicon() -> Key {
-    Key::new("CONFIG#lexicon".into(), "ITEM")
+    Key::new("CONFIG#lexicon".into(), ITEM_SK)
 }
 
 pub fn improvement(id: &ImprovementId) -> Key {
-    Key::new(format!("IMPROVEMENT#{id}"), "ITEM")
+    Key::new(format!("IMPROVEMENT#{id}"), ITEM_SK)
 }
 
 /// Activity entries are keyed by the version their change produced: unique per
@@ -219,7 +256,7 @@ pub fn improvement(id: &ImprovementId) -> Key {
 pub fn activity(owner: &Key, version: u64) -> Key {
     Key {
         pk: owner.pk.clone(),
-        sk: format!("ACT#{version:010}"),
+        sk: format!("{ACTIVITY_PREFIX}{version:010}"),
     }
 }
 
@@ -328,6 +365,39 @@ pub fn feedback_status(status: FeedbackStatus) -> String {
 
 pub fn feedback_team(team: &TeamId) -> String {
     format!("FBT#{team}")
+}
+
+/// Where a feedback listing reads, for both stores: the index partition of its
+/// scope, the order, and the bound. Listings by status run by due date and may stop
+/// at `due_before` (the overdue view); a team's listing runs newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedbackListing {
+    pub index: Index,
+    pub pk: String,
+    pub reverse: bool,
+    /// Sort keys strictly below this one only.
+    pub below: Option<String>,
+}
+
+pub fn feedback_listing(query: &FeedbackQuery) -> FeedbackListing {
+    let by_due = |index, pk| FeedbackListing {
+        index,
+        pk,
+        reverse: false,
+        below: query.due_before.map(|d| d.to_string()),
+    };
+    match &query.scope {
+        FeedbackScope::TeamStatus(team, status) => {
+            by_due(Index::Gsi1, feedback_team_status(team, *status))
+        }
+        FeedbackScope::Status(status) => by_due(Index::Gsi2, feedback_status(*status)),
+        FeedbackScope::Team(team) => FeedbackListing {
+            index: Index::Gsi3,
+            pk: feedback_team(team),
+            reverse: true,
+            below: None,
+        },
+    }
 }
 
 pub fn feedback_index(f: &FeedbackItem) -> Vec<IndexKey> {

@@ -12,7 +12,7 @@ use crate::domain::policy::SurveyPolicy;
 use crate::domain::rules::{
     DebtorFacts, Decision, SkipReason, blocking_flag, decide, fatigue_cutoff,
 };
-use crate::domain::sending::{SendChange, SendFacts};
+use crate::domain::sending::{SendFacts, SurveyChange};
 use crate::domain::stats::{
     CounterField, CounterIncrement, CounterKey, Dimension, survey_increments,
 };
@@ -287,7 +287,7 @@ impl Services {
                     continue;
                 }
                 let reason = SkipReason::CancelledFlagged.code();
-                let change = SendChange::Cancel {
+                let change = SurveyChange::Cancel {
                     reason: reason.clone(),
                 };
                 if let TransitionOutcome::Done(_) = self.surveys.apply(&survey.id, change).await? {

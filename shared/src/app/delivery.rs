@@ -6,7 +6,7 @@ use super::Services;
 use crate::domain::contact::Recipient;
 use crate::domain::messages::email::{NpsEmailInput, render_nps};
 use crate::domain::messages::sms::csat_text;
-use crate::domain::sending::{SendChange, SendFacts, Verdict, may_send};
+use crate::domain::sending::{SendFacts, SurveyChange, Verdict, may_send};
 use crate::domain::stats::{CounterField, survey_increments};
 use crate::domain::survey::{Channel, Claim, Survey, SurveyKind, SurveyState};
 use crate::domain::token::SurveyToken;
@@ -147,7 +147,7 @@ impl Services {
     async fn settle(
         &self,
         survey: &Survey,
-        change: SendChange,
+        change: SurveyChange,
         holds: impl Fn(&Survey) -> bool,
     ) -> Result<Option<Survey>, StoreError> {
         let mut last = None;
@@ -166,7 +166,7 @@ impl Services {
     async fn close_send(
         &self,
         survey: &Survey,
-        change: SendChange,
+        change: SurveyChange,
         effect: &str,
         field: CounterField,
         now: Timestamp,
@@ -192,7 +192,7 @@ impl Services {
         now: Timestamp,
     ) -> Result<(Survey, Delivered), StoreError> {
         let claim = Claim::new(now + self.config.policy.send_lease());
-        let change = SendChange::Claim {
+        let change = SurveyChange::Claim {
             claim: claim.clone(),
             now,
         };
@@ -244,7 +244,7 @@ impl Services {
             Ok(Prepared::Done(d)) => return Ok(d),
             Err(e) => {
                 // Nothing went out: give the claim back for a later attempt.
-                let release = SendChange::Release {
+                let release = SurveyChange::Release {
                     attempt: attempt.to_string(),
                     at: now,
                     refund: true,
@@ -262,7 +262,7 @@ impl Services {
         let attempt = attempt.to_string();
         match notifier.send(&message).await {
             Ok(()) => {
-                let change = SendChange::Sent {
+                let change = SurveyChange::Sent {
                     attempt: attempt.clone(),
                     at: now,
                 };
@@ -278,7 +278,7 @@ impl Services {
                 Ok(Delivered::Sent)
             }
             Err(SendError::Permanent { reason }) => {
-                let change = SendChange::Fail {
+                let change = SurveyChange::Fail {
                     attempt,
                     reason: reason.clone(),
                 };
@@ -292,7 +292,7 @@ impl Services {
                 let policy = &self.config.policy;
                 if survey.attempts >= policy.max_send_attempts.max(1) {
                     let reason = "send_attempts_exhausted".to_string();
-                    let change = SendChange::Fail {
+                    let change = SurveyChange::Fail {
                         attempt,
                         reason: reason.clone(),
                     };
@@ -303,7 +303,7 @@ impl Services {
                     return Ok(Delivered::Failed { reason });
                 }
                 let at = now + policy.retry_delay(survey.attempts);
-                let change = SendChange::Release {
+                let change = SurveyChange::Release {
                     attempt,
                     at,
                     refund: false,
@@ -314,7 +314,7 @@ impl Services {
                 Ok(Delivered::Retrying { at })
             }
             Err(SendError::Unknown(e)) => {
-                let change = SendChange::Unknown {
+                let change = SurveyChange::Unknown {
                     attempt,
                     reason: SEND_UNKNOWN.into(),
                 };
@@ -348,7 +348,7 @@ impl Services {
         match may_send(survey, &facts, &self.config.policy, now) {
             Verdict::Go => {}
             Verdict::WaitUntil(until) => {
-                let change = SendChange::Release {
+                let change = SurveyChange::Release {
                     attempt: attempt.to_string(),
                     at: until,
                     refund: true,
@@ -358,7 +358,7 @@ impl Services {
                 return Ok(Prepared::Done(Delivered::Waiting { until }));
             }
             Verdict::Stop(stop) => {
-                let change = SendChange::Fail {
+                let change = SurveyChange::Fail {
                     attempt: attempt.to_string(),
                     reason: stop.code().to_string(),
                 };
@@ -383,7 +383,7 @@ impl Services {
         match self.message(survey, &token, false).await? {
             Ok(m) => Ok(Prepared::Message(m)),
             Err(reason) => {
-                let change = SendChange::Fail {
+                let change = SurveyChange::Fail {
                     attempt: attempt.to_string(),
                     reason: reason.to_string(),
                 };
@@ -402,7 +402,7 @@ impl Services {
     pub(crate) async fn lapse(&self, survey: &Survey, now: Timestamp) -> Result<bool, StoreError> {
         match self
             .surveys
-            .apply(&survey.id, SendChange::Lapse { now })
+            .apply(&survey.id, SurveyChange::Lapse { now })
             .await?
         {
             TransitionOutcome::Done(s) => {
@@ -428,7 +428,9 @@ impl Services {
         now: Timestamp,
     ) -> Result<Delivered, StoreError> {
         if !matches!(
-            self.surveys.mark_reminded(&survey.id, now).await?,
+            self.surveys
+                .apply(&survey.id, SurveyChange::Remind { at: now })
+                .await?,
             TransitionOutcome::Done(_)
         ) {
             return Ok(Delivered::Busy);
@@ -462,23 +464,28 @@ enum Prepared {
     Done(Delivered),
 }
 
-fn held_attempt(change: &SendChange) -> Option<&str> {
+fn held_attempt(change: &SurveyChange) -> Option<&str> {
     match change {
-        SendChange::Sent { attempt, .. }
-        | SendChange::Release { attempt, .. }
-        | SendChange::Fail { attempt, .. }
-        | SendChange::Unknown { attempt, .. } => Some(attempt),
-        SendChange::Claim { claim, .. } => Some(&claim.attempt),
-        SendChange::Lapse { .. } | SendChange::Cancel { .. } => None,
+        SurveyChange::Sent { attempt, .. }
+        | SurveyChange::Release { attempt, .. }
+        | SurveyChange::Fail { attempt, .. }
+        | SurveyChange::Unknown { attempt, .. } => Some(attempt),
+        SurveyChange::Claim { claim, .. } => Some(&claim.attempt),
+        SurveyChange::Lapse { .. }
+        | SurveyChange::Cancel { .. }
+        | SurveyChange::Expire { .. }
+        | SurveyChange::Remind { .. } => None,
     }
 }
 
-fn target_state(change: &SendChange) -> SurveyState {
+fn target_state(change: &SurveyChange) -> SurveyState {
     match change {
-        SendChange::Claim { .. } => SurveyState::Sending,
-        SendChange::Sent { .. } => SurveyState::Sent,
-        SendChange::Release { .. } => SurveyState::Scheduled,
-        SendChange::Fail { .. } | SendChange::Cancel { .. } => SurveyState::Failed,
-        SendChange::Unknown { .. } | SendChange::Lapse { .. } => SurveyState::SendUnknown,
+        SurveyChange::Claim { .. } => SurveyState::Sending,
+        SurveyChange::Sent { .. } => SurveyState::Sent,
+        SurveyChange::Release { .. } => SurveyState::Scheduled,
+        SurveyChange::Fail { .. } | SurveyChange::Cancel { .. } => SurveyState::Failed,
+        SurveyChange::Unknown { .. } | SurveyChange::Lapse { .. } => SurveyState::SendUnknown,
+        SurveyChange::Expire { .. } => SurveyState::Expired,
+        SurveyChange::Remind { .. } => SurveyState::Sent,
     }
 }

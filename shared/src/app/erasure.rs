@@ -76,11 +76,7 @@ impl Services {
             }
             let expected = item.version;
             item.comment = None;
-            let activity = Activity {
-                at: now,
-                actor: actor.to_string(),
-                action: "comment erased on the respondent's request".into(),
-            };
+            let activity = Activity::new(now, actor, "comment erased on the respondent's request");
             match self
                 .backlog
                 .save_feedback(&item, expected, &activity)

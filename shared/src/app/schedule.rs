@@ -8,7 +8,7 @@ use crate::domain::contact::Recipient;
 use crate::domain::creditor::CreditorContact;
 use crate::domain::policy::SurveyPolicy;
 use crate::domain::rules::SkipReason;
-use crate::domain::sending::SendFacts;
+use crate::domain::sending::{SendFacts, SurveyChange};
 use crate::domain::stats::{
     CounterField, CounterIncrement, CounterKey, Dimension, survey_increments,
 };
@@ -114,8 +114,10 @@ impl Services {
             let due = self.surveys.due(WorkList::ToExpire, now, BATCH).await?;
             let full = due.len() == BATCH;
             for survey in due {
-                if let TransitionOutcome::Done(_) =
-                    self.surveys.mark_expired(&survey.id, now).await?
+                if let TransitionOutcome::Done(_) = self
+                    .surveys
+                    .apply(&survey.id, SurveyChange::Expire { now })
+                    .await?
                 {
                     self.count(&survey, "expired", CounterField::Expired, now)
                         .await?;
@@ -146,7 +148,9 @@ impl Services {
                 .await?
                 .is_some()
             {
-                self.surveys.mark_reminded(&survey.id, now).await?;
+                self.surveys
+                    .apply(&survey.id, SurveyChange::Remind { at: now })
+                    .await?;
                 continue;
             }
             if self.remind(&survey, now).await? == Delivered::Sent {

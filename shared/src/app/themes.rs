@@ -95,11 +95,7 @@ impl Services {
             updated_at: now,
             updated_by: actor.to_string(),
         };
-        let activity = Activity {
-            at: now,
-            actor: actor.to_string(),
-            action: format!("lexicon saved ({stems} stems)"),
-        };
+        let activity = Activity::new(now, actor, format!("lexicon saved ({stems} stems)"));
         match self
             .backlog
             .save_lexicon(&stored, expected_version, &activity)

@@ -162,6 +162,15 @@ fn check_len(field: &'static str, s: &str, max: usize) -> Result<(), TriageError
     Ok(())
 }
 
+/// How many feedback items one status holds, up to a cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusCount {
+    pub status: FeedbackStatus,
+    pub count: usize,
+    /// There are more than `count`.
+    pub more: bool,
+}
+
 impl Services {
     /// One page of the queue: the index for `scope`, filtered, `limit` items at most.
     pub async fn list_feedback(
@@ -209,12 +218,12 @@ impl Services {
     }
 
     /// How many items each status holds for `team` (all teams if `None`), counting
-    /// up to `cap` per status; `true` where there are more.
+    /// up to `cap` per status.
     pub async fn count_feedback(
         &self,
         team: Option<&TeamId>,
         cap: usize,
-    ) -> Result<Vec<(FeedbackStatus, usize, bool)>, StoreError> {
+    ) -> Result<Vec<StatusCount>, StoreError> {
         let mut out = Vec::new();
         for &status in FeedbackStatus::ALL {
             let scope = match team {
@@ -244,7 +253,11 @@ impl Services {
                     break;
                 }
             }
-            out.push((status, n.min(cap), n >= cap && cursor.is_some()));
+            out.push(StatusCount {
+                status,
+                count: n.min(cap),
+                more: n >= cap && cursor.is_some(),
+            });
         }
         Ok(out)
     }
@@ -349,11 +362,7 @@ impl Services {
                 let expected = old.version;
                 old.unlink(&item.id);
                 writes.push(VersionedWrite::Improvement {
-                    activity: Activity {
-                        at: now,
-                        actor: actor.to_string(),
-                        action: format!("unlinked {}", item.id),
-                    },
+                    activity: Activity::new(now, actor, format!("unlinked {}", item.id)),
                     item: old,
                     expected_version: expected,
                 });
@@ -373,11 +382,7 @@ impl Services {
                     ));
                 }
                 writes.push(VersionedWrite::Improvement {
-                    activity: Activity {
-                        at: now,
-                        actor: actor.to_string(),
-                        action: format!("linked {}", item.id),
-                    },
+                    activity: Activity::new(now, actor, format!("linked {}", item.id)),
                     item: imp,
                     expected_version: expected,
                 });
@@ -390,11 +395,7 @@ impl Services {
         if changes.is_empty() {
             return Ok(current);
         }
-        let activity = Activity {
-            at: now,
-            actor: actor.to_string(),
-            action: changes.join("; "),
-        };
+        let activity = Activity::new(now, actor, changes.join("; "));
         let outcome = if writes.is_empty() {
             self.backlog
                 .save_feedback(&item, expected_version, &activity)
@@ -436,11 +437,7 @@ impl Services {
             linked: Vec::new(),
             version: 1,
         };
-        let activity = Activity {
-            at: now,
-            actor: actor.to_string(),
-            action: "proposed".into(),
-        };
+        let activity = Activity::new(now, actor, "proposed");
         self.backlog.create_improvement(&imp, &activity).await?;
         Ok(imp)
     }
@@ -485,11 +482,7 @@ impl Services {
         if changes.is_empty() {
             return Ok(current);
         }
-        let activity = Activity {
-            at: now,
-            actor: actor.to_string(),
-            action: changes.join("; "),
-        };
+        let activity = Activity::new(now, actor, changes.join("; "));
         let outcome = self
             .backlog
             .save_improvement(&imp, expected_version, &activity)

@@ -216,6 +216,16 @@ pub struct Activity {
     pub action: String,
 }
 
+impl Activity {
+    pub fn new(at: Timestamp, actor: &str, action: impl Into<String>) -> Self {
+        Self {
+            at,
+            actor: actor.to_string(),
+            action: action.into(),
+        }
+    }
+}
+
 impl FeedbackItem {
     /// The subject and text of the alert to the team's lead: what kind of answer,
     /// after which step, when it is due, which themes. Never the comment, the

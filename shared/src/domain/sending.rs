@@ -13,10 +13,12 @@ use super::survey::{Claim, Survey, SurveyState};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-/// One step of a survey's send, applied atomically by the stores.
+/// One step of a survey's life from `scheduled` on (its send, then its expiry or
+/// reminder), applied atomically by the stores. Each applies only from the state it
+/// starts from; otherwise it changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
-pub enum SendChange {
+pub enum SurveyChange {
     /// `scheduled → sending`, if due at `now`: one more attempt, held by `claim`.
     Claim { claim: Claim, now: Timestamp },
     /// `sending → sent` by the holder: the provider accepted the message.
@@ -36,16 +38,20 @@ pub enum SendChange {
     Lapse { now: Timestamp },
     /// `scheduled → failed` before any claim (a later flag, for instance).
     Cancel { reason: String },
+    /// `sent → expired`, once the link's lifetime is over at `now`.
+    Expire { now: Timestamp },
+    /// Notes the one reminder of a sent survey.
+    Remind { at: Timestamp },
 }
 
 /// The failure reason of a survey whose claim ran out.
 pub const LEASE_LAPSED: &str = "lease_lapsed";
 
-impl SendChange {
+impl SurveyChange {
     pub(crate) fn apply_to(&self, s: &mut Survey) -> bool {
         let held = |attempt: &str| s.claimed_by(attempt);
         match self {
-            SendChange::Claim { claim, now } => {
+            SurveyChange::Claim { claim, now } => {
                 if s.state != SurveyState::Scheduled || s.send_at.is_some_and(|t| t > *now) {
                     return false;
                 }
@@ -53,7 +59,7 @@ impl SendChange {
                 s.attempts += 1;
                 s.claim = Some(claim.clone());
             }
-            SendChange::Sent { attempt, at } => {
+            SurveyChange::Sent { attempt, at } => {
                 if !held(attempt) {
                     return false;
                 }
@@ -61,7 +67,7 @@ impl SendChange {
                 s.sent_at = Some(*at);
                 s.recipient = None;
             }
-            SendChange::Release {
+            SurveyChange::Release {
                 attempt,
                 at,
                 refund,
@@ -75,30 +81,42 @@ impl SendChange {
                     s.attempts = s.attempts.saturating_sub(1);
                 }
             }
-            SendChange::Fail { attempt, reason } => {
+            SurveyChange::Fail { attempt, reason } => {
                 if !held(attempt) {
                     return false;
                 }
                 close(s, SurveyState::Failed, reason);
             }
-            SendChange::Unknown { attempt, reason } => {
+            SurveyChange::Unknown { attempt, reason } => {
                 if !held(attempt) {
                     return false;
                 }
                 close(s, SurveyState::SendUnknown, reason);
             }
-            SendChange::Lapse { now } => {
+            SurveyChange::Lapse { now } => {
                 let lapsed = s.claim.as_ref().is_some_and(|c| c.lease_until <= *now);
                 if s.state != SurveyState::Sending || !lapsed {
                     return false;
                 }
                 close(s, SurveyState::SendUnknown, LEASE_LAPSED);
             }
-            SendChange::Cancel { reason } => {
+            SurveyChange::Cancel { reason } => {
                 if s.state != SurveyState::Scheduled {
                     return false;
                 }
                 close(s, SurveyState::Failed, reason);
+            }
+            SurveyChange::Expire { now } => {
+                if s.state != SurveyState::Sent || !s.is_expired_at(*now) {
+                    return false;
+                }
+                s.state = SurveyState::Expired;
+            }
+            SurveyChange::Remind { at } => {
+                if s.state != SurveyState::Sent || s.reminded_at.is_some() {
+                    return false;
+                }
+                s.reminded_at = Some(*at);
             }
         }
         true
@@ -249,12 +267,12 @@ mod tests {
         let c = claim();
         let mut s = survey(Some(c.clone()));
         assert_eq!((s.state, s.attempts), (SurveyState::Sending, 1));
-        let other = SendChange::Sent {
+        let other = SurveyChange::Sent {
             attempt: "someone-else".into(),
             at: monday(),
         };
         assert!(!s.apply(&other));
-        let mine = SendChange::Sent {
+        let mine = SurveyChange::Sent {
             attempt: c.attempt.clone(),
             at: monday(),
         };
@@ -268,28 +286,28 @@ mod tests {
     fn a_claimed_survey_cannot_be_claimed_again_until_released() {
         let mut s = survey(None);
         let first = claim();
-        assert!(s.apply(&SendChange::Claim {
+        assert!(s.apply(&SurveyChange::Claim {
             claim: first.clone(),
             now: monday()
         }));
-        assert!(!s.apply(&SendChange::Claim {
+        assert!(!s.apply(&SurveyChange::Claim {
             claim: claim(),
             now: monday()
         }));
         let later = monday() + SignedDuration::from_mins(1);
-        assert!(s.apply(&SendChange::Release {
+        assert!(s.apply(&SurveyChange::Release {
             attempt: first.attempt,
             at: later,
             refund: false
         }));
         assert!(
-            !s.apply(&SendChange::Claim {
+            !s.apply(&SurveyChange::Claim {
                 claim: claim(),
                 now: monday()
             }),
             "not due before its retry time"
         );
-        assert!(s.apply(&SendChange::Claim {
+        assert!(s.apply(&SurveyChange::Claim {
             claim: claim(),
             now: later
         }));
@@ -300,14 +318,14 @@ mod tests {
     fn a_lapsed_claim_becomes_send_unknown_and_never_sending_again() {
         let mut s = survey(Some(claim()));
         assert!(
-            !s.apply(&SendChange::Lapse { now: monday() }),
+            !s.apply(&SurveyChange::Lapse { now: monday() }),
             "lease still holds"
         );
         let after = monday() + SignedDuration::from_mins(5);
-        assert!(s.apply(&SendChange::Lapse { now: after }));
+        assert!(s.apply(&SurveyChange::Lapse { now: after }));
         assert_eq!(s.state, SurveyState::SendUnknown);
         assert_eq!(s.failure.as_deref(), Some(LEASE_LAPSED));
-        assert!(!s.apply(&SendChange::Claim {
+        assert!(!s.apply(&SurveyChange::Claim {
             claim: claim(),
             now: after
         }));

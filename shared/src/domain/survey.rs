@@ -209,32 +209,14 @@ impl Survey {
         ) && !self.is_expired_at(now)
     }
 
-    /// Applies one step of sending (see [`crate::domain::sending::SendChange`]);
+    /// Applies one step of sending (see [`crate::domain::sending::SurveyChange`]);
     /// `false`, changing nothing, if the survey is not where the step starts from.
-    pub fn apply(&mut self, change: &crate::domain::sending::SendChange) -> bool {
+    pub fn apply(&mut self, change: &crate::domain::sending::SurveyChange) -> bool {
         change.apply_to(self)
     }
 
     // The transitions below return `false`, changing nothing, when the survey is not
     // in the state they start from. Both stores apply them atomically.
-
-    /// `sent → expired`, once the link's lifetime is over.
-    pub fn mark_expired(&mut self, now: Timestamp) -> bool {
-        if self.state != SurveyState::Sent || !self.is_expired_at(now) {
-            return false;
-        }
-        self.state = SurveyState::Expired;
-        true
-    }
-
-    /// Notes the one reminder of a sent survey.
-    pub fn mark_reminded(&mut self, at: Timestamp) -> bool {
-        if self.state != SurveyState::Sent || self.reminded_at.is_some() {
-            return false;
-        }
-        self.reminded_at = Some(at);
-        true
-    }
 
     /// `sent → answered`, if it accepts an answer now.
     pub fn mark_answered(&mut self, at: Timestamp, now: Timestamp) -> bool {

@@ -1,7 +1,7 @@
 use super::StoreError;
 use crate::domain::contact::ContactKey;
 use crate::domain::ids::SurveyId;
-use crate::domain::sending::SendChange;
+use crate::domain::sending::SurveyChange;
 use crate::domain::survey::{Answer, NewSurvey, Survey};
 use crate::domain::token::TokenHash;
 use async_trait::async_trait;
@@ -128,28 +128,14 @@ pub trait SurveyStore: Send + Sync {
         expires_at: Timestamp,
     ) -> Result<(), StoreError>;
 
-    /// One step of sending ([`SendChange`]): claim, settle, release, lapse or
+    /// One step of sending ([`SurveyChange`]): claim, settle, release, lapse or
     /// cancel, applied atomically and only if the survey is in the state the step
     /// starts from (`WrongState` otherwise, changing nothing). Of any number of
     /// concurrent claims on one survey exactly one is `Done`.
     async fn apply(
         &self,
         id: &SurveyId,
-        change: SendChange,
-    ) -> Result<TransitionOutcome, StoreError>;
-
-    /// `sent → expired`, only once `now >= expires_at`.
-    async fn mark_expired(
-        &self,
-        id: &SurveyId,
-        now: Timestamp,
-    ) -> Result<TransitionOutcome, StoreError>;
-
-    /// Records a reminder for a `sent` survey once: `WrongState` if it was reminded.
-    async fn mark_reminded(
-        &self,
-        id: &SurveyId,
-        at: Timestamp,
+        change: SurveyChange,
     ) -> Result<TransitionOutcome, StoreError>;
 
     async fn record_answer(

@@ -142,6 +142,20 @@ fn busy(lang: Language, e: &StoreError) -> Response {
     )
 }
 
+/// The survey behind a link posted to from the survey's own page, or what to
+/// answer instead (a form posted from another site is refused).
+async fn resolve_post(
+    state: &AppState,
+    token: &str,
+    headers: &HeaderMap,
+) -> Result<Survey, Response> {
+    let survey = resolve(state, token, headers).await?;
+    if cross_site(headers) {
+        return Err(StatusCode::FORBIDDEN.into_response());
+    }
+    Ok(survey)
+}
+
 /// The survey behind a link, or the page to show instead.
 async fn resolve(state: &AppState, token: &str, headers: &HeaderMap) -> Result<Survey, Response> {
     let Some(token) = SurveyToken::parse(token) else {
@@ -302,14 +316,11 @@ pub async fn show(
     Path(token): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
-) -> Response {
-    let survey = match resolve(&state, &token, &headers).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+) -> Result<Response, Response> {
+    let survey = resolve(&state, &token, &headers).await?;
     let now = Timestamp::now();
     if let Some(page) = closed_page(&survey, &token, now) {
-        return page;
+        return Ok(page);
     }
     let selected = query
         .get("score")
@@ -320,13 +331,13 @@ pub async fn show(
     } else {
         Reached::Link
     };
-    form(
+    Ok(form(
         &state,
         &survey,
         &token,
         FormView::opened(selected, reached),
         now,
-    )
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -344,14 +355,8 @@ pub async fn submit(
     Path(token): Path<String>,
     headers: HeaderMap,
     Form(input): Form<AnswerForm>,
-) -> Response {
-    let survey = match resolve(&state, &token, &headers).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
-    if cross_site(&headers) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
+) -> Result<Response, Response> {
+    let survey = resolve_post(&state, &token, &headers).await?;
     let now = Timestamp::now();
     let lang = survey.subject.language;
     let t = page_texts(lang);
@@ -367,7 +372,7 @@ pub async fn submit(
         .and_then(|s| s.trim().parse::<u8>().ok());
     let Some(score) = selected.and_then(|v| score_for(survey.kind, v)) else {
         if let Some(page) = closed_page(&survey, &token, now) {
-            return page;
+            return Ok(page);
         }
         let view = FormView {
             selected: None,
@@ -376,7 +381,7 @@ pub async fn submit(
             reached: Reached::Link,
             error: Some(t.error_score),
         };
-        return form(&state, &survey, &token, view, now);
+        return Ok(form(&state, &survey, &token, view, now));
     };
     if comment.chars().count() > MAX_COMMENT_CHARS {
         let view = FormView {
@@ -386,7 +391,7 @@ pub async fn submit(
             reached: Reached::Link,
             error: Some(t.error_comment),
         };
-        return form(&state, &survey, &token, view, now);
+        return Ok(form(&state, &survey, &token, view, now));
     }
     let mut suspect = state.stamp.check(&survey.id, input.stamp.as_deref(), now);
     if input
@@ -409,13 +414,14 @@ pub async fn submit(
         },
     );
     let link = Some((opt_out_href(&token), t.opt_out_link));
-    match state
+    let outcome = state
         .services
         .surveys
         .record_answer(&survey.id, answer, now)
         .await
-    {
-        Ok(AnswerOutcome::Recorded(a)) => {
+        .map_err(|e| busy(lang, &e))?;
+    Ok(match outcome {
+        AnswerOutcome::Recorded(a) => {
             tracing::info!(survey_id = %survey.id, suspect = a.is_suspect(), "answer recorded");
             message(
                 StatusCode::OK,
@@ -426,7 +432,7 @@ pub async fn submit(
                 link,
             )
         }
-        Ok(AnswerOutcome::AlreadyAnswered(_)) => message(
+        AnswerOutcome::AlreadyAnswered(_) => message(
             StatusCode::OK,
             lang,
             t.already_title,
@@ -434,7 +440,7 @@ pub async fn submit(
             None,
             link,
         ),
-        Ok(AnswerOutcome::NotOpen(_)) => message(
+        AnswerOutcome::NotOpen(_) => message(
             StatusCode::GONE,
             lang,
             t.expired_title,
@@ -442,30 +448,26 @@ pub async fn submit(
             None,
             link,
         ),
-        Ok(AnswerOutcome::NotFound) => not_found(&headers),
-        Err(e) => busy(lang, &e),
-    }
+        AnswerOutcome::NotFound => not_found(&headers),
+    })
 }
 
 pub async fn opt_out_confirm(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    let survey = match resolve(&state, &token, &headers).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+) -> Result<Response, Response> {
+    let survey = resolve(&state, &token, &headers).await?;
     let lang = survey.subject.language;
     let t = page_texts(lang);
-    message(
+    Ok(message(
         StatusCode::OK,
         lang,
         t.opt_out_title,
         t.opt_out_body,
         Some((opt_out_href(&token), "confirm", "1", t.opt_out_button)),
         None,
-    )
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -480,47 +482,39 @@ pub async fn opt_out(
     Path(token): Path<String>,
     headers: HeaderMap,
     Form(input): Form<OptOutForm>,
-) -> Response {
-    let survey = match resolve(&state, &token, &headers).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
-    if cross_site(&headers) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
+) -> Result<Response, Response> {
+    let survey = resolve_post(&state, &token, &headers).await?;
     let lang = survey.subject.language;
     let t = page_texts(lang);
     let contacts = &state.services.contacts;
+    let unavailable = |e: StoreError| busy(lang, &e);
     if input.undo.as_deref() == Some("1") {
-        return match contacts.opt_in(&survey.contact_key).await {
-            Ok(()) => message(
-                StatusCode::OK,
-                lang,
-                t.opted_in_title,
-                t.opted_in_body,
-                None,
-                None,
-            ),
-            Err(e) => busy(lang, &e),
-        };
+        contacts
+            .opt_in(&survey.contact_key)
+            .await
+            .map_err(unavailable)?;
+        return Ok(message(
+            StatusCode::OK,
+            lang,
+            t.opted_in_title,
+            t.opted_in_body,
+            None,
+            None,
+        ));
     }
-    match contacts
+    contacts
         .opt_out(&survey.contact_key, Timestamp::now())
         .await
-    {
-        Ok(()) => {
-            tracing::info!(survey_id = %survey.id, "contact opted out");
-            message(
-                StatusCode::OK,
-                lang,
-                t.opted_out_title,
-                t.opted_out_body,
-                Some((opt_out_href(&token), "undo", "1", t.undo_button)),
-                None,
-            )
-        }
-        Err(e) => busy(lang, &e),
-    }
+        .map_err(unavailable)?;
+    tracing::info!(survey_id = %survey.id, "contact opted out");
+    Ok(message(
+        StatusCode::OK,
+        lang,
+        t.opted_out_title,
+        t.opted_out_body,
+        Some((opt_out_href(&token), "undo", "1", t.undo_button)),
+        None,
+    ))
 }
 
 pub async fn stylesheet() -> Response {

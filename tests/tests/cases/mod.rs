@@ -6,7 +6,7 @@ use jiff::SignedDuration;
 use kundpuls::domain::backlog::{FeedbackStatus, Improvement, ImprovementStatus};
 use kundpuls::domain::creditor::{CreditorContact, CreditorContactInput};
 use kundpuls::domain::ids::{ClientId, ContactId, FeedbackId, ImprovementId, SurveyId, TeamId};
-use kundpuls::domain::sending::SendChange;
+use kundpuls::domain::sending::SurveyChange;
 use kundpuls::domain::stats::{
     CounterField, CounterKey, Dimension, answer_effect_id, increments_for_answer,
 };
@@ -100,7 +100,7 @@ pub async fn ten_concurrent_claims_on_one_survey_leave_one_holder(h: &Harness) {
             let (store, id) = (h.store.clone(), survey.id.clone());
             tokio::spawn(async move {
                 let claim = Claim::new(now() + SignedDuration::from_mins(5));
-                let change = SendChange::Claim {
+                let change = SurveyChange::Claim {
                     claim: claim.clone(),
                     now: now(),
                 };
@@ -122,7 +122,7 @@ pub async fn ten_concurrent_claims_on_one_survey_leave_one_holder(h: &Harness) {
     let stored = h.store.get(&survey.id).await.unwrap().unwrap();
     assert_eq!((stored.state, stored.attempts), (SurveyState::Sending, 1));
     assert!(stored.claimed_by(&holders[0]));
-    let stranger = SendChange::Sent {
+    let stranger = SurveyChange::Sent {
         attempt: "not-the-holder".into(),
         at: now(),
     };
@@ -252,15 +252,24 @@ pub async fn expired_survey_refuses_answers_and_is_listed_for_expiry(h: &Harness
     );
     // Expiring too early is refused; on time it works once.
     assert!(matches!(
-        h.store.mark_expired(&survey.id, now()).await.unwrap(),
+        h.store
+            .apply(&survey.id, SurveyChange::Expire { now: now() })
+            .await
+            .unwrap(),
         TransitionOutcome::WrongState(_)
     ));
     assert!(matches!(
-        h.store.mark_expired(&survey.id, after).await.unwrap(),
+        h.store
+            .apply(&survey.id, SurveyChange::Expire { now: after })
+            .await
+            .unwrap(),
         TransitionOutcome::Done(_)
     ));
     assert!(matches!(
-        h.store.mark_expired(&survey.id, after).await.unwrap(),
+        h.store
+            .apply(&survey.id, SurveyChange::Expire { now: after })
+            .await
+            .unwrap(),
         TransitionOutcome::WrongState(_)
     ));
     assert!(
@@ -272,7 +281,10 @@ pub async fn expired_survey_refuses_answers_and_is_listed_for_expiry(h: &Harness
     );
     assert!(matches!(
         h.store
-            .mark_expired(&SurveyId::parse("s-nope").unwrap(), after)
+            .apply(
+                &SurveyId::parse("s-nope").unwrap(),
+                SurveyChange::Expire { now: after }
+            )
             .await
             .unwrap(),
         TransitionOutcome::NotFound
@@ -333,7 +345,7 @@ pub async fn failed_send_erases_the_recipient_and_keeps_the_reason(h: &Harness) 
         .store
         .apply(
             &survey.id,
-            SendChange::Cancel {
+            SurveyChange::Cancel {
                 reason: "invalid_number".into(),
             },
         )
@@ -383,14 +395,24 @@ pub async fn reminder_is_noted_once(h: &Harness) {
     );
     assert!(matches!(
         h.store
-            .mark_reminded(&survey.id, now() + days(5))
+            .apply(
+                &survey.id,
+                SurveyChange::Remind {
+                    at: now() + days(5)
+                }
+            )
             .await
             .unwrap(),
         TransitionOutcome::Done(_)
     ));
     assert!(matches!(
         h.store
-            .mark_reminded(&survey.id, now() + days(6))
+            .apply(
+                &survey.id,
+                SurveyChange::Remind {
+                    at: now() + days(6)
+                }
+            )
             .await
             .unwrap(),
         TransitionOutcome::WrongState(_)

@@ -7,8 +7,7 @@ use crate::domain::backlog::{Activity, FeedbackItem, Improvement, ImprovementSta
 use crate::domain::ids::{FeedbackId, ImprovementId};
 use crate::domain::themes::StoredLexicon;
 use crate::ports::{
-    BacklogStore, FeedbackQuery, FeedbackScope, Page, PageRequest, SaveOutcome, StoreError,
-    VersionedWrite,
+    BacklogStore, FeedbackQuery, Page, PageRequest, SaveOutcome, StoreError, VersionedWrite,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
@@ -191,27 +190,14 @@ impl BacklogStore for DynamoStore {
         query: &FeedbackQuery,
         page: PageRequest,
     ) -> Result<Page<FeedbackItem>, StoreError> {
-        let (index, pk, reverse) = match &query.scope {
-            FeedbackScope::TeamStatus(team, status) => (
-                Index::Gsi1,
-                keys::feedback_team_status(team, *status),
-                false,
-            ),
-            FeedbackScope::Status(status) => (Index::Gsi2, keys::feedback_status(*status), false),
-            FeedbackScope::Team(team) => (Index::Gsi3, keys::feedback_team(team), true),
-        };
-        let below = if reverse {
-            None
-        } else {
-            query.due_before.map(|d| d.to_string())
-        };
+        let listing = keys::feedback_listing(query);
         self.query_index(
             "list_feedback",
             IndexQuery {
-                index,
-                pk,
-                below,
-                reverse,
+                index: listing.index,
+                pk: listing.pk,
+                below: listing.below,
+                reverse: listing.reverse,
                 limit: page.clamped_limit(),
                 cursor: page.cursor,
             },

@@ -10,7 +10,7 @@ use crate::adapters::keys;
 use crate::adapters::records::{ContactState, TokenPointer};
 use crate::domain::contact::ContactKey;
 use crate::domain::ids::SurveyId;
-use crate::domain::sending::SendChange;
+use crate::domain::sending::SurveyChange;
 use crate::domain::survey::{Answer, NewSurvey, Survey};
 use crate::domain::token::TokenHash;
 use crate::ports::{
@@ -366,27 +366,9 @@ impl SurveyStore for DynamoStore {
     async fn apply(
         &self,
         id: &SurveyId,
-        change: SendChange,
+        change: SurveyChange,
     ) -> Result<TransitionOutcome, StoreError> {
-        self.transition("send_change", id, |s| s.apply(&change))
-            .await
-    }
-
-    async fn mark_expired(
-        &self,
-        id: &SurveyId,
-        now: Timestamp,
-    ) -> Result<TransitionOutcome, StoreError> {
-        self.transition("mark_expired", id, |s| s.mark_expired(now))
-            .await
-    }
-
-    async fn mark_reminded(
-        &self,
-        id: &SurveyId,
-        at: Timestamp,
-    ) -> Result<TransitionOutcome, StoreError> {
-        self.transition("mark_reminded", id, |s| s.mark_reminded(at))
+        self.transition("survey_change", id, |s| s.apply(&change))
             .await
     }
 

@@ -6,8 +6,7 @@ use crate::domain::backlog::{Activity, FeedbackItem, Improvement, ImprovementSta
 use crate::domain::ids::{FeedbackId, ImprovementId};
 use crate::domain::themes::StoredLexicon;
 use crate::ports::{
-    BacklogStore, FeedbackQuery, FeedbackScope, Page, PageRequest, SaveOutcome, StoreError,
-    VersionedWrite,
+    BacklogStore, FeedbackQuery, Page, PageRequest, SaveOutcome, StoreError, VersionedWrite,
 };
 use async_trait::async_trait;
 use serde::Serialize;
@@ -146,30 +145,14 @@ impl BacklogStore for EmbeddedStore {
         query: &FeedbackQuery,
         page: PageRequest,
     ) -> Result<Page<FeedbackItem>, StoreError> {
-        let query = query.clone();
+        let listing = keys::feedback_listing(query);
         self.read("list_feedback", move |r| {
-            let (index, pk, reverse) = match &query.scope {
-                FeedbackScope::TeamStatus(team, status) => (
-                    Index::Gsi1,
-                    keys::feedback_team_status(team, *status),
-                    false,
-                ),
-                FeedbackScope::Status(status) => {
-                    (Index::Gsi2, keys::feedback_status(*status), false)
-                }
-                FeedbackScope::Team(team) => (Index::Gsi3, keys::feedback_team(team), true),
-            };
-            let below = if reverse {
-                None
-            } else {
-                query.due_before.map(|d| d.to_string())
-            };
             r.query(&IndexQuery {
-                index,
-                pk,
+                index: listing.index,
+                pk: listing.pk,
                 after: decode_cursor(page.cursor.as_deref())?,
-                below,
-                reverse,
+                below: listing.below,
+                reverse: listing.reverse,
                 limit: page.clamped_limit(),
             })
         })

@@ -56,6 +56,7 @@ fn sweep_batch(w: &mut Writer<'_>, cutoff: Timestamp) -> R<SweepReport> {
     let mut doomed: Vec<String> = Vec::new();
     let mut unindex: Vec<(keys::Key, Vec<keys::IndexKey>)> = Vec::new();
     let mut surveys_gone: std::collections::BTreeSet<String> = Default::default();
+    let mut feedback_gone: Vec<String> = Vec::new();
     {
         let mut n = 0;
         for row in w.items.iter()? {
@@ -71,42 +72,42 @@ fn sweep_batch(w: &mut Writer<'_>, cutoff: Timestamp) -> R<SweepReport> {
                 pk: pk.to_string(),
                 sk: sk.to_string(),
             };
-            if pk.starts_with("SURVEY#") && sk == keys::ANSWER_SK {
-                let a: Answer = serde_json::from_slice(v.value())?;
-                if a.answered_at < cutoff {
-                    unindex.push((key_of(), keys::answer_index(&a)));
-                    doomed.push(key.clone());
-                    report.answers += 1;
-                    n += 1;
+            match keys::retained(pk, sk) {
+                Some(keys::Retained::Answer) => {
+                    let a: Answer = serde_json::from_slice(v.value())?;
+                    if a.answered_at < cutoff {
+                        unindex.push((key_of(), keys::answer_index(&a)));
+                        doomed.push(key.clone());
+                        report.answers += 1;
+                        n += 1;
+                    }
                 }
-            } else if pk.starts_with("SURVEY#") && sk == "SURVEY" {
-                let s: Survey = serde_json::from_slice(v.value())?;
-                if s.expires_at < cutoff {
-                    unindex.push((key_of(), keys::survey_index(&s)));
-                    surveys_gone.insert(s.id.to_string());
-                    doomed.push(key.clone());
-                    report.surveys += 1;
-                    n += 1;
+                Some(keys::Retained::Survey) => {
+                    let s: Survey = serde_json::from_slice(v.value())?;
+                    if s.expires_at < cutoff {
+                        unindex.push((key_of(), keys::survey_index(&s)));
+                        surveys_gone.insert(s.id.to_string());
+                        doomed.push(key.clone());
+                        report.surveys += 1;
+                        n += 1;
+                    }
                 }
-            } else if pk.starts_with("FEEDBACK#") && sk == "ITEM" {
-                let f: FeedbackItem = serde_json::from_slice(v.value())?;
-                if f.created_at < cutoff {
-                    unindex.push((key_of(), keys::feedback_index(&f)));
-                    doomed.push(key.clone());
-                    report.feedback_items += 1;
-                    n += 1;
+                Some(keys::Retained::FeedbackItem) => {
+                    let f: FeedbackItem = serde_json::from_slice(v.value())?;
+                    if f.created_at < cutoff {
+                        unindex.push((key_of(), keys::feedback_index(&f)));
+                        feedback_gone.push(pk.to_string());
+                        doomed.push(key.clone());
+                        report.feedback_items += 1;
+                        n += 1;
+                    }
                 }
-            } else if pk.starts_with("FEEDBACK#") && sk.starts_with(keys::ACTIVITY_PREFIX) {
-                // Activity goes with its item (checked below, once items are known).
+                // Activity goes with its item (below, once the items are known).
+                Some(keys::Retained::FeedbackActivity) | None => {}
             }
         }
     }
     // Activity entries of removed feedback items, and pointers to removed surveys.
-    let feedback_gone: Vec<String> = doomed
-        .iter()
-        .filter(|k| k.starts_with("FEEDBACK#"))
-        .filter_map(|k| split(k).map(|(pk, _)| pk.to_string()))
-        .collect();
     for pk in feedback_gone {
         let lo = format!("{pk}{SEP}{}", keys::ACTIVITY_PREFIX);
         let mut acts = Vec::new();
@@ -120,7 +121,7 @@ fn sweep_batch(w: &mut Writer<'_>, cutoff: Timestamp) -> R<SweepReport> {
         doomed.extend(acts);
     }
     if !surveys_gone.is_empty() {
-        let lo = "TOKEN#".to_string();
+        let lo = keys::TOKEN_PK.to_string();
         let mut tokens = Vec::new();
         for row in w.items.range::<&str>(lo.as_str()..)? {
             let (k, v) = row?;

@@ -2,7 +2,7 @@
 //! moving them.
 
 use super::queue::{human, urlencode};
-use super::{Chrome, ConsoleUser, error_page, page};
+use super::{Chrome, ConsolePage, ConsoleUser, OrPage, page, same_site};
 use crate::app::triage::{FeedbackPatch, ImprovementPatch, NewImprovement};
 use crate::domain::backlog::{Improvement, ImprovementStatus};
 use crate::domain::ids::{FeedbackId, ImprovementId, TeamId};
@@ -11,7 +11,6 @@ use crate::web::console_api::{
     apply_feedback_patch, can_see, improvement_board, visible_improvement,
 };
 use crate::web::error::ApiError;
-use crate::web::html::cross_site;
 use crate::web::state::AppState;
 use askama::Template;
 use axum::Form;
@@ -62,7 +61,7 @@ pub async fn board(
     State(state): State<AppState>,
     ConsoleUser(p): ConsoleUser,
     Query(q): Query<BoardQuery>,
-) -> Response {
+) -> Result<Response, ConsolePage> {
     let team = match q
         .team
         .as_deref()
@@ -70,14 +69,13 @@ pub async fn board(
         .map(TeamId::parse)
     {
         Some(Ok(t)) => Some(t),
-        Some(Err(_)) => return error_page(&p, ApiError::NotFound),
+        Some(Err(_)) => return Err(ConsolePage::not_found(&p)),
         None => None,
     };
     let all = ImprovementStatus::ALL;
-    let summaries = match improvement_board(&state, &p, all, team.as_ref()).await {
-        Ok(s) => s,
-        Err(e) => return error_page(&p, e),
-    };
+    let summaries = improvement_board(&state, &p, all, team.as_ref())
+        .await
+        .or_page(&p)?;
     let columns = all
         .iter()
         .map(|status| Column {
@@ -113,7 +111,7 @@ pub async fn board(
             format!("Someone else changed that improvement first (now version {c}). Try again.")
         })
         .or(q.error.map(|e| e.chars().take(300).collect()));
-    page(
+    Ok(page(
         StatusCode::OK,
         BoardPage {
             chrome: Some(Chrome::of(&p, "improvements")),
@@ -127,7 +125,7 @@ pub async fn board(
             flash,
         }
         .render(),
-    )
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,24 +144,20 @@ pub async fn create_improvement(
     ConsoleUser(p): ConsoleUser,
     headers: HeaderMap,
     Form(form): Form<NewImprovementForm>,
-) -> Response {
-    if cross_site(&headers) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    let fail = |text: String, to: &str| {
-        Redirect::to(&format!("{to}?error={}", urlencode(&text))).into_response()
-    };
+) -> Result<Response, ConsolePage> {
+    same_site(&headers)?;
+    let fail =
+        |text: String, to: &str| ConsolePage::redirect(&format!("{to}?error={}", urlencode(&text)));
     let back = form
         .link_feedback
         .as_deref()
         .filter(|f| !f.is_empty())
         .map(|f| format!("/console/feedback/{}", urlencode(f)))
         .unwrap_or_else(|| "/console/improvements".into());
-    let Ok(team) = TeamId::parse(form.team.trim()) else {
-        return fail("team: not a team id".into(), &back);
-    };
+    let team =
+        TeamId::parse(form.team.trim()).map_err(|_| fail("team: not a team id".into(), &back))?;
     if !can_see(&p, &team) {
-        return error_page(&p, ApiError::Forbidden);
+        return Err(ConsolePage::error(&p, ApiError::Forbidden));
     }
     let created = state
         .services
@@ -177,30 +171,25 @@ pub async fn create_improvement(
             jiff::Timestamp::now(),
         )
         .await;
-    let imp: Improvement = match created {
-        Ok(i) => i,
-        Err(e) => return fail(e.to_string(), &back),
-    };
+    let imp: Improvement = created.map_err(|e| fail(e.to_string(), &back))?;
     if let (Some(fid), Some(version)) = (
         form.link_feedback.as_deref().filter(|f| !f.is_empty()),
         form.feedback_version,
     ) {
-        let Ok(fid) = FeedbackId::parse(fid) else {
-            return error_page(&p, ApiError::NotFound);
-        };
+        let fid = FeedbackId::parse(fid).map_err(|_| ConsolePage::not_found(&p))?;
         let patch = FeedbackPatch {
             improvement_id: Some(Some(imp.id.clone())),
             ..FeedbackPatch::default()
         };
         return match apply_feedback_patch(&state, &p, &fid, version, &patch).await {
-            Ok(_) => Redirect::to(&format!("{back}?saved=1")).into_response(),
+            Ok(_) => Ok(Redirect::to(&format!("{back}?saved=1")).into_response()),
             Err(ApiError::Conflict { current }) => {
-                Redirect::to(&format!("{back}?conflict={current}")).into_response()
+                Ok(Redirect::to(&format!("{back}?conflict={current}")).into_response())
             }
-            Err(e) => fail(e.to_string(), &back),
+            Err(e) => Err(fail(e.to_string(), &back)),
         };
     }
-    Redirect::to("/console/improvements").into_response()
+    Ok(Redirect::to("/console/improvements").into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -215,18 +204,14 @@ pub async fn update_improvement(
     Path(id): Path<String>,
     headers: HeaderMap,
     Form(form): Form<ImprovementForm>,
-) -> Response {
-    if cross_site(&headers) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    let Ok(id) = ImprovementId::parse(&id) else {
-        return error_page(&p, ApiError::NotFound);
-    };
-    if let Err(e) = visible_improvement(&state, &p, &id).await {
-        return error_page(&p, e);
-    }
+) -> Result<Response, ConsolePage> {
+    same_site(&headers)?;
+    let id = ImprovementId::parse(&id).map_err(|_| ConsolePage::not_found(&p))?;
+    visible_improvement(&state, &p, &id).await.or_page(&p)?;
     let Some(status) = ImprovementStatus::parse(&form.status) else {
-        return Redirect::to("/console/improvements?error=Unknown%20status").into_response();
+        return Err(ConsolePage::redirect(
+            "/console/improvements?error=Unknown%20status",
+        ));
     };
     let patch = ImprovementPatch {
         status: Some(status),
@@ -237,10 +222,10 @@ pub async fn update_improvement(
         .update_improvement(&id, form.version, &patch, &p.user, jiff::Timestamp::now())
         .await
     {
-        Ok(_) => Redirect::to("/console/improvements").into_response(),
+        Ok(_) => Ok(Redirect::to("/console/improvements").into_response()),
         Err(crate::app::triage::TriageError::Conflict { current }) => {
-            Redirect::to(&format!("/console/improvements?conflict={current}")).into_response()
+            Ok(Redirect::to(&format!("/console/improvements?conflict={current}")).into_response())
         }
-        Err(e) => error_page(&p, e.into()),
+        Err(e) => Err(ConsolePage::error(&p, e)),
     }
 }

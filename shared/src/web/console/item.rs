@@ -1,13 +1,12 @@
 //! One feedback item: its survey context, activity log and the triage form.
 
 use super::queue::{Row, human, row, score_label, urlencode};
-use super::{Chrome, ConsoleUser, error_page, page};
+use super::{Chrome, ConsolePage, ConsoleUser, OrPage, page, same_site};
 use crate::app::triage::FeedbackPatch;
 use crate::domain::backlog::{Activity, FeedbackStatus, ImprovementStatus};
 use crate::domain::ids::{FeedbackId, ImprovementId};
 use crate::web::console_api::{apply_feedback_patch, improvement_board, today, visible_feedback};
 use crate::web::error::ApiError;
-use crate::web::html::cross_site;
 use crate::web::state::AppState;
 use askama::Template;
 use axum::Form;
@@ -67,14 +66,9 @@ pub async fn item(
     ConsoleUser(p): ConsoleUser,
     Path(id): Path<String>,
     Query(q): Query<ItemQuery>,
-) -> Response {
-    let Ok(id) = FeedbackId::parse(&id) else {
-        return error_page(&p, ApiError::NotFound);
-    };
-    let view = match visible_feedback(&state, &p, &id).await {
-        Ok(v) => v,
-        Err(e) => return error_page(&p, e),
-    };
+) -> Result<Response, ConsolePage> {
+    let id = FeedbackId::parse(&id).map_err(|_| ConsolePage::not_found(&p))?;
+    let view = visible_feedback(&state, &p, &id).await.or_page(&p)?;
     let item = &view.item;
     let team = item.team.clone();
     let board = improvement_board(
@@ -180,7 +174,7 @@ pub async fn item(
         flash_error,
     }
     .render();
-    page(StatusCode::OK, body)
+    Ok(page(StatusCode::OK, body))
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,18 +200,18 @@ pub async fn triage(
     Path(id): Path<String>,
     headers: HeaderMap,
     Form(form): Form<TriageForm>,
-) -> Response {
-    if cross_site(&headers) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    let Ok(id) = FeedbackId::parse(&id) else {
-        return error_page(&p, ApiError::NotFound);
-    };
+) -> Result<Response, ConsolePage> {
+    same_site(&headers)?;
+    let id = FeedbackId::parse(&id).map_err(|_| ConsolePage::not_found(&p))?;
     let back = format!("/console/feedback/{id}");
     let status = match form.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => match FeedbackStatus::parse(s) {
             Some(s) => Some(s),
-            None => return Redirect::to(&format!("{back}?error=Unknown%20status")).into_response(),
+            None => {
+                return Err(ConsolePage::redirect(&format!(
+                    "{back}?error=Unknown%20status"
+                )));
+            }
         },
         None => None,
     };
@@ -227,8 +221,9 @@ pub async fn triage(
         Some(s) => match ImprovementId::parse(s) {
             Ok(i) => Some(Some(i)),
             Err(_) => {
-                return Redirect::to(&format!("{back}?error=Unknown%20improvement"))
-                    .into_response();
+                return Err(ConsolePage::redirect(&format!(
+                    "{back}?error=Unknown%20improvement"
+                )));
             }
         },
     };
@@ -241,7 +236,7 @@ pub async fn triage(
     };
     let result = apply_feedback_patch(&state, &p, &id, form.version, &patch).await;
     if wants_json(&headers) {
-        return match result {
+        return Ok(match result {
             Ok(item) => {
                 let activity = state
                     .services
@@ -258,9 +253,9 @@ pub async fn triage(
                 .into_response()
             }
             Err(e) => e.into_response(),
-        };
+        });
     }
-    match result {
+    Ok(match result {
         Ok(_) => Redirect::to(&format!("{back}?saved=1")).into_response(),
         Err(ApiError::Conflict { current }) => {
             Redirect::to(&format!("{back}?conflict={current}")).into_response()
@@ -274,6 +269,6 @@ pub async fn triage(
                 .join("; ");
             Redirect::to(&format!("{back}?error={}", urlencode(&text))).into_response()
         }
-        Err(e) => error_page(&p, e),
-    }
+        Err(e) => return Err(ConsolePage::error(&p, e)),
+    })
 }

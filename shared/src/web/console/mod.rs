@@ -146,6 +146,61 @@ fn message(p: Option<&Principal>, status: StatusCode, title: &str, body: &str) -
     )
 }
 
+/// What a console handler shows instead of the page asked for: a refusal, an error
+/// page, a redirect. Handlers return `Result<Response, ConsolePage>` and use `?`.
+pub struct ConsolePage(Box<Response>);
+
+impl IntoResponse for ConsolePage {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+impl From<Response> for ConsolePage {
+    fn from(page: Response) -> Self {
+        Self(Box::new(page))
+    }
+}
+
+impl ConsolePage {
+    /// The error page for `e`, shown to `p`.
+    fn error(p: &Principal, e: impl Into<ApiError>) -> Self {
+        error_page(p, e.into()).into()
+    }
+
+    fn not_found(p: &Principal) -> Self {
+        Self::error(p, ApiError::NotFound)
+    }
+
+    /// A form posted from another site.
+    fn cross_site() -> Self {
+        StatusCode::FORBIDDEN.into_response().into()
+    }
+
+    fn redirect(to: &str) -> Self {
+        Redirect::to(to).into_response().into()
+    }
+}
+
+/// `?` on a failed call shows the console's page for its error.
+trait OrPage<T> {
+    fn or_page(self, p: &Principal) -> Result<T, ConsolePage>;
+}
+
+impl<T, E: Into<ApiError>> OrPage<T> for Result<T, E> {
+    fn or_page(self, p: &Principal) -> Result<T, ConsolePage> {
+        self.map_err(|e| ConsolePage::error(p, e))
+    }
+}
+
+/// Refuses a form posted from another site.
+fn same_site(headers: &HeaderMap) -> Result<(), ConsolePage> {
+    if crate::web::html::cross_site(headers) {
+        return Err(ConsolePage::cross_site());
+    }
+    Ok(())
+}
+
 /// An API error as a console page.
 fn error_page(p: &Principal, e: ApiError) -> Response {
     match e {

@@ -1,6 +1,6 @@
 //! The feedback queue: status tabs with counts, filters, and cursor pages.
 
-use super::{Chrome, ConsoleUser, error_page, page};
+use super::{Chrome, ConsolePage, ConsoleUser, OrPage, page};
 use crate::domain::backlog::FeedbackItem;
 use crate::domain::score::Score;
 use crate::domain::themes::ALL_THEMES;
@@ -12,7 +12,7 @@ use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 
 /// One row of the queue, ready to show.
 pub struct Row {
@@ -129,7 +129,7 @@ pub async fn queue(
     State(state): State<AppState>,
     ConsoleUser(p): ConsoleUser,
     Query(mut q): Query<FeedbackListQuery>,
-) -> Response {
+) -> Result<Response, ConsolePage> {
     if q.status.as_deref().is_none_or(str::is_empty) {
         q.status = Some("new".into());
     }
@@ -140,12 +140,12 @@ pub async fn queue(
     let listing = match resolve_listing(&p, &q, today) {
         Ok(l) => l,
         Err(ApiError::Invalid(_)) if p.role == Role::Admin && q.team.is_none() => {
-            return Redirect::to("/console?status=new").into_response();
+            return Err(ConsolePage::redirect("/console?status=new"));
         }
-        Err(e) => return error_page(&p, e),
+        Err(e) => return Err(ConsolePage::error(&p, e)),
     };
     let services = &state.services;
-    let page_items = match services
+    let page_items = services
         .list_feedback(
             listing.scope.clone(),
             &listing.filter,
@@ -155,14 +155,11 @@ pub async fn queue(
             },
         )
         .await
-    {
-        Ok(pg) => pg,
-        Err(e) => return error_page(&p, e.into()),
-    };
-    let counts = match services.count_feedback(listing.team.as_ref(), 1000).await {
-        Ok(c) => c,
-        Err(e) => return error_page(&p, e.into()),
-    };
+        .or_page(&p)?;
+    let counts = services
+        .count_feedback(listing.team.as_ref(), 1000)
+        .await
+        .or_page(&p)?;
     let team = listing
         .team
         .as_ref()
@@ -189,16 +186,16 @@ pub async fn queue(
     };
     let tabs = counts
         .iter()
-        .map(|(s, n, more)| Tab {
-            status: s.as_str(),
-            label: human(s.as_str()),
-            count: if *more {
-                format!("{n}+")
+        .map(|c| Tab {
+            status: c.status.as_str(),
+            label: human(c.status.as_str()),
+            count: if c.more {
+                format!("{}+", c.count)
             } else {
-                n.to_string()
+                c.count.to_string()
             },
-            href: filters(s.as_str(), ""),
-            current: s.as_str() == status,
+            href: filters(c.status.as_str(), ""),
+            current: c.status.as_str() == status,
         })
         .collect();
     let body = QueuePage {
@@ -222,5 +219,5 @@ pub async fn queue(
             .map(|_| filters(status, "")),
     }
     .render();
-    page(StatusCode::OK, body)
+    Ok(page(StatusCode::OK, body))
 }

@@ -1,7 +1,7 @@
 //! The reports dashboard: NPS and CSAT charts and tables over the reports use case.
 
 use super::queue::human;
-use super::{Chrome, ConsoleUser, error_page, message, page};
+use super::{Chrome, ConsolePage, ConsoleUser, OrPage, message, page};
 use crate::domain::survey::SurveyKind;
 use crate::web::auth::Role;
 use crate::web::error::ApiError;
@@ -95,7 +95,7 @@ pub async fn reports(
     State(state): State<AppState>,
     ConsoleUser(p): ConsoleUser,
     Query(q): Query<ReportsQuery>,
-) -> Response {
+) -> Result<Response, ConsolePage> {
     use crate::app::reports::GroupBy;
     use crate::domain::stats::Dimension;
     use crate::web::charts::{LineChart, Series};
@@ -149,20 +149,19 @@ pub async fn reports(
                 .iter()
                 .map(|f| format!("{}: {}", f.field, f.reason))
                 .collect();
-            return message(
+            return Err(ConsolePage::from(message(
                 Some(&p),
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Check the report settings",
                 &text.join("; "),
-            );
+            )));
         }
-        Err(e) => return error_page(&p, e),
+        Err(e) => return Err(ConsolePage::error(&p, e)),
     };
     let range = || (Some(by_month.from.clone()), Some(by_month.to.clone()));
-    let by_dim = match run(params(&group_by, None, range().0, range().1)).await {
-        Ok(r) => r,
-        Err(e) => return error_page(&p, e),
-    };
+    let by_dim = run(params(&group_by, None, range().0, range().1))
+        .await
+        .or_page(&p)?;
     let x_labels: Vec<String> = by_month.rows.iter().map(|r| r.key.clone()).collect();
     let (y_min, y_max) = if nps { (-100.0, 100.0) } else { (1.0, 5.0) };
     let target = by_month.target;
@@ -271,5 +270,5 @@ pub async fn reports(
         reads: by_month.group_reads + by_dim.group_reads,
     }
     .render();
-    page(StatusCode::OK, body)
+    Ok(page(StatusCode::OK, body))
 }
