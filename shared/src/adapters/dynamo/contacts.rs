@@ -1,6 +1,6 @@
 //! [`ContactStore`] on DynamoDB.
 
-use super::{DynamoStore, IndexQuery, key_item, n, record};
+use super::{DynamoStore, IndexQuery, key_item, n};
 use crate::adapters::keys::{self, Index};
 use crate::adapters::records::ContactState;
 use crate::domain::contact::ContactKey;
@@ -76,20 +76,13 @@ impl ContactStore for DynamoStore {
     /// A full put: the wave index attributes are rewritten with the item.
     async fn upsert_creditor(&self, contact: &CreditorContact) -> Result<(), StoreError> {
         let key = keys::creditor(&contact.client_id, &contact.contact_id);
-        let item = record(
+        self.put_record(
             "upsert_creditor",
             &key,
             contact,
             &keys::creditor_index(contact),
-        )?;
-        self.client
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| StoreError::unavailable("upsert_creditor", e))?;
-        Ok(())
+        )
+        .await
     }
 
     async fn get_creditor(

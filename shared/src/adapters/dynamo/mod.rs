@@ -96,6 +96,25 @@ impl DynamoStore {
             .transpose()
     }
 
+    /// Writes `value` as the whole record at `key` (with its index keys), whatever
+    /// was there.
+    async fn put_record<T: Serialize>(
+        &self,
+        operation: &'static str,
+        key: &Key,
+        value: &T,
+        index: &[IndexKey],
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(record(operation, key, value, index)?))
+            .send()
+            .await
+            .map_err(|e| StoreError::unavailable(operation, e))?;
+        Ok(())
+    }
+
     /// Opens the connection to DynamoDB (DNS, TCP, TLS) during a function's init
     /// phase, which Lambda does not bill at the same rate and which no user waits on,
     /// by reading a key that never exists. Failure is only logged: the first real

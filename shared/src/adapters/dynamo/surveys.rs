@@ -273,21 +273,8 @@ impl SurveyStore for DynamoStore {
         &self,
         erasure: &crate::domain::survey::ErasureRecord,
     ) -> Result<(), StoreError> {
-        const OP: &str = "record_erasure";
-        let item = record(
-            OP,
-            &keys::erasure(&erasure.person, erasure.at),
-            erasure,
-            &[],
-        )?;
-        self.client
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| StoreError::unavailable(OP, e))?;
-        Ok(())
+        let key = keys::erasure(&erasure.person, erasure.at);
+        self.put_record("record_erasure", &key, erasure, &[]).await
     }
 
     async fn erasures(

@@ -208,16 +208,12 @@ impl BacklogStore for EmbeddedStore {
         status: ImprovementStatus,
         page: PageRequest,
     ) -> Result<Page<Improvement>, StoreError> {
-        self.read("list_improvements", move |r| {
-            r.query(&IndexQuery {
-                index: Index::Gsi1,
-                pk: keys::improvement_status(status),
-                after: decode_cursor(page.cursor.as_deref())?,
-                below: None,
-                reverse: false,
-                limit: page.clamped_limit(),
-            })
-        })
+        self.page_of(
+            "list_improvements",
+            Index::Gsi1,
+            keys::improvement_status(status),
+            page,
+        )
         .await
     }
 

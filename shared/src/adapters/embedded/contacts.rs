@@ -1,6 +1,6 @@
 //! [`ContactStore`] on the embedded store.
 
-use super::{EmbeddedStore, IndexQuery, Lookup, decode_cursor};
+use super::{EmbeddedStore, Lookup};
 use crate::adapters::keys::{self, Index};
 use crate::adapters::records::ContactState;
 use crate::domain::contact::ContactKey;
@@ -99,17 +99,7 @@ impl ContactStore for EmbeddedStore {
         month: u8,
         page: PageRequest,
     ) -> Result<Page<CreditorContact>, StoreError> {
-        self.read("creditors_in_wave", move |r| {
-            let q = IndexQuery {
-                index: Index::Gsi1,
-                pk: keys::wave(month),
-                after: decode_cursor(page.cursor.as_deref())?,
-                below: None,
-                reverse: false,
-                limit: page.clamped_limit(),
-            };
-            r.query(&q)
-        })
-        .await
+        self.page_of("creditors_in_wave", Index::Gsi1, keys::wave(month), page)
+            .await
     }
 }

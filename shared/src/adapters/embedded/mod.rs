@@ -255,6 +255,30 @@ impl EmbeddedStore {
     }
 
     /// Runs `f` against a consistent read snapshot on a blocking thread.
+    /// One page of an index partition, in sort-key order.
+    async fn page_of<T>(
+        &self,
+        operation: &'static str,
+        index: Index,
+        pk: String,
+        page: crate::ports::PageRequest,
+    ) -> Result<crate::ports::Page<T>, StoreError>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        self.read(operation, move |r| {
+            r.query(&IndexQuery {
+                index,
+                pk,
+                after: decode_cursor(page.cursor.as_deref())?,
+                below: None,
+                reverse: false,
+                limit: page.clamped_limit(),
+            })
+        })
+        .await
+    }
+
     async fn read<T, F>(&self, operation: &'static str, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,

@@ -115,17 +115,8 @@ impl SurveyStore for EmbeddedStore {
         page: crate::ports::PageRequest,
     ) -> Result<crate::ports::Page<Survey>, StoreError> {
         let pk = keys::person_surveys(person);
-        self.read("surveys_of_person", move |r| {
-            r.query(&super::IndexQuery {
-                index: keys::Index::Gsi3,
-                pk,
-                after: super::decode_cursor(page.cursor.as_deref())?,
-                below: None,
-                reverse: false,
-                limit: page.clamped_limit(),
-            })
-        })
-        .await
+        self.page_of("surveys_of_person", keys::Index::Gsi3, pk, page)
+            .await
     }
 
     async fn erase_survey(&self, survey: &Survey) -> Result<bool, StoreError> {
@@ -176,17 +167,8 @@ impl SurveyStore for EmbeddedStore {
         page: crate::ports::PageRequest,
     ) -> Result<crate::ports::Page<Answer>, StoreError> {
         let pk = keys::answers_by_month(kind, month);
-        self.read("list_answers", move |r| {
-            r.query(&super::IndexQuery {
-                index: keys::Index::Gsi1,
-                pk,
-                after: super::decode_cursor(page.cursor.as_deref())?,
-                below: None,
-                reverse: false,
-                limit: page.clamped_limit(),
-            })
-        })
-        .await
+        self.page_of("list_answers", keys::Index::Gsi1, pk, page)
+            .await
     }
 
     async fn add_token(
