@@ -43,18 +43,7 @@ impl fmt::Debug for PhoneNumber {
     }
 }
 
-impl TryFrom<String> for PhoneNumber {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-
-impl From<PhoneNumber> for String {
-    fn from(p: PhoneNumber) -> String {
-        p.0
-    }
-}
+string_conversions!(PhoneNumber);
 
 /// An email address, trimmed and validated. Never logged: `Debug` masks it.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -82,18 +71,7 @@ impl fmt::Debug for Email {
     }
 }
 
-impl TryFrom<String> for Email {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-
-impl From<Email> for String {
-    fn from(e: Email) -> String {
-        e.0
-    }
-}
+string_conversions!(Email);
 
 /// Where a survey goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

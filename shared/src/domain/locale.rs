@@ -92,18 +92,7 @@ impl Country {
     }
 }
 
-impl TryFrom<String> for Country {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-
-impl From<Country> for String {
-    fn from(c: Country) -> String {
-        c.as_str().to_string()
-    }
-}
+string_conversions!(Country);
 
 impl fmt::Display for Country {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

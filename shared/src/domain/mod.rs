@@ -1,6 +1,26 @@
 //! Pure domain logic: the values parsed at the edge, the survey and backlog models,
 //! and the NPS/CSAT methodology. Nothing in here performs I/O or sees an SDK type.
 
+/// The `String` conversions serde uses (`#[serde(try_from = "String", into =
+/// "String")]`) for a validated string value with `parse(&str) -> Result<Self,
+/// String>` and `as_str()`: reading goes through the same check as parsing.
+macro_rules! string_conversions {
+    ($t:ty) => {
+        impl TryFrom<String> for $t {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                Self::parse(&s)
+            }
+        }
+
+        impl From<$t> for String {
+            fn from(v: $t) -> String {
+                v.as_str().to_string()
+            }
+        }
+    };
+}
+
 pub mod backlog;
 pub mod case_step;
 pub mod contact;

@@ -46,18 +46,7 @@ impl Step {
     }
 }
 
-impl TryFrom<String> for Step {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-
-impl From<Step> for String {
-    fn from(s: Step) -> String {
-        s.0
-    }
-}
+string_conversions!(Step);
 
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -13,8 +13,9 @@ use crate::domain::token::SurveyToken;
 use crate::ports::{AnswerOutcome, StoreError};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -117,7 +118,10 @@ fn browser_language(headers: &HeaderMap) -> Language {
 }
 
 fn not_found(headers: &HeaderMap) -> Response {
-    let lang = browser_language(headers);
+    not_found_in(browser_language(headers))
+}
+
+fn not_found_in(lang: Language) -> Response {
     let t = page_texts(lang);
     message(
         StatusCode::NOT_FOUND,
@@ -142,18 +146,33 @@ fn busy(lang: Language, e: &StoreError) -> Response {
     )
 }
 
-/// The survey behind a link posted to from the survey's own page, or what to
-/// answer instead (a form posted from another site is refused).
-async fn resolve_post(
-    state: &AppState,
-    token: &str,
-    headers: &HeaderMap,
-) -> Result<Survey, Response> {
-    let survey = resolve(state, token, headers).await?;
-    if cross_site(headers) {
-        return Err(StatusCode::FORBIDDEN.into_response());
+/// The survey behind `/s/{token}…`, resolved before the handler runs: an unknown
+/// link gets the not-found page, a store failure the busy page, and a form posted
+/// from another site is refused.
+pub struct SurveyLink {
+    token: String,
+    survey: Survey,
+    /// The browser's language, for a page about a survey that has since gone.
+    browser: Language,
+}
+
+impl FromRequestParts<AppState> for SurveyLink {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Path(token) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let survey = resolve(state, &token, &parts.headers).await?;
+        if parts.method == Method::POST && cross_site(&parts.headers) {
+            return Err(StatusCode::FORBIDDEN.into_response());
+        }
+        Ok(Self {
+            token,
+            survey,
+            browser: browser_language(&parts.headers),
+        })
     }
-    Ok(survey)
 }
 
 /// The survey behind a link, or the page to show instead.
@@ -172,40 +191,36 @@ fn opt_out_href(token: &str) -> String {
     format!("/s/{token}/opt-out")
 }
 
-fn closed_page(survey: &Survey, token: &str, now: Timestamp) -> Option<Response> {
-    let lang = survey.subject.language;
-    let t = page_texts(lang);
-    let link = Some((opt_out_href(token), t.opt_out_link));
-    match survey.state {
-        SurveyState::Answered => Some(message(
-            StatusCode::OK,
-            lang,
-            t.already_title,
-            t.already_body,
-            None,
-            link,
-        )),
-        SurveyState::Expired | SurveyState::Failed => Some(message(
-            StatusCode::GONE,
-            lang,
-            t.expired_title,
-            t.expired_body,
-            None,
-            link,
-        )),
-        _ if survey.is_expired_at(now) => Some(message(
-            StatusCode::GONE,
-            lang,
-            t.expired_title,
-            t.expired_body,
-            None,
-            link,
-        )),
-        _ => None,
-    }
+/// The pages that end a visit, each with the link to opt out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Closing {
+    Thanks,
+    AlreadyAnswered,
+    /// Expired, or never sent.
+    Closed,
 }
 
-#[allow(clippy::too_many_arguments)]
+fn closing(kind: Closing, lang: Language, token: &str) -> Response {
+    let t = page_texts(lang);
+    let (status, title, body) = match kind {
+        Closing::Thanks => (StatusCode::OK, t.thanks_title, t.thanks_body),
+        Closing::AlreadyAnswered => (StatusCode::OK, t.already_title, t.already_body),
+        Closing::Closed => (StatusCode::GONE, t.expired_title, t.expired_body),
+    };
+    let link = Some((opt_out_href(token), t.opt_out_link));
+    message(status, lang, title, body, None, link)
+}
+
+fn closed_page(survey: &Survey, token: &str, now: Timestamp) -> Option<Response> {
+    let kind = match survey.state {
+        SurveyState::Answered => Closing::AlreadyAnswered,
+        SurveyState::Expired | SurveyState::Failed => Closing::Closed,
+        _ if survey.is_expired_at(now) => Closing::Closed,
+        _ => return None,
+    };
+    Some(closing(kind, survey.subject.language, token))
+}
+
 /// How the form was reached: the person's own link, or the email's hidden link that
 /// only software follows (its answers are kept but flagged).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -313,11 +328,9 @@ fn score_for(kind: SurveyKind, value: u8) -> Option<Score> {
 
 pub async fn show(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    SurveyLink { token, survey, .. }: SurveyLink,
     Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
 ) -> Result<Response, Response> {
-    let survey = resolve(&state, &token, &headers).await?;
     let now = Timestamp::now();
     if let Some(page) = closed_page(&survey, &token, now) {
         return Ok(page);
@@ -352,11 +365,13 @@ pub struct AnswerForm {
 
 pub async fn submit(
     State(state): State<AppState>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
+    SurveyLink {
+        token,
+        survey,
+        browser,
+    }: SurveyLink,
     Form(input): Form<AnswerForm>,
 ) -> Result<Response, Response> {
-    let survey = resolve_post(&state, &token, &headers).await?;
     let now = Timestamp::now();
     let lang = survey.subject.language;
     let t = page_texts(lang);
@@ -413,51 +428,27 @@ pub async fn submit(
             answered_at: now,
         },
     );
-    let link = Some((opt_out_href(&token), t.opt_out_link));
     let outcome = state
         .services
         .surveys
         .record_answer(&survey.id, answer, now)
         .await
         .map_err(|e| busy(lang, &e))?;
+    let closing_page = |kind| closing(kind, lang, &token);
     Ok(match outcome {
         AnswerOutcome::Recorded(a) => {
             tracing::info!(survey_id = %survey.id, suspect = a.is_suspect(), "answer recorded");
-            message(
-                StatusCode::OK,
-                lang,
-                t.thanks_title,
-                t.thanks_body,
-                None,
-                link,
-            )
+            closing_page(Closing::Thanks)
         }
-        AnswerOutcome::AlreadyAnswered(_) => message(
-            StatusCode::OK,
-            lang,
-            t.already_title,
-            t.already_body,
-            None,
-            link,
-        ),
-        AnswerOutcome::NotOpen(_) => message(
-            StatusCode::GONE,
-            lang,
-            t.expired_title,
-            t.expired_body,
-            None,
-            link,
-        ),
-        AnswerOutcome::NotFound => not_found(&headers),
+        AnswerOutcome::AlreadyAnswered(_) => closing_page(Closing::AlreadyAnswered),
+        AnswerOutcome::NotOpen(_) => closing_page(Closing::Closed),
+        AnswerOutcome::NotFound => not_found_in(browser),
     })
 }
 
 pub async fn opt_out_confirm(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
+    SurveyLink { token, survey, .. }: SurveyLink,
 ) -> Result<Response, Response> {
-    let survey = resolve(&state, &token, &headers).await?;
     let lang = survey.subject.language;
     let t = page_texts(lang);
     Ok(message(
@@ -479,11 +470,9 @@ pub struct OptOutForm {
 /// `List-Unsubscribe=One-Click`, opts out; `undo=1` opts back in.
 pub async fn opt_out(
     State(state): State<AppState>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
+    SurveyLink { token, survey, .. }: SurveyLink,
     Form(input): Form<OptOutForm>,
 ) -> Result<Response, Response> {
-    let survey = resolve_post(&state, &token, &headers).await?;
     let lang = survey.subject.language;
     let t = page_texts(lang);
     let contacts = &state.services.contacts;
