@@ -1,24 +1,19 @@
 //! What every server-rendered page shares: an askama template rendered into a
-//! response with its family's security headers, and the cross-site check that form
-//! posts pass first.
+//! response (its family's router adds the security headers, see `headers`), and
+//! the cross-site check that form posts pass first.
 
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-/// The rendered page with `headers` set, or a bare 500 if rendering failed (logged
-/// as `what`; nothing internal is shown).
+/// The rendered page, or a bare 500 if rendering failed (logged as `what`;
+/// nothing internal is shown).
 pub fn page(
     status: StatusCode,
     body: Result<String, askama::Error>,
-    headers: fn(&mut HeaderMap),
     what: &'static str,
 ) -> Response {
     match body {
-        Ok(b) => {
-            let mut r = (status, Html(b)).into_response();
-            headers(r.headers_mut());
-            r
-        }
+        Ok(b) => (status, Html(b)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, page = what, "rendering a page");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()

@@ -9,6 +9,7 @@ pub mod dev;
 pub mod erasure;
 pub mod error;
 pub mod exports;
+pub mod headers;
 pub mod html;
 pub mod ingest;
 pub mod ratelimit;
@@ -67,7 +68,7 @@ pub fn console_api_router() -> Router<AppState> {
 
 /// The console pages for team leads, and their two assets.
 pub fn console_router() -> Router<AppState> {
-    Router::new()
+    let router = Router::new()
         .route("/console", get(console::queue))
         .route(
             "/console/login",
@@ -89,19 +90,21 @@ pub fn console_router() -> Router<AppState> {
         .route("/console/reports", get(console::reports))
         .route(console::CSS_PATH, get(console::stylesheet))
         .route(console::JS_PATH, get(console::script))
-        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(DefaultBodyLimit::max(64 * 1024));
+    headers::secured(router, &headers::CONSOLE_PAGES)
 }
 
 /// The respondent's pages and their stylesheet.
 pub fn survey_router() -> Router<AppState> {
-    Router::new()
+    let router = Router::new()
         .route("/s/{token}", get(survey::show).post(survey::submit))
         .route(
             "/s/{token}/opt-out",
             get(survey::opt_out_confirm).post(survey::opt_out),
         )
         .route(survey::CSS_PATH, get(survey::stylesheet))
-        .layer(DefaultBodyLimit::max(16 * 1024))
+        .layer(DefaultBodyLimit::max(16 * 1024));
+    headers::secured(router, &headers::SURVEY_PAGES)
 }
 
 /// What the answer-survey Lambda serves behind API Gateway (public routes).

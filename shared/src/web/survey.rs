@@ -15,7 +15,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -27,23 +27,6 @@ pub const MAX_COMMENT_CHARS: usize = 1000;
 pub const CSS: &str = include_str!("../../templates/survey.css");
 /// Where the stylesheet is served; the path changes when it does, so it caches forever.
 pub const CSS_PATH: &str = "/assets/survey-1.css";
-
-/// Headers on every respondent page: no script, no foreign content, no framing, no
-/// referrer (the token is in the URL), no caching.
-pub fn security_headers(headers: &mut HeaderMap) {
-    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
-        h.insert(k, HeaderValue::from_static(v));
-    };
-    set(
-        headers,
-        "content-security-policy",
-        "default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-    );
-    set(headers, "referrer-policy", "no-referrer");
-    set(headers, "x-content-type-options", "nosniff");
-    set(headers, "x-frame-options", "DENY");
-    set(headers, "cache-control", "no-store");
-}
 
 #[derive(Template)]
 #[template(path = "survey_form.html")]
@@ -80,7 +63,7 @@ struct MessagePage<'a> {
 }
 
 fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
-    super::html::page(status, body, security_headers, "survey")
+    super::html::page(status, body, "survey")
 }
 
 fn message(

@@ -1,7 +1,7 @@
 //! The improvement board: improvements by status, ranked by impact; creating and
 //! moving them.
 
-use super::queue::{human, urlencode};
+use super::queue::{human, query_string};
 use super::{Chrome, ConsolePage, ConsoleUser, OrPage, page, same_site};
 use crate::app::triage::{FeedbackPatch, ImprovementPatch, NewImprovement};
 use crate::domain::backlog::{Improvement, ImprovementStatus};
@@ -146,13 +146,15 @@ pub async fn create_improvement(
     Form(form): Form<NewImprovementForm>,
 ) -> Result<Response, ConsolePage> {
     same_site(&headers)?;
-    let fail =
-        |text: String, to: &str| ConsolePage::redirect(&format!("{to}?error={}", urlencode(&text)));
+    let fail = |text: String, to: &str| {
+        ConsolePage::redirect(&format!("{to}{}", query_string(&[("error", &text)])))
+    };
     let back = form
         .link_feedback
         .as_deref()
         .filter(|f| !f.is_empty())
-        .map(|f| format!("/console/feedback/{}", urlencode(f)))
+        .and_then(|f| FeedbackId::parse(f).ok())
+        .map(|f| format!("/console/feedback/{f}"))
         .unwrap_or_else(|| "/console/improvements".into());
     let team =
         TeamId::parse(form.team.trim()).map_err(|_| fail("team: not a team id".into(), &back))?;

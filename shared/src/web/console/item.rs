@@ -1,6 +1,6 @@
 //! One feedback item: its survey context, activity log and the triage form.
 
-use super::queue::{Row, human, row, score_label, urlencode};
+use super::queue::{Row, human, query_string, row, score_label};
 use super::{Chrome, ConsolePage, ConsoleUser, OrPage, page, same_site};
 use crate::app::triage::FeedbackPatch;
 use crate::domain::backlog::{Activity, FeedbackStatus, ImprovementStatus};
@@ -267,7 +267,7 @@ pub async fn triage(
                 .map(|f| format!("{}: {}", f.field, f.reason))
                 .collect::<Vec<_>>()
                 .join("; ");
-            Redirect::to(&format!("{back}?error={}", urlencode(&text))).into_response()
+            Redirect::to(&format!("{back}{}", query_string(&[("error", &text)]))).into_response()
         }
         Err(e) => return Err(ConsolePage::error(&p, e)),
     })

@@ -8,8 +8,9 @@ use crate::web::state::{AppState, Authenticator};
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -62,22 +63,17 @@ pub async fn login(
             .render(),
         );
     }
-    let mut response = Redirect::to("/console").into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/console"
-    )) {
-        response.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    response
+    let session = Cookie::build((SESSION_COOKIE, token.to_string()))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/console");
+    (CookieJar::new().add(session), Redirect::to("/console")).into_response()
 }
 
-pub async fn logout() -> Response {
-    let mut response = Redirect::to("/console/login").into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static(
-            "kp_console=; HttpOnly; SameSite=Strict; Path=/console; Max-Age=0",
-        ),
-    );
-    response
+pub async fn logout(jar: CookieJar) -> Response {
+    let ended = Cookie::build(SESSION_COOKIE)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/console");
+    (jar.remove(ended), Redirect::to("/console/login")).into_response()
 }

@@ -29,8 +29,9 @@ use super::state::{AppState, Authenticator};
 use askama::Template;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
 
 pub const CSS: &str = include_str!("../../../templates/console.css");
 pub const JS: &str = include_str!("../../../templates/console.js");
@@ -39,25 +40,8 @@ pub const CSS_PATH: &str = "/console/assets/console-1.css";
 pub const JS_PATH: &str = "/console/assets/console-1.js";
 pub const SESSION_COOKIE: &str = "kp_console";
 
-/// Headers on every console page: only same-origin style, script and requests.
-fn security_headers(headers: &mut HeaderMap) {
-    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
-        h.insert(k, HeaderValue::from_static(v));
-    };
-    set(
-        headers,
-        "content-security-policy",
-        "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; \
-         img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-    );
-    set(headers, "referrer-policy", "same-origin");
-    set(headers, "x-content-type-options", "nosniff");
-    set(headers, "x-frame-options", "DENY");
-    set(headers, "cache-control", "no-store");
-}
-
 fn page(status: StatusCode, body: Result<String, askama::Error>) -> Response {
-    crate::web::html::page(status, body, security_headers, "console")
+    crate::web::html::page(status, body, "console")
 }
 
 /// What the layout needs on every page.
@@ -85,15 +69,9 @@ impl Chrome {
 pub struct ConsoleUser(pub Principal);
 
 fn cookie_token(parts: &Parts) -> Option<String> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.to_string())
+    CookieJar::from_headers(&parts.headers)
+        .get(SESSION_COOKIE)
+        .map(|c| c.value().to_string())
 }
 
 impl FromRequestParts<AppState> for ConsoleUser {

@@ -101,28 +101,13 @@ struct QueuePage {
     first_href: Option<String>,
 }
 
+/// `?k=v&…` for the pairs with a value, form-encoded; empty if none has one.
 pub(super) fn query_string(pairs: &[(&str, &str)]) -> String {
-    let mut out = String::new();
-    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
-        out.push(if out.is_empty() { '?' } else { '&' });
-        out.push_str(k);
-        out.push('=');
-        out.push_str(&urlencode(v));
+    let kept: Vec<&(&str, &str)> = pairs.iter().filter(|(_, v)| !v.is_empty()).collect();
+    match serde_urlencoded::to_string(kept) {
+        Ok(q) if !q.is_empty() => format!("?{q}"),
+        _ => String::new(),
     }
-    out
-}
-
-pub(super) fn urlencode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 pub async fn queue(
