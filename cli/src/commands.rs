@@ -165,28 +165,32 @@ pub fn emit(args: EmitArgs) -> Result<(), CliError> {
 
 pub fn contacts(command: ContactsCommand) -> Result<(), CliError> {
     let ContactsCommand::Import { file, target } = command;
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(&file)
-        .map_err(|e| format!("reading {}: {e}", file.display()))?;
-    let rows: Vec<CreditorContactInput> = reader
-        .deserialize()
-        .enumerate()
-        .map(|(i, r)| r.map_err(|e| format!("{} row {}: {e}", file.display(), i + 1)))
-        .collect::<Result<_, _>>()?;
+    let bytes = std::fs::read(&file).map_err(|e| format!("reading {}: {e}", file.display()))?;
+    let rows =
+        kundpuls::web::ingest::parse_csv(&bytes).map_err(|e| format!("{}: {e}", file.display()))?;
+    // Rows that cannot be read are reported here; the others go to the server.
+    let mut rejected = Vec::new();
+    let mut readable = Vec::new();
+    for (i, row) in rows.into_iter().enumerate() {
+        let at = format!("row {} (line {})", i + 1, row.line.unwrap_or_default());
+        match row.fields {
+            Ok(fields) => readable.push((at, fields)),
+            Err(errors) => rejected.push(format!("{at}: {}", serde_json::to_string(&errors)?)),
+        }
+    }
     let client = Client::new(&target, Role::Admin)?;
-    let bar = ProgressBar::new(rows.len() as u64).with_style(
+    let bar = ProgressBar::new(readable.len() as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} contacts ({eta} left)")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut upserted = 0u64;
-    let mut rejected = Vec::new();
     const CHUNK: usize = 500;
-    for (n, chunk) in rows.chunks(CHUNK).enumerate() {
+    for chunk in readable.chunks(CHUNK) {
+        let inputs: Vec<&CreditorContactInput> = chunk.iter().map(|(_, f)| f).collect();
         let reply = client.post(
             "/api/v1/contacts",
             "application/json",
-            &serde_json::to_string(chunk)?,
+            &serde_json::to_string(&inputs)?,
         )?;
         let body: Value = serde_json::from_str(&reply.body)
             .map_err(|_| format!("server answered {}: {}", reply.status, reply.body))?;
@@ -196,8 +200,9 @@ pub fn contacts(command: ContactsCommand) -> Result<(), CliError> {
         }
         upserted += body["upserted"].as_u64().unwrap_or(0);
         for r in body["rejected"].as_array().into_iter().flatten() {
-            let row = r["row"].as_u64().unwrap_or(0) + (n * CHUNK) as u64;
-            rejected.push(format!("row {row}: {}", r["errors"]));
+            let in_chunk = r["row"].as_u64().unwrap_or(1).max(1) as usize - 1;
+            let at = chunk.get(in_chunk).map_or("row ?", |(at, _)| at.as_str());
+            rejected.push(format!("{at}: {}", r["errors"]));
         }
         bar.inc(chunk.len() as u64);
     }

@@ -3,6 +3,7 @@
 
 use crate::CliError;
 use kundpuls::app::Services;
+use kundpuls::app::contacts::ContactRow;
 use kundpuls::domain::case_step::CaseStepEvent;
 use kundpuls::domain::creditor::CreditorContactInput;
 use serde_json::json;
@@ -18,7 +19,7 @@ const STEPS: [&str; 6] = [
 ];
 
 pub async fn load(services: &Services) -> Result<(), CliError> {
-    let contacts: Vec<CreditorContactInput> = (1..=24)
+    let contacts: Vec<ContactRow> = (1..=24)
         .map(|i| CreditorContactInput {
             client_id: Some(["acme-energy", "nordtel", "vasa-bank"][i % 3].into()),
             contact_id: Some(format!("demo-c{i}")),
@@ -28,6 +29,7 @@ pub async fn load(services: &Services) -> Result<(), CliError> {
             industry: Some(["energy", "telecom", "finance"][i % 3].into()),
             account_manager: Some("Anna Lind".into()),
         })
+        .map(ContactRow::from)
         .collect();
     let report = services.import_contacts(contacts, |_| {}).await?;
     let now = jiff::Timestamp::now();

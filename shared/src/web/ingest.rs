@@ -4,7 +4,7 @@ use super::auth::{Principal, Role};
 use super::error::ApiError;
 use super::state::AppState;
 use crate::app::case_steps::StepOutcome;
-use crate::app::contacts::ImportReport;
+use crate::app::contacts::{ContactRow, ImportReport};
 use crate::domain::case_step::CaseStepEvent;
 use crate::domain::creditor::CreditorContactInput;
 use crate::domain::error::{FieldError, InvalidInput};
@@ -169,8 +169,8 @@ pub async fn contacts(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let rows: Vec<CreditorContactInput> = if content_type.starts_with("application/json") {
-        match serde_json::from_slice::<Value>(&body)
+    let rows: Vec<ContactRow> = if content_type.starts_with("application/json") {
+        let inputs: Vec<CreditorContactInput> = match serde_json::from_slice::<Value>(&body)
             .map_err(|e| ApiError::BadRequest(format!("body is not JSON: {e}")))?
         {
             Value::Array(items) => items
@@ -183,7 +183,8 @@ pub async fn contacts(
             other => vec![serde_json::from_value(other).map_err(|e| {
                 ApiError::BadRequest(format!("contact is not an object of strings: {e}"))
             })?],
-        }
+        };
+        inputs.into_iter().map(ContactRow::from).collect()
     } else if content_type.starts_with("text/csv") {
         parse_csv(&body)?
     } else {
@@ -207,16 +208,48 @@ pub async fn contacts(
     Ok((status, Json(report)))
 }
 
-/// CSV with a header row naming the contract's columns (any order, extra columns ignored).
-pub fn parse_csv(bytes: &[u8]) -> Result<Vec<CreditorContactInput>, ApiError> {
+/// CSV with a header row naming the contract's columns (any order, extra columns
+/// ignored; a UTF-8 byte order mark is skipped). Each data row is read on its own:
+/// one that cannot be read (wrong number of columns, broken quoting) is reported
+/// with its line and the others still count. A header that cannot be read is a 400.
+pub fn parse_csv(bytes: &[u8]) -> Result<Vec<ContactRow>, ApiError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(bytes);
+    let headers = reader
+        .headers()
+        .map_err(|e| ApiError::BadRequest(format!("the CSV header row cannot be read: {e}")))?
+        .clone();
     let mut rows = Vec::new();
-    for (i, row) in reader.deserialize::<CreditorContactInput>().enumerate() {
-        rows.push(row.map_err(|e| {
-            ApiError::Invalid(InvalidInput::one(format!("row {}", i + 1), e.to_string()))
-        })?);
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = reader.position().line();
+        let fields = match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => record
+                .deserialize::<CreditorContactInput>(Some(&headers))
+                .map_err(|e| unreadable(&e)),
+            Err(e) => Err(unreadable(&e)),
+        };
+        let line = record.position().map_or(line, |p| p.line());
+        rows.push(ContactRow {
+            line: Some(line),
+            fields,
+        });
     }
     Ok(rows)
+}
+
+/// Why a CSV row could not be read, without the row's contents.
+fn unreadable(e: &csv::Error) -> InvalidInput {
+    let reason = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("has {len} columns where the header has {expected_len}"),
+        csv::ErrorKind::Utf8 { .. } => "is not UTF-8 text".to_string(),
+        csv::ErrorKind::Deserialize { err, .. } => format!("cannot be read: {}", err.kind()),
+        _ => "cannot be read as CSV".to_string(),
+    };
+    InvalidInput::one("row", reason)
 }
