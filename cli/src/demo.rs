@@ -28,10 +28,13 @@ pub async fn load(services: &Services) -> Result<(), CliError> {
             language: Some(LANGUAGES[i % 6].into()),
             industry: Some(["energy", "telecom", "finance"][i % 3].into()),
             account_manager: Some("Anna Lind".into()),
+            ..Default::default()
         })
         .map(ContactRow::from)
         .collect();
-    let report = services.import_contacts(contacts, |_| {}).await?;
+    let report = services
+        .import_contacts(contacts, jiff::Timestamp::now(), |_| {})
+        .await?;
     let now = jiff::Timestamp::now();
     let mut decided = Vec::new();
     for (i, step) in STEPS.iter().enumerate() {

@@ -44,11 +44,29 @@ impl Api {
         content_type: &str,
         body: String,
     ) -> (StatusCode, Value) {
+        self.call("POST", path, role, content_type, body).await
+    }
+
+    async fn delete(&self, path: &str, role: Role) -> (StatusCode, Value) {
+        self.call("DELETE", path, role, "application/json", String::new())
+            .await
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        role: Role,
+        content_type: &str,
+        body: String,
+    ) -> (StatusCode, Value) {
         let token = self
             .key
             .sign("tester", role, &[TeamId::parse("energy").unwrap()], 1)
             .unwrap();
-        let request = Request::post(path)
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
             .header("authorization", format!("Bearer {token}"))
             .header("content-type", content_type)
             .body(Body::from(body))
@@ -126,6 +144,53 @@ async fn only_system_and_admin_may_post_case_steps_and_non_json_is_refused() {
         .post("/api/v1/case-steps", Role::System, "text/plain", body)
         .await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test]
+async fn an_admin_deactivates_a_contact_who_left_and_others_may_not() {
+    let api = api().await;
+    let csv = "client_id,contact_id,email,industry\nnordtel,c-7,g@example.com,telecom\n";
+    let (status, _) = api
+        .post("/api/v1/contacts", Role::Admin, "text/csv", csv.to_string())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let path = "/api/v1/contacts/nordtel/c-7";
+    for role in [Role::Lead, Role::System] {
+        assert_eq!(api.delete(path, role).await.0, StatusCode::FORBIDDEN);
+    }
+    let (status, body) = api.delete(path, Role::Admin).await;
+    assert_eq!((status, &body["cancelled"]), (StatusCode::OK, &0.into()));
+    let stored = api
+        .h
+        .store
+        .get_creditor(
+            &ClientId::parse("nordtel").unwrap(),
+            &ContactId::parse("c-7").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!stored.active);
+    let (status, body) = api
+        .delete("/api/v1/contacts/nordtel/c-unknown", Role::Admin)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // An `active` column brings the contact back.
+    let csv =
+        "client_id,contact_id,email,industry,active\nnordtel,c-7,g@example.com,telecom,true\n";
+    api.post("/api/v1/contacts", Role::Admin, "text/csv", csv.to_string())
+        .await;
+    let back = api
+        .h
+        .store
+        .get_creditor(
+            &ClientId::parse("nordtel").unwrap(),
+            &ContactId::parse("c-7").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(back.active);
 }
 
 #[tokio::test]

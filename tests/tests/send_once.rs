@@ -751,6 +751,7 @@ fn november_contact(world: &World) -> kundpuls::domain::creditor::CreditorContac
                     language: Some("sv".into()),
                     industry: Some("energy".into()),
                     account_manager: Some("Anna Lind".into()),
+                    ..Default::default()
                 },
             )
             .unwrap()

@@ -320,6 +320,7 @@ fn contact(i: usize) -> CreditorContact {
         language: Some(if i.is_multiple_of(2) { "sv" } else { "pl" }.into()),
         industry: Some("energy".into()),
         account_manager: Some("Anna Lind".into()),
+        ..Default::default()
     })
     .unwrap()
 }

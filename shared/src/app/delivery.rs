@@ -108,6 +108,9 @@ impl Services {
                 else {
                     return Ok(Err("contact_removed"));
                 };
+                if !contact.active {
+                    return Ok(Err("contact_inactive"));
+                }
                 let email = render_nps(&NpsEmailInput {
                     language: contact.language,
                     agency: self.config.agency_name(),

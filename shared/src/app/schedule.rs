@@ -134,12 +134,14 @@ impl Services {
     async fn remind_due(&self, now: Timestamp, report: &mut TickReport) -> Result<(), StoreError> {
         let cutoff = now - SurveyPolicy::days(self.config.policy.nps_reminder_after_days);
         let policy = &self.config.policy;
-        // Reminders, like first sends, go out only inside the sending hours.
-        if policy.next_send_time(now, policy.default_country) != Some(now) {
-            return Ok(());
-        }
         for survey in self.surveys.due(WorkList::ToRemind, cutoff, BATCH).await? {
             if survey.kind != SurveyKind::Nps {
+                continue;
+            }
+            // Reminders, like first sends, go out only inside the contact's sending
+            // hours; outside them the survey waits for a later tick.
+            let country = survey.subject.country.unwrap_or(policy.default_country);
+            if policy.next_send_time(now, country) != Some(now) {
                 continue;
             }
             if self
@@ -224,7 +226,7 @@ impl Services {
             case_id: None,
             contact_id: Some(contact.contact_id.clone()),
             language: contact.language,
-            country: None,
+            country: contact.country,
             person: Some(self.keyer.person_key(contact.contact_id.as_str())),
         };
         let key = nps_idempotency_key(contact, now);
@@ -244,10 +246,15 @@ impl Services {
                     .map(|_| false)
             }
         };
+        if !contact.active {
+            return count_skip(SkipReason::ContactInactive).await;
+        }
         if self.contacts.opted_out_at(&contact_key).await?.is_some() {
             return count_skip(SkipReason::OptedOut).await;
         }
-        let Some(send_at) = policy.next_send_time(now, policy.default_country) else {
+        // In the contact's own office hours; no country means the agency's.
+        let country = contact.country.unwrap_or(policy.default_country);
+        let Some(send_at) = policy.next_send_time(now, country) else {
             return count_skip(SkipReason::NoSendWindow).await;
         };
         let send_now = send_at <= now;

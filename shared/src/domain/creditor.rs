@@ -1,12 +1,13 @@
 //! Creditor contacts: the people at the agency's clients who get the relationship
 //! NPS survey. Same columns in JSON and CSV:
-//! `client_id, contact_id, email, name, language, industry, account_manager`.
+//! `client_id, contact_id, email, name, language, country, industry,
+//! account_manager, active`.
 
 use super::case_step::Checker;
 use super::contact::Email;
 use super::error::{FieldError, InvalidInput};
 use super::ids::{ClientId, ContactId, TeamId};
-use super::locale::Language;
+use super::locale::{Country, Language};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use validator::Validate;
@@ -26,6 +27,33 @@ pub struct CreditorContactInput {
     pub industry: Option<String>,
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
     pub account_manager: Option<String>,
+    /// ISO 3166-1 alpha-2 (`SE`, `FI`): whose office hours the email goes out in.
+    pub country: Option<String>,
+    /// `true` (or empty) keeps the contact surveyed; `false` means they left.
+    #[serde(default, deserialize_with = "text_or_bool")]
+    pub active: Option<String>,
+}
+
+/// A column that JSON may send as a boolean and CSV sends as text.
+fn text_or_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum TextOrBool {
+        Text(String),
+        Bool(bool),
+    }
+    Ok(Option::<TextOrBool>::deserialize(d)?.map(|v| match v {
+        TextOrBool::Text(s) => s,
+        TextOrBool::Bool(b) => b.to_string(),
+    }))
+}
+
+fn parse_active(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "" | "true" | "yes" | "1" => Ok(true),
+        "false" | "no" | "0" => Ok(false),
+        _ => Err("must be true or false".into()),
+    }
 }
 
 /// A checked creditor contact.
@@ -39,6 +67,16 @@ pub struct CreditorContact {
     /// The industry team that serves this client.
     pub industry: TeamId,
     pub account_manager: String,
+    /// Where the contact works; `None` falls back to the policy's default country.
+    #[serde(default)]
+    pub country: Option<Country>,
+    /// A contact who left the client gets no more surveys or reminders.
+    #[serde(default = "active_by_default")]
+    pub active: bool,
+}
+
+fn active_by_default() -> bool {
+    true
 }
 
 impl CreditorContact {
@@ -52,25 +90,39 @@ impl CreditorContact {
         let contact_id = check.field("contact_id", input.contact_id.as_deref(), ContactId::parse);
         let email = check.field("email", input.email.as_deref(), Email::parse);
         let industry = check.field("industry", input.industry.as_deref(), TeamId::parse);
+        let country = match input.country.as_deref().map(str::trim) {
+            None | Some("") => Some(None),
+            given => check.field("country", given, Country::parse).map(Some),
+        };
+        let active = check.field(
+            "active",
+            Some(input.active.as_deref().unwrap_or_default()),
+            parse_active,
+        );
         for e in check.errors {
             if !errors.iter().any(|x| x.field == e.field) {
                 errors.push(e);
             }
         }
-        match (client_id, contact_id, email, industry) {
-            (Some(client_id), Some(contact_id), Some(email), Some(industry))
-                if errors.is_empty() =>
-            {
-                Ok(Self {
-                    client_id,
-                    contact_id,
-                    email,
-                    name: input.name.unwrap_or_default().trim().to_string(),
-                    language: Language::or_english(input.language.as_deref()),
-                    industry,
-                    account_manager: input.account_manager.unwrap_or_default().trim().to_string(),
-                })
-            }
+        match (client_id, contact_id, email, industry, country, active) {
+            (
+                Some(client_id),
+                Some(contact_id),
+                Some(email),
+                Some(industry),
+                Some(country),
+                Some(active),
+            ) if errors.is_empty() => Ok(Self {
+                client_id,
+                contact_id,
+                email,
+                name: input.name.unwrap_or_default().trim().to_string(),
+                language: Language::or_english(input.language.as_deref()),
+                industry,
+                account_manager: input.account_manager.unwrap_or_default().trim().to_string(),
+                country,
+                active,
+            }),
             _ => {
                 errors.sort_by(|a, b| a.field.cmp(&b.field));
                 Err(InvalidInput(errors))
@@ -101,6 +153,7 @@ mod tests {
             language: Some("sv".into()),
             industry: Some("energy".into()),
             account_manager: Some("Anna".into()),
+            ..CreditorContactInput::default()
         }
     }
 
@@ -119,6 +172,27 @@ mod tests {
         let err = CreditorContact::parse(i).expect_err("invalid");
         let fields: Vec<_> = err.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["email", "industry"]);
+    }
+
+    #[test]
+    fn country_and_active_are_optional_and_checked() {
+        let c = CreditorContact::parse(input("c-1")).expect("valid");
+        assert_eq!((c.country, c.active), (None, true));
+        let mut i = input("c-1");
+        i.country = Some("fi".into());
+        i.active = Some("false".into());
+        let c = CreditorContact::parse(i).expect("valid");
+        assert_eq!(c.country.map(|c| c.to_string()), Some("FI".into()));
+        assert!(!c.active);
+        let mut i = input("c-1");
+        i.country = Some("Finland".into());
+        i.active = Some("maybe".into());
+        let err = CreditorContact::parse(i).expect_err("invalid");
+        let fields: Vec<_> = err.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["active", "country"]);
+        let json: CreditorContactInput =
+            serde_json::from_str(r#"{"active": false, "country": "PL"}"#).expect("reads");
+        assert_eq!(json.active.as_deref(), Some("false"));
     }
 
     #[test]

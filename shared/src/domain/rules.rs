@@ -30,6 +30,8 @@ pub enum SkipReason {
     InvalidEvent,
     /// The policy leaves no sending hours in the week for this country.
     NoSendWindow,
+    /// The creditor contact left the client (deactivated).
+    ContactInactive,
 }
 
 impl SkipReason {
@@ -46,6 +48,7 @@ impl SkipReason {
             SkipReason::DuplicateEvent => "duplicate_event".into(),
             SkipReason::InvalidEvent => "invalid_event".into(),
             SkipReason::NoSendWindow => "no_send_window".into(),
+            SkipReason::ContactInactive => "contact_inactive".into(),
         }
     }
 }

@@ -4,13 +4,14 @@ use super::auth::{Principal, Role};
 use super::error::ApiError;
 use super::state::AppState;
 use crate::app::case_steps::StepOutcome;
-use crate::app::contacts::{ContactRow, ImportReport};
+use crate::app::contacts::{ContactRow, Deactivated, ImportReport};
 use crate::domain::case_step::CaseStepEvent;
 use crate::domain::creditor::CreditorContactInput;
 use crate::domain::error::{FieldError, InvalidInput};
+use crate::domain::ids::{ClientId, ContactId};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -199,13 +200,35 @@ pub async fn contacts(
         )
         .into());
     }
-    let report = state.services.import_contacts(rows, |_| {}).await?;
+    let report = state
+        .services
+        .import_contacts(rows, jiff::Timestamp::now(), |_| {})
+        .await?;
     let status = if report.rejected.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
     Ok((status, Json(report)))
+}
+
+/// `DELETE /api/v1/contacts/{client_id}/{contact_id}` (admins): the contact left
+/// the client. It gets no new NPS survey or reminder, and its pending surveys are
+/// cancelled; the record stays (importing it with `active` true brings it back).
+pub async fn deactivate_contact(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((client_id, contact_id)): Path<(String, String)>,
+) -> Result<Json<Deactivated>, ApiError> {
+    require(&principal, &[Role::Admin])?;
+    let client = ClientId::parse(&client_id).map_err(|_| ApiError::NotFound)?;
+    let contact = ContactId::parse(&contact_id).map_err(|_| ApiError::NotFound)?;
+    let done = state
+        .services
+        .deactivate_contact(&client, &contact, jiff::Timestamp::now())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(done))
 }
 
 /// CSV with a header row naming the contract's columns (any order, extra columns

@@ -36,6 +36,10 @@ pub fn ingest_router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/case-steps", post(ingest::case_steps))
         .route("/api/v1/contacts", post(ingest::contacts))
+        .route(
+            "/api/v1/contacts/{client_id}/{contact_id}",
+            delete(ingest::deactivate_contact),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 

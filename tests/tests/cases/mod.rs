@@ -827,6 +827,7 @@ pub async fn creditor_wave_pages_cover_every_contact_once(h: &Harness) {
             language: Some("sv".into()),
             industry: Some("energy".into()),
             account_manager: Some("Anna".into()),
+            ..Default::default()
         })
         .unwrap();
         expected.insert((c.client_id.to_string(), c.contact_id.to_string()));
