@@ -62,6 +62,24 @@ pub enum PolicyCommand {
 }
 
 #[derive(Subcommand)]
+pub enum ContractCommand {
+    /// The JSON API's OpenAPI 3.1 document (what `GET /api/v1/openapi.json` serves).
+    Openapi,
+    /// The case-step event's JSON Schema (draft 2020-12).
+    CaseStepSchema,
+}
+
+/// Prints a contract, pretty, for integrators and their tools.
+pub fn contract(command: ContractCommand) -> Result<(), CliError> {
+    let document = match command {
+        ContractCommand::Openapi => serde_json::to_value(kundpuls::web::api_document())?,
+        ContractCommand::CaseStepSchema => kundpuls::web::openapi::case_step_event_schema(),
+    };
+    println!("{}", serde_json::to_string_pretty(&document)?);
+    Ok(())
+}
+
+#[derive(Subcommand)]
 pub enum PreviewCommand {
     /// The creditor contact's NPS email (HTML unless --text), for a made-up
     /// contact and link, in the language given.

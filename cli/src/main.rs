@@ -41,6 +41,9 @@ enum Command {
     /// Print a message exactly as a recipient gets it (made-up contact and link).
     #[command(subcommand)]
     Preview(commands::PreviewCommand),
+    /// Print the integration contracts: the OpenAPI document, the event's schema.
+    #[command(subcommand)]
+    Contract(commands::ContractCommand),
 }
 
 /// Options shared by every command that talks to a local server.
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Command::Policy(c) => commands::policy(c),
         Command::Report(args) => report::run(args),
         Command::Preview(c) => commands::preview(c),
+        Command::Contract(c) => commands::contract(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 /// A row that was refused, and why. Rows count from 1 (the first data row); a CSV
 /// row also names its line in the file (the header is line 1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RowError {
     pub row: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -39,7 +39,7 @@ impl From<CreditorContactInput> for ContactRow {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub upserted: usize,
     pub rejected: Vec<RowError>,
@@ -48,7 +48,7 @@ pub struct ImportReport {
 }
 
 /// What deactivating one contact did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Deactivated {
     /// Pending (not yet sent) NPS surveys of the contact that will not go out.
     pub cancelled: usize,

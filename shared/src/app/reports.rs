@@ -45,7 +45,7 @@ pub struct ReportQuery {
     pub filter: Option<(Dimension, String)>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Report {
     pub kind: String,
     pub group_by: String,

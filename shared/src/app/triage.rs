@@ -51,7 +51,7 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Optio
 }
 
 /// A change to a feedback item. Absent fields stay as they are; `null` clears.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FeedbackPatch {
     pub status: Option<FeedbackStatus>,
@@ -65,7 +65,7 @@ pub struct FeedbackPatch {
 }
 
 /// A change to an improvement.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImprovementPatch {
     pub status: Option<ImprovementStatus>,
@@ -73,7 +73,7 @@ pub struct ImprovementPatch {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewImprovement {
     pub title: String,
@@ -105,7 +105,7 @@ impl FeedbackFilter {
 }
 
 /// A feedback item with its activity log.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FeedbackView {
     pub item: FeedbackItem,
     pub activity: Vec<Activity>,
@@ -113,7 +113,7 @@ pub struct FeedbackView {
 }
 
 /// An improvement with the figures the board ranks by.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ImprovementSummary {
     #[serde(flatten)]
     pub improvement: Improvement,

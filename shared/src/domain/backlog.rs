@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::VariantArray, strum::EnumString)]
+#[derive(strum::IntoStaticStr, strum::VariantArray, strum::EnumString, utoipa::ToSchema)]
 #[strum(serialize_all = "snake_case")]
 pub enum FeedbackStatus {
     New,
@@ -59,7 +59,7 @@ impl FeedbackStatus {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::VariantArray, strum::EnumString)]
+#[derive(strum::IntoStaticStr, strum::VariantArray, strum::EnumString, utoipa::ToSchema)]
 #[strum(serialize_all = "snake_case")]
 pub enum Priority {
     High,
@@ -67,7 +67,7 @@ pub enum Priority {
 }
 
 /// A backlog entry made from one answer. No contact details are copied into it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FeedbackItem {
     pub id: FeedbackId,
     pub survey_id: SurveyId,
@@ -94,7 +94,7 @@ pub struct FeedbackItem {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::VariantArray, strum::EnumString)]
+#[derive(strum::IntoStaticStr, strum::VariantArray, strum::EnumString, utoipa::ToSchema)]
 #[strum(serialize_all = "snake_case")]
 pub enum ImprovementStatus {
     Proposed,
@@ -118,7 +118,7 @@ impl ImprovementStatus {
 
 /// What an improvement keeps of each linked feedback item, so the board can rank
 /// improvements without reading every item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LinkedFeedback {
     pub id: FeedbackId,
     pub client_id: ClientId,
@@ -143,7 +143,7 @@ impl LinkedFeedback {
 pub const MAX_LINKED: usize = 500;
 
 /// A fix that groups feedback items (e.g. "payment-plan letter is unclear").
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Improvement {
     pub id: ImprovementId,
     pub title: String,
@@ -207,7 +207,7 @@ impl Improvement {
 }
 
 /// One entry of an item's append-only activity log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Activity {
     pub at: Timestamp,
     /// The user id of whoever made the change (`system` for routing).

@@ -11,42 +11,89 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
-/// The wire shape, as loose as JSON allows, checked by `validator` first.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, Validate)]
+/// One step of a collection case, as the case system sends it (the wire shape, as
+/// loose as JSON allows, checked by `validator` and then parsed). Its JSON Schema
+/// is generated from these attributes.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, Validate, utoipa::ToSchema)]
+#[schema(
+    title = "CaseStepEvent",
+    example = json!({
+        "event_id": "evt-000123",
+        "occurred_at": "2026-11-22T09:14:00Z",
+        "case_id": "C-100045",
+        "client_id": "acme-energy",
+        "step": "call_completed",
+        "handler_id": "h-anna",
+        "team": "energy",
+        "segment": "first_time_late",
+        "debtor": {"debtor_id": "D-7781", "phone": "+46701234567", "language": "sv", "country": "SE", "flags": []}
+    })
+)]
 pub struct CaseStepEventInput {
+    /// The case system's unique id of this event: the idempotency key. A repeat
+    /// of an event id is answered with the first decision and changes nothing.
     #[validate(
         required(message = "is required"),
         length(min = 1, max = 128, message = "must be 1–128 characters")
     )]
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9._:-]{1,128}$")]
     pub event_id: Option<String>,
+    /// When the step happened (RFC 3339 with an offset). Older than the policy's
+    /// `max_event_age_hours` (72) is skipped as `stale_event`; more than 10 minutes
+    /// in the future is invalid.
     #[validate(required(message = "is required"))]
+    #[schema(value_type = String, required = true, format = DateTime)]
     pub occurred_at: Option<String>,
     #[validate(required(message = "is required"))]
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9._:-]{1,128}$")]
     pub case_id: Option<String>,
+    /// The agency's client (the creditor) the case is collected for.
     #[validate(required(message = "is required"))]
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9._:-]{1,128}$")]
     pub client_id: Option<String>,
     #[validate(required(message = "is required"))]
+    #[schema(value_type = Step, required = true)]
     pub step: Option<String>,
+    /// The handler who did the step.
     #[validate(required(message = "is required"))]
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9._:-]{1,128}$")]
     pub handler_id: Option<String>,
+    /// The handler's team.
     #[validate(required(message = "is required"))]
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9._:-]{1,128}$")]
     pub team: Option<String>,
+    /// The case's segment, for reports (optional).
+    #[schema(value_type = Option<String>, pattern = "^[A-Za-z0-9._:-]{1,128}$")]
     pub segment: Option<String>,
     #[validate(required(message = "is required"), nested)]
+    #[schema(value_type = DebtorInput, required = true)]
     pub debtor: Option<DebtorInput>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, Validate)]
+/// The debtor the step concerns. Contact details are used for the one SMS and
+/// never logged.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, Validate, utoipa::ToSchema)]
+#[schema(title = "Debtor")]
 pub struct DebtorInput {
     #[validate(required(message = "is required"))]
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9._:-]{1,128}$")]
     pub debtor_id: Option<String>,
     /// Optional: a debtor without a phone number is skipped with `no_phone`.
+    #[schema(value_type = Option<PhoneNumber>)]
     pub phone: Option<String>,
+    /// `sv`, `en`, `pl`, `da`, `nb` (or `no`, `nn`), `fi`, any case, region
+    /// ignored (`sv-SE`); anything else is answered in English.
     #[validate(length(max = 16, message = "must be a language code such as sv or en"))]
+    #[schema(max_length = 16)]
     pub language: Option<String>,
+    /// Whose calendar and hours decide when the SMS may go; none means the agency's.
+    #[schema(value_type = Option<Country>)]
     pub country: Option<String>,
+    /// Every flag blocks the survey; see the accepted spellings. A flag outside
+    /// them blocks too (`flagged_unknown`).
     #[serde(default)]
     #[validate(length(max = 16, message = "at most 16 flags"))]
+    #[schema(max_items = 16)]
     pub flags: Vec<String>,
 }
 

@@ -44,6 +44,14 @@ impl fmt::Debug for PhoneNumber {
 }
 
 string_conversions!(PhoneNumber);
+string_schema!(
+    PhoneNumber,
+    PHONE_PATTERN,
+    "E.164: `+`, the country code and the number, 7–15 digits; spaces, dashes and parentheses are ignored."
+);
+
+/// What [`PhoneNumber::parse`] accepts, for the API's schema.
+pub const PHONE_PATTERN: &str = r"^[ ()-]*\+[ ()-]*[1-9]([ ()-]*[0-9]){6,14}[ ()-]*$";
 
 /// An email address, trimmed and validated. Never logged: `Debug` masks it.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -72,6 +80,7 @@ impl fmt::Debug for Email {
 }
 
 string_conversions!(Email);
+string_schema!(Email, r"^[^@\s]+@[^@\s]+$", "An email address.");
 
 /// Where a survey goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use validator::Validate;
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, Validate)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, Validate, utoipa::ToSchema)]
 pub struct CreditorContactInput {
     #[validate(required(message = "is required"))]
     pub client_id: Option<String>,

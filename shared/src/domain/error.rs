@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 /// One rejected field: `field` is a dotted path into the input (`debtor.phone`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, utoipa::ToSchema)]
 #[error("{field}: {reason}")]
 pub struct FieldError {
     pub field: String,
@@ -21,7 +21,7 @@ impl FieldError {
 }
 
 /// Input that did not parse: all field errors found, not only the first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, utoipa::ToSchema)]
 #[error("invalid input: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
 pub struct InvalidInput(pub Vec<FieldError>);
 

@@ -54,8 +54,17 @@ macro_rules! ident {
                 f.write_str(&self.0)
             }
         }
+
+        string_schema!(
+            $name,
+            IDENT_PATTERN,
+            "An identifier: 1–128 letters, digits, `-`, `_`, `.` or `:`."
+        );
     };
 }
+
+/// What [`check_ident`] accepts, for the API's schema.
+pub const IDENT_PATTERN: &str = "^[A-Za-z0-9._:-]{1,128}$";
 
 ident!(
     /// The case-management system's event id: the idempotency key of a case step.

@@ -7,7 +7,7 @@ use std::fmt;
 /// A language Kundpuls writes in. Anything else falls back to English.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[derive(strum::IntoStaticStr, strum::VariantArray)]
+#[derive(strum::IntoStaticStr, strum::VariantArray, utoipa::ToSchema)]
 #[strum(serialize_all = "lowercase")]
 pub enum Language {
     Sv,
@@ -93,6 +93,11 @@ impl Country {
 }
 
 string_conversions!(Country);
+string_schema!(
+    Country,
+    "^[A-Za-z]{2}$",
+    "ISO 3166-1 alpha-2 country code (`SE`, `FI`), any case."
+);
 
 impl fmt::Display for Country {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -14,7 +14,7 @@ pub struct NpsHistogram(pub [u64; 11]);
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CsatHistogram(pub [u64; 5]);
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NpsSummary {
     pub n: u64,
     pub promoters: u64,
@@ -27,7 +27,7 @@ pub struct NpsSummary {
     pub low_sample: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CsatSummary {
     pub n: u64,
     /// Mean score on 1–5.

@@ -1,6 +1,32 @@
 //! Pure domain logic: the values parsed at the edge, the survey and backlog models,
 //! and the NPS/CSAT methodology. Nothing in here performs I/O or sees an SDK type.
 
+/// The OpenAPI schema of a value written as a JSON string matching `pattern`.
+pub(crate) fn string_schema(
+    pattern: &str,
+    description: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+        .description(Some(description))
+        .into()
+}
+
+/// A value that is a JSON string matching a pattern in the API's schema.
+macro_rules! string_schema {
+    ($t:ty, $pattern:expr, $description:expr) => {
+        impl utoipa::PartialSchema for $t {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                crate::domain::string_schema($pattern, $description)
+            }
+        }
+
+        impl utoipa::ToSchema for $t {}
+    };
+}
+
 /// The `String` conversions serde uses (`#[serde(try_from = "String", into =
 /// "String")]`) for a validated string value with `parse(&str) -> Result<Self,
 /// String>` and `as_str()`: reading goes through the same check as parsing.

@@ -80,7 +80,7 @@ pub fn fcr_rate(c: &Counter) -> Option<f64> {
     (yes + no > 0).then(|| yes as f64 / (yes + no) as f64)
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReportRow {
     /// The dimension's value, or the month.
     pub key: String,

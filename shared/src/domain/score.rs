@@ -74,8 +74,29 @@ impl From<CsatScore> for u8 {
     }
 }
 
+/// A score in the API's schema: a whole number from `min` to `max`.
+macro_rules! score_schema {
+    ($t:ty, $min:expr, $max:expr) => {
+        impl utoipa::PartialSchema for $t {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                use utoipa::openapi::schema::{ObjectBuilder, Type};
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some($min))
+                    .maximum(Some($max))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $t {}
+    };
+}
+
+score_schema!(NpsScore, 0, 10);
+score_schema!(CsatScore, 1, 5);
+
 /// A score of either kind, stored as `{"kind": "nps"|"csat", "value": n}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", content = "value", rename_all = "lowercase")]
 pub enum Score {
     Nps(NpsScore),

@@ -18,7 +18,7 @@ use std::fmt;
 /// The dimensions a report can group by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::VariantArray, strum::EnumString)]
+#[derive(strum::IntoStaticStr, strum::VariantArray, strum::EnumString, utoipa::ToSchema)]
 #[strum(serialize_all = "snake_case")]
 pub enum Dimension {
     /// Everything, one row.

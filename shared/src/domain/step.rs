@@ -47,6 +47,11 @@ impl Step {
 }
 
 string_conversions!(Step);
+string_schema!(
+    Step,
+    "^[a-z][a-z0-9_]{0,63}$",
+    "A case step in snake_case: reminder_sent, call_completed, payment_plan_agreed, payment_received, case_closed, or the case system's own."
+);
 
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[derive(strum::IntoStaticStr, strum::VariantArray, strum::EnumString)]
+#[derive(strum::IntoStaticStr, strum::VariantArray, strum::EnumString, utoipa::ToSchema)]
 #[strum(serialize_all = "lowercase")]
 pub enum SurveyKind {
     /// Relationship Net Promoter Score to a creditor contact, 0–10, by email.
@@ -36,7 +36,7 @@ impl SurveyKind {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[derive(strum::IntoStaticStr, strum::VariantArray)]
+#[derive(strum::IntoStaticStr, strum::VariantArray, utoipa::ToSchema)]
 #[strum(serialize_all = "lowercase")]
 pub enum Channel {
     Sms,
@@ -57,7 +57,7 @@ impl Channel {
 /// scheduled ──a later flag, opt-out, expiry──▶ failed
 /// ```
 /// See [`crate::domain::sending`] for the one check before every channel call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SurveyState {
     Scheduled,

@@ -32,7 +32,7 @@ pub const ALL_THEMES: [&str; 8] = [
 pub const COMPLAINT_THEMES: [&str; 2] = [TREATMENT, IDENTITY];
 
 /// theme → stems, per language.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Lexicon(pub BTreeMap<Language, BTreeMap<String, Vec<String>>>);
 
 impl Lexicon {
@@ -84,7 +84,7 @@ impl Default for Lexicon {
 }
 
 /// The lexicon an admin edited, as stored: versioned like backlog records.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoredLexicon {
     pub lexicon: Lexicon,
     pub version: u64,

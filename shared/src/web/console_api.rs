@@ -4,7 +4,7 @@
 //! in the body); a stale one is answered with 409 and the current version.
 
 use super::auth::{Principal, Role};
-use super::error::ApiError;
+use super::error::{ApiError, ApiErrors, EditErrors};
 use super::state::AppState;
 use crate::app::triage::{
     FeedbackFilter, FeedbackPatch, FeedbackView, ImprovementPatch, ImprovementSummary,
@@ -120,22 +120,31 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, ApiError
     })
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FeedbackListQuery {
+    /// `new` (the console's default), `triaged`, `in_progress`, `resolved`,
+    /// `dismissed`. An admin without `team` must name one.
     pub status: Option<String>,
+    /// A team the caller leads (a lead without it gets their first team).
     pub team: Option<String>,
+    /// `high` or `normal`.
     pub priority: Option<String>,
     pub theme: Option<String>,
+    /// `nps` or `csat`.
     pub kind: Option<String>,
     /// `true`: only items due before today.
     pub overdue: Option<bool>,
+    /// `YYYY-MM-DD`: only items due before this day.
     pub due_before: Option<String>,
+    /// The `next` of the previous page.
     pub cursor: Option<String>,
+    /// Items per page, 1–200 (50).
     pub limit: Option<usize>,
 }
 
 /// What a listing was asked, after defaults: echoed so a client sees its scope.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResolvedListing {
     pub status: Option<FeedbackStatus>,
     pub team: Option<TeamId>,
@@ -197,7 +206,7 @@ pub fn resolve_listing(
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FeedbackList {
     pub query: ResolvedListing,
     pub items: Vec<FeedbackItem>,
@@ -210,6 +219,15 @@ pub fn today() -> jiff::civil::Date {
         .date()
 }
 
+/// The feedback queue of a team (or, for an admin, of a status across teams), by
+/// due date, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/feedback",
+    tag = "backlog",
+    params(FeedbackListQuery),
+    responses((status = 200, body = FeedbackList), ApiErrors)
+)]
 pub async fn list_feedback(
     State(state): State<AppState>,
     p: Principal,
@@ -260,6 +278,17 @@ pub async fn visible_feedback(
     Ok(view)
 }
 
+/// One item with its activity log and its improvement. `ETag` is its version.
+#[utoipa::path(
+    get,
+    path = "/api/v1/feedback/{id}",
+    tag = "backlog",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = FeedbackView, headers(("ETag" = String, description = "The item's version, quoted"))),
+        ApiErrors
+    )
+)]
 pub async fn get_feedback(
     State(state): State<AppState>,
     p: Principal,
@@ -293,6 +322,22 @@ pub async fn apply_feedback_patch(
         .await?)
 }
 
+/// Triage: status, assignee, note, "respondent contacted", improvement link.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/feedback/{id}",
+    tag = "backlog",
+    params(
+        ("id" = String, Path),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the edit was made on (or send `version` in the body)")
+    ),
+    request_body = FeedbackPatch,
+    responses(
+        (status = 200, body = FeedbackItem, headers(("ETag" = String))),
+        EditErrors,
+        ApiErrors
+    )
+)]
 pub async fn patch_feedback(
     State(state): State<AppState>,
     p: Principal,
@@ -307,7 +352,8 @@ pub async fn patch_feedback(
     Ok(with_etag(item.version, item))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImprovementListQuery {
     /// Comma-separated statuses; default every status but `done`.
     pub status: Option<String>,
@@ -352,6 +398,14 @@ pub async fn improvement_board(
     Ok(state.services.improvement_board(statuses, &visible).await?)
 }
 
+/// The improvement board, ranked by impact.
+#[utoipa::path(
+    get,
+    path = "/api/v1/improvements",
+    tag = "backlog",
+    params(ImprovementListQuery),
+    responses((status = 200, body = Vec<ImprovementSummary>), ApiErrors)
+)]
 pub async fn list_improvements(
     State(state): State<AppState>,
     p: Principal,
@@ -369,6 +423,16 @@ pub async fn list_improvements(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/improvements",
+    tag = "backlog",
+    request_body = NewImprovement,
+    responses(
+        (status = 201, body = ImprovementSummary, headers(("ETag" = String), ("Location" = String))),
+        ApiErrors
+    )
+)]
 pub async fn create_improvement(
     State(state): State<AppState>,
     p: Principal,
@@ -409,6 +473,20 @@ pub async fn visible_improvement(
     Ok(imp)
 }
 
+/// An improvement and its activity log.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ImprovementView {
+    pub improvement: ImprovementSummary,
+    pub activity: Vec<crate::domain::backlog::Activity>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/improvements/{id}",
+    tag = "backlog",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ImprovementView, headers(("ETag" = String))), ApiErrors)
+)]
 pub async fn get_improvement(
     State(state): State<AppState>,
     p: Principal,
@@ -419,10 +497,24 @@ pub async fn get_improvement(
     let version = imp.version;
     Ok(with_etag(
         version,
-        serde_json::json!({"improvement": ImprovementSummary::from(imp), "activity": activity}),
+        ImprovementView {
+            improvement: ImprovementSummary::from(imp),
+            activity,
+        },
     ))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/improvements/{id}",
+    tag = "backlog",
+    params(
+        ("id" = String, Path),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the edit was made on (or send `version` in the body)")
+    ),
+    request_body = ImprovementPatch,
+    responses((status = 200, body = ImprovementSummary, headers(("ETag" = String))), EditErrors, ApiErrors)
+)]
 pub async fn patch_improvement(
     State(state): State<AppState>,
     p: Principal,
@@ -441,18 +533,34 @@ pub async fn patch_improvement(
     Ok(with_etag(imp.version, ImprovementSummary::from(imp)))
 }
 
+/// The theme lexicon in use (the built-in one until an admin saves one).
+#[utoipa::path(
+    get,
+    path = "/api/v1/themes",
+    tag = "insight",
+    responses((status = 200, body = StoredLexicon, headers(("ETag" = String))), ApiErrors)
+)]
 pub async fn get_themes(State(state): State<AppState>, p: Principal) -> Result<Response, ApiError> {
     console_user(&p)?;
     let stored: StoredLexicon = state.services.stored_lexicon().await?;
     Ok(with_etag(stored.version, stored))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ThemesBody {
+pub struct ThemesBody {
     lexicon: Lexicon,
 }
 
+/// Replaces the lexicon (admins).
+#[utoipa::path(
+    put,
+    path = "/api/v1/themes",
+    tag = "insight",
+    params(("If-Match" = Option<String>, Header, description = "The `ETag` the edit was made on (or send `version` in the body)")),
+    request_body = ThemesBody,
+    responses((status = 200, body = StoredLexicon, headers(("ETag" = String))), EditErrors, ApiErrors)
+)]
 pub async fn put_themes(
     State(state): State<AppState>,
     p: Principal,

@@ -3,14 +3,30 @@
 
 use super::auth::Principal;
 use super::console_api::admin;
-use super::error::ApiError;
+use super::error::{ApiError, ApiErrors};
 use super::state::AppState;
 use crate::domain::error::FieldError;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 
+/// What an erasure removed.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Erased {
+    pub erased_at: jiff::Timestamp,
+    pub surveys: usize,
+    pub answers: usize,
+    pub feedback_items: usize,
+}
+
 /// Erases one person's surveys, answers and comments; answers what went.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/people/{id}",
+    tag = "insight",
+    params(("id" = String, Path, description = "A debtor id or a creditor contact id")),
+    responses((status = 200, body = Erased), ApiErrors)
+)]
 pub async fn erase_person(
     State(state): State<AppState>,
     p: Principal,
@@ -25,11 +41,11 @@ pub async fn erase_person(
         .services
         .erase_person(id, &p.user, jiff::Timestamp::now())
         .await?;
-    Ok(Json(serde_json::json!({
-        "erased_at": record.at,
-        "surveys": record.surveys,
-        "answers": record.answers,
-        "feedback_items": record.feedback_items,
-    }))
+    Ok(Json(Erased {
+        erased_at: record.at,
+        surveys: record.surveys,
+        answers: record.answers,
+        feedback_items: record.feedback_items,
+    })
     .into_response())
 }

@@ -6,7 +6,7 @@
 
 use super::auth::Principal;
 use super::console_api::scoped_team;
-use super::error::ApiError;
+use super::error::{ApiError, ApiErrors};
 use super::state::AppState;
 use crate::app::Services;
 use crate::domain::backlog::{FeedbackItem, FeedbackStatus};
@@ -132,7 +132,8 @@ fn csv_response(filename: &str, body: Body) -> Response {
     r
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AnswersExport {
     pub kind: Option<String>,
     pub from: Option<String>,
@@ -153,6 +154,14 @@ struct AnswerCursor {
     bom: bool,
 }
 
+/// Every answer of the months asked, as CSV, streamed (no contact data).
+#[utoipa::path(
+    get,
+    path = "/api/v1/export/answers.csv",
+    tag = "insight",
+    params(AnswersExport),
+    responses((status = 200, content_type = "text/csv", body = String), ApiErrors)
+)]
 pub async fn answers_csv(
     State(state): State<AppState>,
     p: Principal,
@@ -233,13 +242,22 @@ pub async fn answers_csv(
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FeedbackExport {
     pub status: Option<String>,
     pub team: Option<String>,
     pub bom: Option<bool>,
 }
 
+/// The feedback items of a team (or every team, for admins), as CSV.
+#[utoipa::path(
+    get,
+    path = "/api/v1/export/feedback.csv",
+    tag = "insight",
+    params(FeedbackExport),
+    responses((status = 200, content_type = "text/csv", body = String), ApiErrors)
+)]
 pub async fn feedback_csv(
     State(state): State<AppState>,
     p: Principal,

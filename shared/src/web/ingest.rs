@@ -2,10 +2,12 @@
 
 use super::auth::{Principal, Role};
 use super::error::ApiError;
+use super::error::ApiErrors;
 use super::state::AppState;
 use crate::app::case_steps::StepOutcome;
 use crate::app::contacts::{ContactRow, Deactivated, ImportReport};
 use crate::domain::case_step::CaseStepEvent;
+use crate::domain::case_step::CaseStepEventInput;
 use crate::domain::creditor::CreditorContactInput;
 use crate::domain::error::{FieldError, InvalidInput};
 use crate::domain::ids::{ClientId, ContactId};
@@ -29,7 +31,8 @@ pub const CONCURRENT_EVENTS: usize = 16;
 /// Contacts per request at most.
 pub const MAX_CONTACTS: usize = 10_000;
 
-#[derive(Debug, Serialize)]
+/// One event's decision, in the order the events came (`index` from 0).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventResult {
     pub index: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,14 +41,50 @@ pub struct EventResult {
     pub result: EventStatus,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum EventStatus {
     Decided(StepOutcome),
     Invalid {
+        /// `invalid`
+        #[schema(value_type = String)]
         outcome: &'static str,
         errors: Vec<FieldError>,
     },
+}
+
+/// The events of a request that sent an array.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EventResults {
+    pub results: Vec<EventResult>,
+}
+
+/// The answer to a case-step request: one result for one event, `results` for an
+/// array.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum CaseStepReply {
+    One(EventResult),
+    Many(EventResults),
+}
+
+/// One case-step event, or an array of 1 to 100 (larger loads: the case-step
+/// queue, one event per message).
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum CaseStepBody {
+    One(Box<CaseStepEventInput>),
+    Many(Vec<CaseStepEventInput>),
+}
+
+/// One creditor contact, or an array of up to 10,000.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ContactsBody {
+    One(CreditorContactInput),
+    Many(Vec<CreditorContactInput>),
 }
 
 fn require(principal: &Principal, roles: &[Role]) -> Result<(), ApiError> {
@@ -63,16 +102,27 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("application/json"))
 }
 
-/// One event or an array. Every valid event is decided (idempotently on its
-/// `event_id`); the answer lists each event's outcome. If any event is invalid the
-/// status is 422 and those entries name their fields: resending the whole request
-/// after fixing them is safe.
+/// Case steps in: one event or an array. Every valid event is decided
+/// (idempotently on its `event_id`); the answer lists each event's outcome. If any
+/// event is invalid the status is 422 and those entries name their fields:
+/// resending the whole request after fixing them is safe. Roles: `system`, `admin`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/case-steps",
+    tag = "ingest",
+    request_body(content = CaseStepBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Every event decided", body = CaseStepReply),
+        (status = 422, description = "One event invalid (its fields), or some events of an array (their entries name the fields; the others were decided)", body = CaseStepReply),
+        ApiErrors
+    )
+)]
 pub async fn case_steps(
     State(state): State<AppState>,
     principal: Principal,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<CaseStepReply>), ApiError> {
     require(&principal, &[Role::System, Role::Admin])?;
     if !is_json(&headers) {
         return Err(ApiError::UnsupportedMediaType("application/json"));
@@ -150,15 +200,30 @@ pub async fn case_steps(
         StatusCode::OK
     };
     let body = if single {
-        serde_json::to_value(&results[0]).unwrap_or_default()
+        let mut results = results;
+        CaseStepReply::One(results.remove(0))
     } else {
-        serde_json::json!({ "results": results })
+        CaseStepReply::Many(EventResults { results })
     };
     Ok((status, Json(body)))
 }
 
-/// Upserts creditor contacts from JSON (one or an array) or CSV with the contract's
-/// header row. 422 if any row was refused; the others are stored.
+/// Creditor contacts in: JSON (one or an array) or CSV with the contract's header
+/// row. 422 if any row was refused; the others are stored. Role: `admin`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/contacts",
+    tag = "ingest",
+    request_body(content(
+        (ContactsBody = "application/json"),
+        (String = "text/csv", example = "client_id,contact_id,email,name,language,country,industry,account_manager,active\nacme-energy,c-1,karin.berg@example.com,Karin Berg,sv,SE,energy,Anna Lind,true\n")
+    )),
+    responses(
+        (status = 200, description = "Every row stored", body = ImportReport),
+        (status = 422, description = "Some rows refused (named by row, and by line for CSV); the others were stored", body = ImportReport),
+        ApiErrors
+    )
+)]
 pub async fn contacts(
     State(state): State<AppState>,
     principal: Principal,
@@ -215,6 +280,16 @@ pub async fn contacts(
 /// `DELETE /api/v1/contacts/{client_id}/{contact_id}` (admins): the contact left
 /// the client. It gets no new NPS survey or reminder, and its pending surveys are
 /// cancelled; the record stays (importing it with `active` true brings it back).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/contacts/{client_id}/{contact_id}",
+    tag = "ingest",
+    params(
+        ("client_id" = String, Path, description = "The agency's client"),
+        ("contact_id" = String, Path, description = "The contact, unique within the client")
+    ),
+    responses((status = 200, description = "Deactivated", body = Deactivated), ApiErrors)
+)]
 pub async fn deactivate_contact(
     State(state): State<AppState>,
     principal: Principal,

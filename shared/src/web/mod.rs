@@ -12,6 +12,7 @@ pub mod exports;
 pub mod headers;
 pub mod html;
 pub mod ingest;
+pub mod openapi;
 pub mod ratelimit;
 pub mod reports;
 pub mod stamp;
@@ -22,7 +23,10 @@ pub use state::{AppState, Authenticator};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Request bodies above this are refused (a CSV of 10,000 contacts fits).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -32,42 +36,67 @@ async fn healthz() -> &'static str {
 }
 
 /// The ingest API: case steps from the case system, contacts from admins.
-pub fn ingest_router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/case-steps", post(ingest::case_steps))
-        .route("/api/v1/contacts", post(ingest::contacts))
-        .route(
-            "/api/v1/contacts/{client_id}/{contact_id}",
-            delete(ingest::deactivate_contact),
-        )
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+fn ingest_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(ingest::case_steps))
+        .routes(routes!(ingest::contacts))
+        .routes(routes!(ingest::deactivate_contact))
 }
 
-/// The console's JSON API (feedback, improvements, themes).
+/// The console's JSON API (feedback, improvements, themes, reports, exports,
+/// erasure).
+fn console_api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(console_api::list_feedback))
+        .routes(routes!(
+            console_api::get_feedback,
+            console_api::patch_feedback
+        ))
+        .routes(routes!(
+            console_api::list_improvements,
+            console_api::create_improvement
+        ))
+        .routes(routes!(
+            console_api::get_improvement,
+            console_api::patch_improvement
+        ))
+        .routes(routes!(console_api::get_themes, console_api::put_themes))
+        .routes(routes!(reports::report))
+        .routes(routes!(exports::answers_csv))
+        .routes(routes!(exports::feedback_csv))
+        .routes(routes!(erasure::erase_person))
+}
+
+/// The OpenAPI document of every JSON route, built from the same declarations as
+/// the routers (see [`openapi`]).
+pub fn api_document() -> utoipa::openapi::OpenApi {
+    let (_, document) = OpenApiRouter::<AppState>::with_openapi(openapi::ApiDoc::openapi())
+        .merge(ingest_routes())
+        .merge(console_api_routes())
+        .routes(routes!(openapi::document))
+        .split_for_parts();
+    document
+}
+
+/// A JSON API router: its body limit, and every refusal in the API's error shape.
+fn json_api(routes: OpenApiRouter<AppState>, body_limit: usize) -> Router<AppState> {
+    let (router, _) = routes.split_for_parts();
+    router
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::map_response(error::json_errors))
+}
+
+/// `GET /api/v1/openapi.json`, served by every function with a JSON API.
+fn openapi_router() -> Router<AppState> {
+    Router::new().route(openapi::OPENAPI_PATH, get(openapi::document))
+}
+
+pub fn ingest_router() -> Router<AppState> {
+    json_api(ingest_routes(), MAX_BODY_BYTES)
+}
+
 pub fn console_api_router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/feedback", get(console_api::list_feedback))
-        .route(
-            "/api/v1/feedback/{id}",
-            get(console_api::get_feedback).patch(console_api::patch_feedback),
-        )
-        .route(
-            "/api/v1/improvements",
-            get(console_api::list_improvements).post(console_api::create_improvement),
-        )
-        .route(
-            "/api/v1/improvements/{id}",
-            get(console_api::get_improvement).patch(console_api::patch_improvement),
-        )
-        .route(
-            "/api/v1/themes",
-            get(console_api::get_themes).put(console_api::put_themes),
-        )
-        .route("/api/v1/reports/{kind}", get(reports::report))
-        .route("/api/v1/export/answers.csv", get(exports::answers_csv))
-        .route("/api/v1/people/{id}", delete(erasure::erase_person))
-        .route("/api/v1/export/feedback.csv", get(exports::feedback_csv))
-        .layer(DefaultBodyLimit::max(1024 * 1024))
+    json_api(console_api_routes(), 1024 * 1024)
 }
 
 /// The console pages for team leads, and their two assets.
@@ -125,6 +154,7 @@ pub fn local_router(state: AppState) -> Router {
     Router::new()
         .merge(ingest_router())
         .merge(console_api_router())
+        .merge(openapi_router())
         .merge(console_router())
         .merge(survey_router().layer(axum::middleware::from_fn_with_state(
             limit,
@@ -139,6 +169,7 @@ pub fn local_router(state: AppState) -> Router {
 pub fn lambda_ingest_router(state: AppState) -> Router {
     Router::new()
         .merge(ingest_router())
+        .merge(openapi_router())
         .route("/healthz", get(healthz))
         .with_state(state)
 }
@@ -147,6 +178,7 @@ pub fn lambda_ingest_router(state: AppState) -> Router {
 pub fn lambda_console_router(state: AppState) -> Router {
     Router::new()
         .merge(console_api_router())
+        .merge(openapi_router())
         .merge(console_router())
         .route("/healthz", get(healthz))
         .with_state(state)

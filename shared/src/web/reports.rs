@@ -3,7 +3,7 @@
 
 use super::auth::Principal;
 use super::console_api::{console_user, given, scoped_team};
-use super::error::ApiError;
+use super::error::{ApiError, ApiErrors};
 use super::state::AppState;
 use crate::app::reports::{GroupBy, Report, ReportQuery};
 use crate::domain::error::FieldError;
@@ -111,6 +111,22 @@ pub fn report_query(
     })
 }
 
+/// NPS or CSAT by month or by one dimension, with trend, rolling 12 months,
+/// response rate and skip reasons. A lead sees their teams' counters only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/{kind}",
+    tag = "insight",
+    params(
+        ("kind" = String, Path, description = "`nps` or `csat`"),
+        ("group_by" = Option<String>, Query, description = "`month` (default), `client`, `team`, `handler`, `step`, `segment`, `channel`, `language`"),
+        ("from" = Option<String>, Query, description = "`YYYY-MM`; default 11 months before `to`"),
+        ("to" = Option<String>, Query, description = "`YYYY-MM`; default this month"),
+        ("team" = Option<String>, Query, description = "One team the caller may see"),
+        ("client" = Option<String>, Query, description = "With `group_by=month`: one value of one dimension (likewise `handler`, `step`…)")
+    ),
+    responses((status = 200, body = Report), ApiErrors)
+)]
 pub async fn report(
     State(state): State<AppState>,
     p: Principal,
