@@ -76,6 +76,8 @@ pub struct ImprovementPatch {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewImprovement {
+    /// Not blank; up to 200 characters.
+    #[schema(pattern = "\\S", max_length = 200)]
     pub title: String,
     #[serde(default)]
     pub description: String,

@@ -36,7 +36,7 @@ pub struct CaseStepEventInput {
         required(message = "is required"),
         length(min = 1, max = 128, message = "must be 1–128 characters")
     )]
-    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9._:-]{1,128}$")]
+    #[schema(value_type = String, required = true, pattern = "^\\s*[A-Za-z0-9._:-]{1,128}\\s*$")]
     pub event_id: Option<String>,
     /// When the step happened (RFC 3339 with an offset). Older than the policy's
     /// `max_event_age_hours` (72) is skipped as `stale_event`; more than 10 minutes
@@ -45,25 +45,28 @@ pub struct CaseStepEventInput {
     #[schema(value_type = String, required = true, format = DateTime)]
     pub occurred_at: Option<String>,
     #[validate(required(message = "is required"))]
-    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9._:-]{1,128}$")]
+    #[schema(value_type = String, required = true, pattern = "^\\s*[A-Za-z0-9._:-]{1,128}\\s*$")]
     pub case_id: Option<String>,
     /// The agency's client (the creditor) the case is collected for.
     #[validate(required(message = "is required"))]
-    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9._:-]{1,128}$")]
+    #[schema(value_type = String, required = true, pattern = "^\\s*[A-Za-z0-9._:-]{1,128}\\s*$")]
     pub client_id: Option<String>,
     #[validate(required(message = "is required"))]
-    #[schema(value_type = Step, required = true)]
+    /// snake_case: reminder_sent, call_completed, payment_plan_agreed,
+    /// payment_received, case_closed, or the case system's own (surveyed only if
+    /// the policy names it).
+    #[schema(value_type = String, required = true, pattern = "^\\s*[a-z][a-z0-9_]{0,63}\\s*$")]
     pub step: Option<String>,
     /// The handler who did the step.
     #[validate(required(message = "is required"))]
-    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9._:-]{1,128}$")]
+    #[schema(value_type = String, required = true, pattern = "^\\s*[A-Za-z0-9._:-]{1,128}\\s*$")]
     pub handler_id: Option<String>,
     /// The handler's team.
     #[validate(required(message = "is required"))]
-    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9._:-]{1,128}$")]
+    #[schema(value_type = String, required = true, pattern = "^\\s*[A-Za-z0-9._:-]{1,128}\\s*$")]
     pub team: Option<String>,
     /// The case's segment, for reports (optional).
-    #[schema(value_type = Option<String>, pattern = "^[A-Za-z0-9._:-]{1,128}$")]
+    #[schema(value_type = Option<String>, pattern = "^\\s*[A-Za-z0-9._:-]{1,128}\\s*$")]
     pub segment: Option<String>,
     #[validate(required(message = "is required"), nested)]
     #[schema(value_type = DebtorInput, required = true)]
@@ -76,18 +79,20 @@ pub struct CaseStepEventInput {
 #[schema(title = "Debtor")]
 pub struct DebtorInput {
     #[validate(required(message = "is required"))]
-    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9._:-]{1,128}$")]
+    #[schema(value_type = String, required = true, pattern = "^\\s*[A-Za-z0-9._:-]{1,128}\\s*$")]
     pub debtor_id: Option<String>,
-    /// Optional: a debtor without a phone number is skipped with `no_phone`.
-    #[schema(value_type = Option<PhoneNumber>)]
+    /// E.164 (`+46701234567`; spaces, dashes and parentheses are ignored).
+    /// Optional: a debtor without one (or a blank one) is skipped with `no_phone`.
+    #[schema(value_type = Option<String>, pattern = "^\\s*$|^[ ()-]*\\+[ ()-]*[1-9]([ ()-]*[0-9]){6,14}[ ()-]*$")]
     pub phone: Option<String>,
     /// `sv`, `en`, `pl`, `da`, `nb` (or `no`, `nn`), `fi`, any case, region
     /// ignored (`sv-SE`); anything else is answered in English.
     #[validate(length(max = 16, message = "must be a language code such as sv or en"))]
     #[schema(max_length = 16)]
     pub language: Option<String>,
-    /// Whose calendar and hours decide when the SMS may go; none means the agency's.
-    #[schema(value_type = Option<Country>)]
+    /// ISO 3166-1 alpha-2, any case: whose calendar and hours decide when the SMS
+    /// may go; none means the agency's.
+    #[schema(value_type = Option<String>, pattern = "^\\s*[A-Za-z]{2}\\s*$")]
     pub country: Option<String>,
     /// Every flag blocks the survey; see the accepted spellings. A flag outside
     /// them blocks too (`flagged_unknown`).

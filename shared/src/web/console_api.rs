@@ -4,7 +4,7 @@
 //! in the body); a stale one is answered with 409 and the current version.
 
 use super::auth::{Principal, Role};
-use super::error::{ApiError, ApiErrors, EditErrors};
+use super::error::{ApiError, ApiErrors, EditErrors, InvalidInputError};
 use super::state::AppState;
 use crate::app::triage::{
     FeedbackFilter, FeedbackPatch, FeedbackView, ImprovementPatch, ImprovementSummary,
@@ -123,23 +123,28 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, ApiError
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FeedbackListQuery {
-    /// `new` (the console's default), `triaged`, `in_progress`, `resolved`,
-    /// `dismissed`. An admin without `team` must name one.
+    /// An admin without `team` must name one.
+    #[param(pattern = "^\\s*(new|triaged|in_progress|resolved|dismissed)?\\s*$")]
     pub status: Option<String>,
     /// A team the caller leads (a lead without it gets their first team).
+    #[param(pattern = "^\\s*([A-Za-z0-9._:-]{1,128})?\\s*$")]
     pub team: Option<String>,
     /// `high` or `normal`.
+    #[param(pattern = "^\\s*(high|normal)?\\s*$")]
     pub priority: Option<String>,
     pub theme: Option<String>,
     /// `nps` or `csat`.
+    #[param(pattern = "^\\s*(nps|csat)?\\s*$")]
     pub kind: Option<String>,
     /// `true`: only items due before today.
     pub overdue: Option<bool>,
     /// `YYYY-MM-DD`: only items due before this day.
+    #[param(pattern = "^\\s*([0-9]{4}-[0-9]{2}-[0-9]{2})?\\s*$")]
     pub due_before: Option<String>,
     /// The `next` of the previous page.
     pub cursor: Option<String>,
-    /// Items per page, 1–200 (50).
+    /// Items per page (50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
 }
 
@@ -202,7 +207,11 @@ pub fn resolve_listing(
             kind,
             due_before,
         },
-        limit: q.limit.unwrap_or(50).clamp(1, 200),
+        limit: match q.limit {
+            None => 50,
+            Some(n @ 1..=200) => n,
+            Some(_) => return Err(field("limit", "1 to 200")),
+        },
     })
 }
 
@@ -226,7 +235,7 @@ pub fn today() -> jiff::civil::Date {
     path = "/api/v1/feedback",
     tag = "backlog",
     params(FeedbackListQuery),
-    responses((status = 200, body = FeedbackList), ApiErrors)
+    responses((status = 200, body = FeedbackList), ApiErrors, InvalidInputError)
 )]
 pub async fn list_feedback(
     State(state): State<AppState>,
@@ -286,7 +295,8 @@ pub async fn visible_feedback(
     params(("id" = String, Path)),
     responses(
         (status = 200, body = FeedbackView, headers(("ETag" = String, description = "The item's version, quoted"))),
-        ApiErrors
+        ApiErrors,
+        InvalidInputError
     )
 )]
 pub async fn get_feedback(
@@ -329,13 +339,14 @@ pub async fn apply_feedback_patch(
     tag = "backlog",
     params(
         ("id" = String, Path),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` the edit was made on (or send `version` in the body)")
+        ("If-Match" = String, Header, description = "The `ETag` the edit was made on: `\"3\"` (or `W/\"3\"`, or `3`)", pattern = "^(W/)?\"?[0-9]{1,19}\"?$")
     ),
     request_body = FeedbackPatch,
     responses(
         (status = 200, body = FeedbackItem, headers(("ETag" = String))),
         EditErrors,
-        ApiErrors
+        ApiErrors,
+        InvalidInputError
     )
 )]
 pub async fn patch_feedback(
@@ -356,7 +367,11 @@ pub async fn patch_feedback(
 #[into_params(parameter_in = Query)]
 pub struct ImprovementListQuery {
     /// Comma-separated statuses; default every status but `done`.
+    #[param(
+        pattern = "^\\s*((proposed|planned|in_progress|done)\\s*(,\\s*(proposed|planned|in_progress|done)\\s*)*)?$"
+    )]
     pub status: Option<String>,
+    #[param(pattern = "^\\s*([A-Za-z0-9._:-]{1,128})?\\s*$")]
     pub team: Option<String>,
 }
 
@@ -404,7 +419,7 @@ pub async fn improvement_board(
     path = "/api/v1/improvements",
     tag = "backlog",
     params(ImprovementListQuery),
-    responses((status = 200, body = Vec<ImprovementSummary>), ApiErrors)
+    responses((status = 200, body = Vec<ImprovementSummary>), ApiErrors, InvalidInputError)
 )]
 pub async fn list_improvements(
     State(state): State<AppState>,
@@ -430,7 +445,8 @@ pub async fn list_improvements(
     request_body = NewImprovement,
     responses(
         (status = 201, body = ImprovementSummary, headers(("ETag" = String), ("Location" = String))),
-        ApiErrors
+        ApiErrors,
+        InvalidInputError
     )
 )]
 pub async fn create_improvement(
@@ -485,7 +501,7 @@ pub struct ImprovementView {
     path = "/api/v1/improvements/{id}",
     tag = "backlog",
     params(("id" = String, Path)),
-    responses((status = 200, body = ImprovementView, headers(("ETag" = String))), ApiErrors)
+    responses((status = 200, body = ImprovementView, headers(("ETag" = String))), ApiErrors, InvalidInputError)
 )]
 pub async fn get_improvement(
     State(state): State<AppState>,
@@ -510,10 +526,10 @@ pub async fn get_improvement(
     tag = "backlog",
     params(
         ("id" = String, Path),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` the edit was made on (or send `version` in the body)")
+        ("If-Match" = String, Header, description = "The `ETag` the edit was made on: `\"3\"` (or `W/\"3\"`, or `3`)", pattern = "^(W/)?\"?[0-9]{1,19}\"?$")
     ),
     request_body = ImprovementPatch,
-    responses((status = 200, body = ImprovementSummary, headers(("ETag" = String))), EditErrors, ApiErrors)
+    responses((status = 200, body = ImprovementSummary, headers(("ETag" = String))), EditErrors, ApiErrors, InvalidInputError)
 )]
 pub async fn patch_improvement(
     State(state): State<AppState>,
@@ -538,7 +554,7 @@ pub async fn patch_improvement(
     get,
     path = "/api/v1/themes",
     tag = "insight",
-    responses((status = 200, body = StoredLexicon, headers(("ETag" = String))), ApiErrors)
+    responses((status = 200, body = StoredLexicon, headers(("ETag" = String))), ApiErrors, InvalidInputError)
 )]
 pub async fn get_themes(State(state): State<AppState>, p: Principal) -> Result<Response, ApiError> {
     console_user(&p)?;
@@ -557,9 +573,9 @@ pub struct ThemesBody {
     put,
     path = "/api/v1/themes",
     tag = "insight",
-    params(("If-Match" = Option<String>, Header, description = "The `ETag` the edit was made on (or send `version` in the body)")),
+    params(("If-Match" = String, Header, description = "The `ETag` the edit was made on: `\"3\"` (or `W/\"3\"`, or `3`)", pattern = "^(W/)?\"?[0-9]{1,19}\"?$")),
     request_body = ThemesBody,
-    responses((status = 200, body = StoredLexicon, headers(("ETag" = String))), EditErrors, ApiErrors)
+    responses((status = 200, body = StoredLexicon, headers(("ETag" = String))), EditErrors, ApiErrors, InvalidInputError)
 )]
 pub async fn put_themes(
     State(state): State<AppState>,

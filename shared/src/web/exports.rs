@@ -6,7 +6,7 @@
 
 use super::auth::Principal;
 use super::console_api::scoped_team;
-use super::error::{ApiError, ApiErrors};
+use super::error::{ApiError, ApiErrors, InvalidInputError};
 use super::state::AppState;
 use crate::app::Services;
 use crate::domain::backlog::{FeedbackItem, FeedbackStatus};
@@ -135,10 +135,18 @@ fn csv_response(filename: &str, body: Body) -> Response {
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AnswersExport {
+    /// `csat` (default) or `nps`.
+    #[param(pattern = "^\\s*(nps|csat)?\\s*$")]
     pub kind: Option<String>,
+    /// `YYYY-MM`; default 11 months before `to`.
+    #[param(pattern = "^\\s*([0-9]{4}-[0-9]{2})?\\s*$")]
     pub from: Option<String>,
+    /// `YYYY-MM`; default this month.
+    #[param(pattern = "^\\s*([0-9]{4}-[0-9]{2})?\\s*$")]
     pub to: Option<String>,
+    #[param(pattern = "^\\s*([A-Za-z0-9._:-]{1,128})?\\s*$")]
     pub team: Option<String>,
+    /// Start with a UTF-8 byte order mark (for Excel).
     pub bom: Option<bool>,
 }
 
@@ -160,7 +168,7 @@ struct AnswerCursor {
     path = "/api/v1/export/answers.csv",
     tag = "insight",
     params(AnswersExport),
-    responses((status = 200, content_type = "text/csv", body = String), ApiErrors)
+    responses((status = 200, content_type = "text/csv", body = String), ApiErrors, InvalidInputError)
 )]
 pub async fn answers_csv(
     State(state): State<AppState>,
@@ -245,8 +253,11 @@ pub async fn answers_csv(
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FeedbackExport {
+    #[param(pattern = "^\\s*(new|triaged|in_progress|resolved|dismissed)?\\s*$")]
     pub status: Option<String>,
+    #[param(pattern = "^\\s*([A-Za-z0-9._:-]{1,128})?\\s*$")]
     pub team: Option<String>,
+    /// Start with a UTF-8 byte order mark (for Excel).
     pub bom: Option<bool>,
 }
 
@@ -256,7 +267,7 @@ pub struct FeedbackExport {
     path = "/api/v1/export/feedback.csv",
     tag = "insight",
     params(FeedbackExport),
-    responses((status = 200, content_type = "text/csv", body = String), ApiErrors)
+    responses((status = 200, content_type = "text/csv", body = String), ApiErrors, InvalidInputError)
 )]
 pub async fn feedback_csv(
     State(state): State<AppState>,

@@ -2,7 +2,7 @@
 
 use super::auth::{Principal, Role};
 use super::error::ApiError;
-use super::error::ApiErrors;
+use super::error::{ApiErrors, ErrorBody, InvalidInputError};
 use super::state::AppState;
 use crate::app::case_steps::StepOutcome;
 use crate::app::contacts::{ContactRow, Deactivated, ImportReport};
@@ -78,6 +78,25 @@ enum CaseStepBody {
     Many(Vec<CaseStepEventInput>),
 }
 
+/// A 422 to a case-step request: one invalid event (`error`), or an array whose
+/// invalid entries name their fields (`results`; the others were decided).
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum CaseStepRefusal {
+    Some(CaseStepReply),
+    One(ErrorBody),
+}
+
+/// A 422 to a contacts upload: rows refused (the others stored), or too many.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ContactsRefusal {
+    Rows(ImportReport),
+    Request(ErrorBody),
+}
+
 /// One creditor contact, or an array of up to 10,000.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
@@ -113,7 +132,7 @@ fn is_json(headers: &HeaderMap) -> bool {
     request_body(content = CaseStepBody, content_type = "application/json"),
     responses(
         (status = 200, description = "Every event decided", body = CaseStepReply),
-        (status = 422, description = "One event invalid (its fields), or some events of an array (their entries name the fields; the others were decided)", body = CaseStepReply),
+        (status = 422, description = "One event invalid (its fields), or some events of an array (their entries name the fields; the others were decided)", body = CaseStepRefusal),
         ApiErrors
     )
 )]
@@ -220,7 +239,7 @@ pub async fn case_steps(
     )),
     responses(
         (status = 200, description = "Every row stored", body = ImportReport),
-        (status = 422, description = "Some rows refused (named by row, and by line for CSV); the others were stored", body = ImportReport),
+        (status = 422, description = "Some rows refused (named by row, and by line for CSV); the others were stored", body = ContactsRefusal),
         ApiErrors
     )
 )]
@@ -288,7 +307,7 @@ pub async fn contacts(
         ("client_id" = String, Path, description = "The agency's client"),
         ("contact_id" = String, Path, description = "The contact, unique within the client")
     ),
-    responses((status = 200, description = "Deactivated", body = Deactivated), ApiErrors)
+    responses((status = 200, description = "Deactivated", body = Deactivated), ApiErrors, InvalidInputError)
 )]
 pub async fn deactivate_contact(
     State(state): State<AppState>,
@@ -319,6 +338,17 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<ContactRow>, ApiError> {
         .headers()
         .map_err(|e| ApiError::BadRequest(format!("the CSV header row cannot be read: {e}")))?
         .clone();
+    let missing: Vec<&str> = ["client_id", "contact_id", "email", "industry"]
+        .into_iter()
+        .filter(|column| !headers.iter().any(|h| h == *column))
+        .collect();
+    if !missing.is_empty() {
+        return Err(FieldError::new(
+            "header",
+            format!("the header row lacks {}", missing.join(", ")),
+        )
+        .into());
+    }
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
     loop {

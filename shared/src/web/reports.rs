@@ -3,7 +3,7 @@
 
 use super::auth::Principal;
 use super::console_api::{console_user, given, scoped_team};
-use super::error::{ApiError, ApiErrors};
+use super::error::{ApiError, ApiErrors, InvalidInputError};
 use super::state::AppState;
 use crate::app::reports::{GroupBy, Report, ReportQuery};
 use crate::domain::error::FieldError;
@@ -118,14 +118,14 @@ pub fn report_query(
     path = "/api/v1/reports/{kind}",
     tag = "insight",
     params(
-        ("kind" = String, Path, description = "`nps` or `csat`"),
-        ("group_by" = Option<String>, Query, description = "`month` (default), `client`, `team`, `handler`, `step`, `segment`, `channel`, `language`"),
-        ("from" = Option<String>, Query, description = "`YYYY-MM`; default 11 months before `to`"),
-        ("to" = Option<String>, Query, description = "`YYYY-MM`; default this month"),
-        ("team" = Option<String>, Query, description = "One team the caller may see"),
+        ("kind" = SurveyKind, Path),
+        ("group_by" = Option<String>, Query, description = "`month` (default) or a dimension", pattern = "^\\s*(month|client|team|handler|step|segment|channel|language)?\\s*$"),
+        ("from" = Option<String>, Query, description = "`YYYY-MM`; default 11 months before `to`", pattern = "^\\s*([0-9]{4}-[0-9]{2})?\\s*$"),
+        ("to" = Option<String>, Query, description = "`YYYY-MM`; default this month", pattern = "^\\s*([0-9]{4}-[0-9]{2})?\\s*$"),
+        ("team" = Option<String>, Query, description = "One team the caller may see", pattern = "^\\s*([A-Za-z0-9._:-]{1,128})?\\s*$"),
         ("client" = Option<String>, Query, description = "With `group_by=month`: one value of one dimension (likewise `handler`, `step`…)")
     ),
-    responses((status = 200, body = Report), ApiErrors)
+    responses((status = 200, body = Report), ApiErrors, InvalidInputError)
 )]
 pub async fn report(
     State(state): State<AppState>,
