@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kundpuls::app::config::policy_defaults_toml;
 use kundpuls::domain::creditor::CreditorContactInput;
 use kundpuls::domain::ids::TeamId;
-use kundpuls::web::auth::Role;
+use kundpuls::web::auth::{Role, SCOPE_CASE_STEPS, SCOPE_CONTACTS};
 use kundpuls::web::ingest::MAX_EVENTS;
 use kundpuls::wiring::local;
 use serde_json::Value;
@@ -53,6 +53,10 @@ pub struct TokenArgs {
     /// Days until the token expires.
     #[arg(long, default_value_t = 30)]
     pub days: i64,
+    /// OAuth scopes, as a machine client's token carries them (e.g.
+    /// `kundpuls/case-steps.write`); repeat for several.
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -161,7 +165,7 @@ pub fn emit(args: EmitArgs) -> Result<(), CliError> {
     if events.is_empty() {
         return Err("no events in the input".into());
     }
-    let client = Client::new(&args.target, Role::System)?;
+    let client = Client::new(&args.target, Role::System, SCOPE_CASE_STEPS)?;
     let mut failed = false;
     for chunk in events.chunks(MAX_EVENTS) {
         let reply = client.post(
@@ -196,7 +200,7 @@ pub fn contacts(command: ContactsCommand) -> Result<(), CliError> {
             Err(errors) => rejected.push(format!("{at}: {}", serde_json::to_string(&errors)?)),
         }
     }
-    let client = Client::new(&target, Role::Admin)?;
+    let client = Client::new(&target, Role::Admin, SCOPE_CONTACTS)?;
     let bar = ProgressBar::new(readable.len() as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} contacts ({eta} left)")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -254,7 +258,11 @@ pub fn token(args: TokenArgs) -> Result<(), CliError> {
         return Err("a lead needs at least one --team".into());
     }
     let key = local::key(&args.data_dir)?;
-    println!("{}", key.sign(&args.user, role, &teams, args.days)?);
+    let scope = (!args.scopes.is_empty()).then(|| args.scopes.join(" "));
+    println!(
+        "{}",
+        key.sign_with_scope(&args.user, role, &teams, scope.as_deref(), args.days)?
+    );
     Ok(())
 }
 

@@ -91,6 +91,7 @@ async fn from_dynamodb(args: &ReportArgs, table: &str) -> Result<Report, CliErro
     }
     q.filters = filters;
     let admin = Principal {
+        scopes: None,
         user: "kundpuls-cli".into(),
         role: Role::Admin,
         teams: vec![],
@@ -110,7 +111,7 @@ fn aws_sdk_dynamodb_client(sdk: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Cli
 }
 
 fn from_server(args: &ReportArgs) -> Result<Report, CliError> {
-    let client = Client::new(&args.target, Role::Admin)?;
+    let client = Client::local(&args.target, Role::Admin)?;
     let query: Vec<String> = params(args)?
         .into_iter()
         .map(|(k, v)| format!("{k}={}", v.replace(['&', '#', ' '], "")))

@@ -219,3 +219,130 @@ fn the_report_command_reads_the_servers_counters() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("from"));
 }
+
+/// A stand-in for the stack's token endpoint (Cognito's `/oauth2/token`): it takes
+/// the case system's client credentials and hands out an access token with the
+/// scope asked for, signed with the server's key so the server accepts it.
+async fn token_endpoint(
+    key: kundpuls::web::auth::LocalKey,
+    asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) -> String {
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::post;
+    let app = axum::Router::new().route(
+        "/oauth2/token",
+        post(move |headers: HeaderMap, body: String| {
+            let key = key.clone();
+            let asked = asked.clone();
+            async move {
+                // base64("case-client:s3cret")
+                let good = headers.get("authorization").and_then(|v| v.to_str().ok())
+                    == Some("Basic Y2FzZS1jbGllbnQ6czNjcmV0");
+                let form: std::collections::HashMap<String, String> = body
+                    .split('&')
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.replace("%2F", "/")))
+                    .collect();
+                if !good || form.get("grant_type").map(String::as_str) != Some("client_credentials") {
+                    return (StatusCode::BAD_REQUEST, r#"{"error":"invalid_client"}"#.to_string());
+                }
+                let scope = form.get("scope").cloned().unwrap_or_default();
+                asked.lock().unwrap().push(scope.clone());
+                let token = key
+                    .sign_with_scope(
+                        "case-client",
+                        kundpuls::web::auth::Role::System,
+                        &[],
+                        Some(&scope),
+                        1,
+                    )
+                    .unwrap();
+                (
+                    StatusCode::OK,
+                    serde_json::json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600})
+                        .to_string(),
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/oauth2/token", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_client_credentials_the_cli_signs_in_as_the_case_system() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = start(dir.path(), port, &["--ignore-send-windows"]);
+    let key = kundpuls::web::auth::LocalKey::load_or_create(dir.path()).unwrap();
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let token_url = token_endpoint(key, asked.clone()).await;
+    let url = format!("http://127.0.0.1:{port}");
+    // Another data directory: the local key cannot be what signs these requests.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let run = |args: Vec<String>, secret: &'static str| {
+        let token_url = token_url.clone();
+        tokio::task::spawn_blocking(move || {
+            let out = Command::new(BIN)
+                .args(&args)
+                .env("KUNDPULS_TOKEN_URL", token_url)
+                .env("KUNDPULS_CLIENT_ID", "case-client")
+                .env("KUNDPULS_CLIENT_SECRET", secret)
+                .output()
+                .unwrap();
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            (out.status.success(), text)
+        })
+    };
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/case-step.json");
+    let data_dir = elsewhere.path().to_str().unwrap().to_string();
+    let emit = vec![
+        "emit".to_string(),
+        example.to_string(),
+        "--dated-now".into(),
+        "--data-dir".into(),
+        data_dir.clone(),
+        "--url".into(),
+        url.clone(),
+    ];
+    // WHEN the case system emits an event with its client credentials
+    let (ok, out) = run(emit.clone(), "s3cret").await.unwrap();
+    // THEN it signed in for case steps only, and the server sent the SMS
+    assert!(ok, "{out}");
+    assert!(out.contains("\"outcome\": \"sent\""), "{out}");
+    assert_eq!(
+        asked.lock().unwrap().clone(),
+        vec!["kundpuls/case-steps.write"]
+    );
+    // AND contacts ask for their own scope
+    let contacts = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/contacts.csv");
+    let (_, out) = run(
+        vec![
+            "contacts".into(),
+            "import".into(),
+            contacts.to_string(),
+            "--data-dir".into(),
+            data_dir.clone(),
+            "--url".into(),
+            url.clone(),
+        ],
+        "s3cret",
+    )
+    .await
+    .unwrap();
+    assert!(out.contains("3 contact(s) upserted"), "{out}");
+    assert_eq!(
+        asked.lock().unwrap().last().unwrap(),
+        "kundpuls/contacts.write"
+    );
+    // AND a wrong secret fails with the endpoint's answer, never echoing the secret
+    let (ok, out) = run(emit, "not-the-secret").await.unwrap();
+    assert!(!ok && out.contains("invalid_client"), "{out}");
+    assert!(!out.contains("not-the-secret"), "{out}");
+}

@@ -342,3 +342,116 @@ async fn the_document_is_served_without_sign_in_and_refusals_keep_the_error_shap
     let body: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(body["error"]["code"], "method_not_allowed");
 }
+
+/// Sends an API Gateway (HTTP API, v2) event through a router as `lambda_http` does.
+async fn invoke(router: &axum::Router, event: String) -> (u16, String) {
+    let request = lambda_http::request::from_str(&event).unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
+        .await
+        .unwrap();
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn a_client_credentials_token_posts_case_steps_and_reads_nothing() {
+    use kundpuls::web::{lambda_console_router, lambda_ingest_router};
+    use kundpuls_tests::lambda_events::http;
+    let h = Harness::embedded().await;
+    let (services, _outbox) = app::local(&h, SurveyPolicy::default());
+    let state = AppState {
+        services,
+        auth: Authenticator::ApiGateway,
+        stamp: kundpuls::web::stamp::StampKey::new(b"contract-stamp-key-0123456789abcd"),
+        outbox: None,
+    };
+    let ingest = lambda_ingest_router(state.clone());
+    let console = lambda_console_router(state);
+    // What the JWT authorizer hands over for a Cognito client-credentials token.
+    let machine = |scope: &str| {
+        json!({"sub": "case-system-client", "client_id": "case-system-client",
+               "token_use": "access", "scope": scope})
+    };
+    let steps = machine("kundpuls/case-steps.write");
+    let event =
+        kundpuls_tests::events::recent_json("evt-machine-1", "call_completed", "+46701234567")
+            .to_string();
+    let post = |claims: Value, path: &str, content_type: &str, body: &str| {
+        http(
+            "POST",
+            path,
+            "",
+            Some(content_type),
+            Some(body),
+            Some(claims),
+        )
+    };
+    // It posts case steps.
+    let (status, body) = invoke(
+        &ingest,
+        post(
+            steps.clone(),
+            "/api/v1/case-steps",
+            "application/json",
+            &event,
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // It cannot upsert contacts without their scope, nor read anything of the console.
+    let csv = "client_id,contact_id,email,industry\nnordtel,c-1,a@example.com,telecom\n";
+    let (status, _) = invoke(
+        &ingest,
+        post(steps.clone(), "/api/v1/contacts", "text/csv", csv),
+    )
+    .await;
+    assert_eq!(status, 403);
+    for path in [
+        "/api/v1/feedback",
+        "/api/v1/improvements",
+        "/api/v1/themes",
+        "/api/v1/reports/csat",
+    ] {
+        let (status, body) = invoke(
+            &console,
+            http("GET", path, "", None, None, Some(steps.clone())),
+        )
+        .await;
+        assert_eq!(status, 403, "{path}: {body}");
+    }
+    // A client with the contacts scope may upsert them; scopes of other APIs are no one.
+    let crm = machine("kundpuls/contacts.write");
+    let (status, body) = invoke(
+        &ingest,
+        post(crm.clone(), "/api/v1/contacts", "text/csv", csv),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = invoke(
+        &ingest,
+        post(crm, "/api/v1/case-steps", "application/json", &event),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let stranger = machine("aws.cognito.signin.user.admin");
+    let (status, _) = invoke(
+        &ingest,
+        post(stranger, "/api/v1/case-steps", "application/json", &event),
+    )
+    .await;
+    assert_eq!(status, 401);
+    // The document names both schemes and the scope each ingest route needs.
+    let doc = document();
+    let flows = &doc["components"]["securitySchemes"]["case_system"]["flows"];
+    assert!(flows["clientCredentials"]["scopes"]["kundpuls/case-steps.write"].is_string());
+    assert_eq!(
+        doc["paths"]["/api/v1/case-steps"]["post"]["security"][1]["case_system"][0],
+        "kundpuls/case-steps.write"
+    );
+    assert_eq!(
+        doc["paths"]["/api/v1/feedback"]["get"]["security"],
+        Value::Null,
+        "console routes take people's tokens only"
+    );
+}

@@ -205,3 +205,88 @@ fn every_function_has_only_the_permissions_it_uses() {
             .all(|s| actions(s).iter().all(|a| a.starts_with("dynamodb:")))
     );
 }
+
+/// The case system signs in as a machine (client credentials, one scope per ingest
+/// capability) and its token opens the ingest routes only; the scope names are the
+/// ones the code checks.
+#[test]
+fn the_case_system_client_reaches_the_ingest_routes_only() {
+    use kundpuls::web::auth::{SCOPE_CASE_STEPS, SCOPE_CONTACTS};
+    let t = template();
+    let r = &t["Resources"];
+    let server = &r["ApiResourceServer"]["Properties"];
+    let scopes: Vec<String> = server["Scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{}/{}",
+                server["Identifier"].as_str().unwrap(),
+                s["ScopeName"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        scopes,
+        vec![SCOPE_CASE_STEPS.to_string(), SCOPE_CONTACTS.to_string()]
+    );
+    let client = &r["CaseSystemClient"]["Properties"];
+    assert_eq!(
+        client["AllowedOAuthFlows"],
+        serde_json::json!(["client_credentials"])
+    );
+    assert_eq!(client["GenerateSecret"], true, "a confidential client");
+    assert_eq!(client["AllowedOAuthScopes"], serde_json::json!(scopes));
+    assert_eq!(r["UserPoolDomain"]["Type"], "AWS::Cognito::UserPoolDomain");
+    // Two authorizers: people only (the default), people or the case system.
+    let auth = &r["HttpApi"]["Properties"]["Auth"];
+    assert_eq!(auth["DefaultAuthorizer"], "CognitoJwt");
+    let audience = |name: &str| auth["Authorizers"][name]["JwtConfiguration"]["audience"].clone();
+    assert_eq!(
+        audience("CognitoJwt"),
+        serde_json::json!([{"!Ref": "UserPoolClient"}])
+    );
+    assert_eq!(
+        audience("PeopleOrCaseSystem"),
+        serde_json::json!([{"!Ref": "UserPoolClient"}, {"!Ref": "CaseSystemClient"}])
+    );
+    // Every route that takes the machine authorizer is an ingest route.
+    let mut machine_routes = Vec::new();
+    for (name, f) in functions(&t) {
+        for (_, event) in f["Properties"]["Events"].as_object().into_iter().flatten() {
+            let p = &event["Properties"];
+            if p["Auth"]["Authorizer"] == "PeopleOrCaseSystem" {
+                machine_routes.push((
+                    name.clone(),
+                    p["Method"].as_str().unwrap().to_string(),
+                    p["Path"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    machine_routes.sort();
+    assert_eq!(
+        machine_routes,
+        vec![
+            (
+                "IngestApiFunction".to_string(),
+                "DELETE".to_string(),
+                "/api/v1/contacts/{client_id}/{contact_id}".to_string()
+            ),
+            (
+                "IngestApiFunction".to_string(),
+                "POST".to_string(),
+                "/api/v1/case-steps".to_string()
+            ),
+            (
+                "IngestApiFunction".to_string(),
+                "POST".to_string(),
+                "/api/v1/contacts".to_string()
+            ),
+        ]
+    );
+    // The queue takes the case system's role only when one is named.
+    assert_eq!(r["CaseStepQueuePolicy"]["Condition"], "HasCaseSystemRole");
+    assert!(t["Outputs"]["TokenUrl"].is_object() && t["Outputs"]["CaseSystemClientId"].is_object());
+}

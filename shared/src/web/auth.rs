@@ -31,11 +31,19 @@ impl Role {
     }
 }
 
+/// The OAuth scope that lets a machine client post case steps.
+pub const SCOPE_CASE_STEPS: &str = "kundpuls/case-steps.write";
+/// The OAuth scope that lets a machine client upsert and deactivate contacts.
+pub const SCOPE_CONTACTS: &str = "kundpuls/contacts.write";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub user: String,
     pub role: Role,
     pub teams: Vec<TeamId>,
+    /// The OAuth scopes of a token that carries them (a machine client's
+    /// `client_credentials` access token); `None` for a person's token.
+    pub scopes: Option<Vec<String>>,
 }
 
 impl Principal {
@@ -57,6 +65,12 @@ impl Principal {
                 })
                 .unwrap_or_default()
         };
+        let scopes: Option<Vec<String>> = claims
+            .get("scope")
+            .map(|s| s.split_whitespace().map(str::to_string).collect());
+        let machine = scopes
+            .as_ref()
+            .is_some_and(|s| s.iter().any(|s| s.starts_with("kundpuls/")));
         let role = claims
             .get("role")
             .or_else(|| claims.get("custom:role"))
@@ -69,11 +83,40 @@ impl Principal {
                 [Role::Admin, Role::System, Role::Lead]
                     .into_iter()
                     .find(|r| groups.contains(r))
-            })?;
+            })
+            // A machine client (client credentials) has no groups: its scopes
+            // say what it may do.
+            .or(machine.then_some(Role::System))?;
         let mut teams = list("teams");
         teams.extend(list("custom:teams"));
         let teams = teams.iter().filter_map(|t| TeamId::parse(t).ok()).collect();
-        Some(Self { user, role, teams })
+        Some(Self {
+            user,
+            role,
+            teams,
+            scopes: scopes.filter(|_| machine),
+        })
+    }
+
+    fn has_scope(&self, scope: &str) -> bool {
+        self.scopes
+            .as_ref()
+            .is_some_and(|s| s.iter().any(|x| x == scope))
+    }
+
+    /// Admins; the case system signed in as a person (`system` group); a machine
+    /// client with [`SCOPE_CASE_STEPS`].
+    pub fn may_post_case_steps(&self) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::System => self.scopes.is_none() || self.has_scope(SCOPE_CASE_STEPS),
+            Role::Lead => false,
+        }
+    }
+
+    /// Admins, and a machine client with [`SCOPE_CONTACTS`].
+    pub fn may_write_contacts(&self) -> bool {
+        self.role == Role::Admin || (self.role == Role::System && self.has_scope(SCOPE_CONTACTS))
     }
 
     pub fn is(&self, roles: &[Role]) -> bool {
@@ -87,6 +130,10 @@ struct LocalClaims {
     sub: String,
     role: Role,
     teams: String,
+    /// OAuth scopes, space-separated, for a token that stands in for a machine
+    /// client's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
     iat: i64,
     exp: i64,
 }
@@ -152,6 +199,18 @@ impl LocalKey {
         teams: &[TeamId],
         valid_for_days: i64,
     ) -> Result<String, jsonwebtoken::errors::Error> {
+        self.sign_with_scope(user, role, teams, None, valid_for_days)
+    }
+
+    /// A token that also carries OAuth `scope`s, as a machine client's does.
+    pub fn sign_with_scope(
+        &self,
+        user: &str,
+        role: Role,
+        teams: &[TeamId],
+        scope: Option<&str>,
+        valid_for_days: i64,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let now = jiff::Timestamp::now().as_second();
         let claims = LocalClaims {
             sub: user.to_string(),
@@ -161,6 +220,7 @@ impl LocalKey {
                 .map(TeamId::as_str)
                 .collect::<Vec<_>>()
                 .join(","),
+            scope: scope.map(str::to_string),
             iat: now,
             exp: now + valid_for_days * 86_400,
         };
@@ -183,11 +243,15 @@ impl LocalKey {
         )
         .ok()?;
         let c = data.claims;
-        Some(HashMap::from([
+        let mut claims = HashMap::from([
             ("sub".to_string(), c.sub),
             ("role".to_string(), format!("{:?}", c.role).to_lowercase()),
             ("teams".to_string(), c.teams),
-        ]))
+        ]);
+        if let Some(scope) = c.scope {
+            claims.insert("scope".to_string(), scope);
+        }
+        Some(claims)
     }
 }
 
@@ -218,6 +282,46 @@ mod tests {
         ]))
         .expect("valid");
         assert_eq!(admin.role, Role::Admin);
+    }
+
+    #[test]
+    fn a_client_credentials_token_is_the_case_system_with_its_scopes_only() {
+        // What Cognito puts in a client-credentials access token (no groups).
+        let machine = |scope: &str| {
+            Principal::from_claims(&claims(&[
+                ("sub", "5r0client"),
+                ("client_id", "5r0client"),
+                ("token_use", "access"),
+                ("scope", scope),
+            ]))
+            .expect("valid")
+        };
+        let steps = machine(SCOPE_CASE_STEPS);
+        assert_eq!(steps.role, Role::System);
+        assert!(steps.may_post_case_steps() && !steps.may_write_contacts());
+        let crm = machine(SCOPE_CONTACTS);
+        assert!(!crm.may_post_case_steps() && crm.may_write_contacts());
+        let both = machine(&format!("{SCOPE_CASE_STEPS} {SCOPE_CONTACTS}"));
+        assert!(both.may_post_case_steps() && both.may_write_contacts());
+        // Scopes of other APIs make no principal here.
+        assert!(
+            Principal::from_claims(&claims(&[
+                ("sub", "x"),
+                ("scope", "aws.cognito.signin.user.admin")
+            ]))
+            .is_none()
+        );
+        // People: an admin may do both, a `system` user case steps only, a lead neither.
+        let person = |group: &str| {
+            Principal::from_claims(&claims(&[("sub", "u"), ("cognito:groups", group)]))
+                .expect("valid")
+        };
+        let admin = person("[admin]");
+        assert!(admin.may_post_case_steps() && admin.may_write_contacts());
+        let system = person("[system]");
+        assert!(system.may_post_case_steps() && !system.may_write_contacts());
+        let lead = person("[lead]");
+        assert!(!lead.may_post_case_steps() && !lead.may_write_contacts());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `POST /api/v1/case-steps` (the case system) and `POST /api/v1/contacts` (admins).
 
-use super::auth::{Principal, Role};
+use super::auth::Principal;
 use super::error::ApiError;
 use super::error::{ApiErrors, ErrorBody, InvalidInputError};
 use super::state::AppState;
@@ -106,8 +106,8 @@ enum ContactsBody {
     Many(Vec<CreditorContactInput>),
 }
 
-fn require(principal: &Principal, roles: &[Role]) -> Result<(), ApiError> {
-    if principal.is(roles) {
+fn allow(may: bool) -> Result<(), ApiError> {
+    if may {
         Ok(())
     } else {
         Err(ApiError::Forbidden)
@@ -124,11 +124,13 @@ fn is_json(headers: &HeaderMap) -> bool {
 /// Case steps in: one event or an array. Every valid event is decided
 /// (idempotently on its `event_id`); the answer lists each event's outcome. If any
 /// event is invalid the status is 422 and those entries name their fields:
-/// resending the whole request after fixing them is safe. Roles: `system`, `admin`.
+/// resending the whole request after fixing them is safe. Callers: admins, the
+/// `system` group, the case system's client with `kundpuls/case-steps.write`.
 #[utoipa::path(
     post,
     path = "/api/v1/case-steps",
     tag = "ingest",
+    security(("bearer" = []), ("case_system" = ["kundpuls/case-steps.write"])),
     request_body(content = CaseStepBody, content_type = "application/json"),
     responses(
         (status = 200, description = "Every event decided", body = CaseStepReply),
@@ -142,7 +144,7 @@ pub async fn case_steps(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<CaseStepReply>), ApiError> {
-    require(&principal, &[Role::System, Role::Admin])?;
+    allow(principal.may_post_case_steps())?;
     if !is_json(&headers) {
         return Err(ApiError::UnsupportedMediaType("application/json"));
     }
@@ -228,11 +230,13 @@ pub async fn case_steps(
 }
 
 /// Creditor contacts in: JSON (one or an array) or CSV with the contract's header
-/// row. 422 if any row was refused; the others are stored. Role: `admin`.
+/// row. 422 if any row was refused; the others are stored. Callers: admins, the
+/// case system's client with `kundpuls/contacts.write`.
 #[utoipa::path(
     post,
     path = "/api/v1/contacts",
     tag = "ingest",
+    security(("bearer" = []), ("case_system" = ["kundpuls/contacts.write"])),
     request_body(content(
         (ContactsBody = "application/json"),
         (String = "text/csv", example = "client_id,contact_id,email,name,language,country,industry,account_manager,active\nacme-energy,c-1,karin.berg@example.com,Karin Berg,sv,SE,energy,Anna Lind,true\n")
@@ -249,7 +253,7 @@ pub async fn contacts(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
-    require(&principal, &[Role::Admin])?;
+    allow(principal.may_write_contacts())?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -303,6 +307,7 @@ pub async fn contacts(
     delete,
     path = "/api/v1/contacts/{client_id}/{contact_id}",
     tag = "ingest",
+    security(("bearer" = []), ("case_system" = ["kundpuls/contacts.write"])),
     params(
         ("client_id" = String, Path, description = "The agency's client"),
         ("contact_id" = String, Path, description = "The contact, unique within the client")
@@ -314,7 +319,7 @@ pub async fn deactivate_contact(
     principal: Principal,
     Path((client_id, contact_id)): Path<(String, String)>,
 ) -> Result<Json<Deactivated>, ApiError> {
-    require(&principal, &[Role::Admin])?;
+    allow(principal.may_write_contacts())?;
     let client = ClientId::parse(&client_id).map_err(|_| ApiError::NotFound)?;
     let contact = ContactId::parse(&contact_id).map_err(|_| ApiError::NotFound)?;
     let done = state

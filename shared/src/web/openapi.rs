@@ -4,11 +4,14 @@
 //! built from the same declaration and cannot drift. Served without auth at
 //! [`OPENAPI_PATH`]. The survey and console pages are HTML and stay out of it.
 
+use super::auth::{SCOPE_CASE_STEPS, SCOPE_CONTACTS};
 use super::error::ErrorBody;
 use axum::Json;
 use axum::response::IntoResponse;
 use std::sync::LazyLock;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, Http, HttpAuthScheme, OAuth2, Scopes, SecurityScheme,
+};
 use utoipa::openapi::{OpenApi as Document, Server};
 use utoipa::{Modify, OpenApi};
 
@@ -35,10 +38,17 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 )]
 pub struct ApiDoc;
 
-/// One bearer scheme: a JWT whose claims carry the role (`system`, `lead`,
-/// `admin`) and, for leads, the teams. Locally `kundpuls token` prints one; on AWS
-/// the API Gateway JWT authorizer verifies it first.
+/// Two schemes. `bearer`: a person's JWT whose claims carry the role (`system`,
+/// `lead`, `admin`) and, for leads, the teams; locally `kundpuls token` prints one,
+/// on AWS the API Gateway JWT authorizer verifies it first. `case_system`: the case
+/// system's OAuth 2.0 client credentials, whose access token's scopes say which
+/// ingest routes it may call (the stack's `TokenUrl` output is the token endpoint;
+/// a server started with `KUNDPULS_TOKEN_URL` names its own).
 struct Security;
+
+/// Where the example document says the token endpoint is.
+const EXAMPLE_TOKEN_URL: &str =
+    "https://kundpuls-prod-123456789012.auth.eu-north-1.amazoncognito.com/oauth2/token";
 
 impl Modify for Security {
     fn modify(&self, doc: &mut Document) {
@@ -51,6 +61,22 @@ impl Modify for Security {
                 .into(),
         );
         components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+        let token_url =
+            std::env::var("KUNDPULS_TOKEN_URL").unwrap_or_else(|_| EXAMPLE_TOKEN_URL.into());
+        let scopes = Scopes::from_iter([
+            (SCOPE_CASE_STEPS, "post case-step events"),
+            (SCOPE_CONTACTS, "upsert and deactivate creditor contacts"),
+        ]);
+        components.add_security_scheme(
+            "case_system",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new(
+                    token_url, scopes,
+                ))],
+                "The case system's client credentials (Cognito app client); the access \
+                 token lives 60 minutes.",
+            )),
+        );
         doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
             "bearer",
             Vec::<String>::new(),
