@@ -88,6 +88,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         auth: Authenticator::Local(local.key.clone()),
         stamp: StampKey::new(&local.key.derive("render-stamp")),
         outbox: Some(local.outbox.clone()),
+        sign_in: None,
     };
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await

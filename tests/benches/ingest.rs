@@ -31,6 +31,7 @@ async fn post_batch(services: kundpuls::app::Services, n: usize, run: &str) -> (
         auth: Authenticator::Local(key.clone()),
         stamp: kundpuls::web::stamp::StampKey::new(&key.derive("render-stamp")),
         outbox: None,
+        sign_in: None,
     });
     let events: Vec<Value> = (0..n)
         .map(|i| {

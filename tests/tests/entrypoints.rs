@@ -28,6 +28,7 @@ fn state(services: &Services) -> AppState {
         auth: Authenticator::ApiGateway,
         stamp: StampKey::new(b"e2e-stamp-key-0123456789abcdef01"),
         outbox: None,
+        sign_in: None,
     }
 }
 

@@ -32,6 +32,7 @@ async fn api() -> Api {
         auth: Authenticator::Local(key.clone()),
         stamp: kundpuls::web::stamp::StampKey::new(&key.derive("render-stamp")),
         outbox: Some(outbox),
+        sign_in: None,
     });
     Api { router, key, h }
 }

@@ -124,6 +124,7 @@ impl World {
             auth: Authenticator::Local(key.clone()),
             stamp: kundpuls::web::stamp::StampKey::new(&key.derive("render-stamp")),
             outbox: None,
+            sign_in: None,
         });
         (router, token)
     }

@@ -53,6 +53,7 @@ async fn site(h: Harness) -> Site {
         auth: Authenticator::Local(LocalKey::load_or_create(key_dir.path()).unwrap()),
         stamp: StampKey::new(STAMP_SECRET),
         outbox,
+        sign_in: None,
     });
     Site {
         router,

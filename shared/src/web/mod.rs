@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod openapi;
 pub mod ratelimit;
 pub mod reports;
+pub mod sign_in;
 pub mod stamp;
 pub mod state;
 pub mod survey;
@@ -108,6 +109,8 @@ pub fn console_router() -> Router<AppState> {
             get(console::login_form).post(console::login),
         )
         .route("/console/logout", post(console::logout))
+        .route("/console/auth/callback", get(console::callback))
+        .route("/console/auth/refresh", get(console::refresh))
         .route(
             "/console/feedback/{id}",
             get(console::item).post(console::triage),

@@ -24,6 +24,9 @@ pub struct AppState {
     pub stamp: super::stamp::StampKey,
     /// The local file outbox, shown at `/dev/outbox` (local server only).
     pub outbox: Option<FileOutbox>,
+    /// Console sign-in through the identity provider's managed login; without it
+    /// the console takes a pasted local token (or API Gateway's claims).
+    pub sign_in: Option<std::sync::Arc<super::sign_in::SignIn>>,
 }
 
 impl FromRequestParts<AppState> for Principal {

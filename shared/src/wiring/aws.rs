@@ -191,11 +191,17 @@ pub async fn serve_http(
     let env = FunctionEnv::from_env()?;
     let (services, store) = env.services().await?;
     store.warm().await;
+    // The console function signs team leads in itself (SIGN_IN_* variables).
+    let sign_in = crate::web::sign_in::SignInConfig::from_env()
+        .map(crate::web::sign_in::SignIn::new)
+        .transpose()?
+        .map(Arc::new);
     let app = router(crate::web::AppState {
         services,
         auth: crate::web::Authenticator::ApiGateway,
         stamp: env.stamp_key(),
         outbox: None,
+        sign_in,
     });
     lambda_http::run(app).await
 }

@@ -7,7 +7,7 @@ use crate::web::html::cross_site;
 use crate::web::state::{AppState, Authenticator};
 use askama::Template;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
@@ -21,7 +21,21 @@ struct LoginPage<'a> {
     local: bool,
 }
 
-pub async fn login_form(State(state): State<AppState>) -> Response {
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    return_to: Option<String>,
+}
+
+/// With the managed login: straight there (and back to `return_to` after).
+/// Locally: the form that takes a pasted token.
+pub async fn login_form(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    if let Some(sign_in) = &state.sign_in {
+        return super::sign_in::start(sign_in, jar, q.return_to.as_deref());
+    }
     page(
         StatusCode::OK,
         LoginPage {
@@ -70,7 +84,10 @@ pub async fn login(
     (CookieJar::new().add(session), Redirect::to("/console")).into_response()
 }
 
-pub async fn logout(jar: CookieJar) -> Response {
+pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> Response {
+    if let Some(sign_in) = &state.sign_in {
+        return super::sign_in::sign_out(sign_in, jar);
+    }
     let ended = Cookie::build(SESSION_COOKIE)
         .http_only(true)
         .same_site(SameSite::Strict)

@@ -15,6 +15,7 @@ mod item;
 mod login;
 mod queue;
 mod reports;
+mod sign_in;
 
 pub use assets::{script, stylesheet};
 pub use board::{board, create_improvement, update_improvement};
@@ -22,6 +23,7 @@ pub use item::{item, triage};
 pub use login::{login, login_form, logout};
 pub use queue::queue;
 pub use reports::reports;
+pub use sign_in::{callback, refresh};
 
 use super::auth::{Principal, Role};
 use super::error::ApiError;
@@ -32,6 +34,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
+use crate::web::sign_in::SignIn;
 
 pub const CSS: &str = include_str!("../../../templates/console.css");
 pub const JS: &str = include_str!("../../../templates/console.js");
@@ -39,6 +42,12 @@ pub const JS: &str = include_str!("../../../templates/console.js");
 pub const CSS_PATH: &str = "/console/assets/console-1.css";
 pub const JS_PATH: &str = "/console/assets/console-1.js";
 pub const SESSION_COOKIE: &str = "kp_console";
+/// `state`, PKCE verifier and the page to come back to, during one sign-in.
+pub const LOGIN_COOKIE: &str = "kp_login";
+/// The managed login's refresh token.
+pub const REFRESH_COOKIE: &str = "kp_refresh";
+/// An ID token with less than this left is refreshed before a page is shown.
+const REFRESH_BEFORE_SECONDS: i64 = 300;
 
 fn page(status: StatusCode, body: Result<String, askama::Error>) -> Response {
     crate::web::html::page(status, body, "console")
@@ -81,14 +90,47 @@ impl FromRequestParts<AppState> for ConsoleUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let here = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .filter(|_| parts.method == axum::http::Method::GET);
+        let jar = CookieJar::from_headers(&parts.headers);
         let principal = match Principal::from_request_parts(parts, state).await {
             Ok(p) => Some(p),
-            Err(_) => match &state.auth {
-                Authenticator::Local(key) => cookie_token(parts)
+            Err(_) => match (&state.sign_in, &state.auth) {
+                (Some(sign_in), _) => {
+                    let session = cookie_token(parts);
+                    let refreshable = jar.get(REFRESH_COOKIE).is_some();
+                    let principal = match &session {
+                        Some(token) => sign_in
+                            .verify(token)
+                            .await
+                            .ok()
+                            .as_ref()
+                            .and_then(Principal::from_claims),
+                        None => None,
+                    };
+                    let ending = session
+                        .as_deref()
+                        .and_then(SignIn::seconds_left)
+                        .is_some_and(|left| left < REFRESH_BEFORE_SECONDS);
+                    // Refreshed on the way to a page, before it runs out.
+                    if refreshable && (principal.is_none() || ending) && here.is_some() {
+                        let back = sign_in::safe_return(here.as_deref());
+                        let to = format!(
+                            "/console/auth/refresh{}",
+                            queue::query_string(&[("return_to", &back)])
+                        );
+                        return Err(Redirect::to(&to).into_response());
+                    }
+                    principal
+                }
+                (None, Authenticator::Local(key)) => cookie_token(parts)
                     .and_then(|t| key.verify(&t))
                     .as_ref()
                     .and_then(Principal::from_claims),
-                Authenticator::ApiGateway => None,
+                (None, Authenticator::ApiGateway) => None,
             },
         };
         match principal {
@@ -99,7 +141,15 @@ impl FromRequestParts<AppState> for ConsoleUser {
                 "Not for this account",
                 "The console is for team leads and admins.",
             )),
-            None => Err(Redirect::to("/console/login").into_response()),
+            None => {
+                // Back to this page after signing in (an alert's link, for one).
+                let back = sign_in::safe_return(here.as_deref());
+                let to = format!(
+                    "/console/login{}",
+                    queue::query_string(&[("return_to", &back)])
+                );
+                Err(Redirect::to(&to).into_response())
+            }
         }
     }
 }
