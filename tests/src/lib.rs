@@ -8,6 +8,7 @@ pub mod events;
 pub mod faults;
 pub mod fixtures;
 pub mod generated;
+pub mod idp;
 pub mod lambda_events;
 pub mod moto;
 mod request_log;

@@ -6,9 +6,9 @@
 //! [`Principal`](super::auth::Principal) through the same claims mapping as
 //! everywhere else.
 
+use axum::body::Bytes;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use axum::body::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -106,11 +106,13 @@ fn random_text(bytes: usize) -> String {
 #[derive(Default)]
 struct Keys {
     set: Option<JwkSet>,
-    fetched_at: Option<Instant>,
+    /// When an unknown key id last made us fetch the keys again.
+    refetched_at: Option<Instant>,
     fetches: u64,
 }
 
-/// An unknown key id refetches the keys at most this often.
+/// An unknown key id refetches the keys (the provider may have rotated them) at
+/// most this often; other unknown ids in between are refused without a fetch.
 const REFETCH_AFTER: Duration = Duration::from_secs(60);
 /// Clock skew allowed on `exp`.
 const LEEWAY_SECONDS: u64 = 30;
@@ -220,8 +222,8 @@ impl SignIn {
     }
 
     async fn token_request(&self, form: &[(&str, &str)]) -> Result<Tokens, SignInError> {
-        let body = serde_urlencoded::to_string(form)
-            .map_err(|e| SignInError::Refused(e.to_string()))?;
+        let body =
+            serde_urlencoded::to_string(form).map_err(|e| SignInError::Refused(e.to_string()))?;
         let url = format!(
             "{}/oauth2/token",
             self.config.login_url.trim_end_matches('/')
@@ -280,8 +282,10 @@ impl SignIn {
         let set: JwkSet = serde_json::from_slice(&bytes)
             .map_err(|_| SignInError::Unreachable("keys: not a JWK set".into()))?;
         let mut keys = self.keys.write().await;
+        if keys.set.is_some() {
+            keys.refetched_at = Some(Instant::now());
+        }
         keys.set = Some(set);
-        keys.fetched_at = Some(Instant::now());
         keys.fetches += 1;
         Ok(())
     }
@@ -298,8 +302,10 @@ impl SignIn {
             if let Some(found) = lookup(&keys) {
                 return found.map_err(|_| SignInError::Invalid("unusable key"));
             }
-            keys.fetched_at
-                .is_none_or(|at| at.elapsed() >= REFETCH_AFTER)
+            keys.set.is_none()
+                || keys
+                    .refetched_at
+                    .is_none_or(|at| at.elapsed() >= REFETCH_AFTER)
         };
         if refetch {
             self.fetch_keys().await?;
@@ -325,21 +331,18 @@ impl SignIn {
         validation.set_audience(&[self.config.client_id.as_str()]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = LEEWAY_SECONDS;
-        let data = jsonwebtoken::decode::<HashMap<String, serde_json::Value>>(
-            id_token,
-            &key,
-            &validation,
-        )
-        .map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind;
-            SignInError::Invalid(match e.kind() {
-                ErrorKind::ExpiredSignature => "expired",
-                ErrorKind::InvalidIssuer => "wrong issuer",
-                ErrorKind::InvalidAudience => "wrong audience",
-                ErrorKind::InvalidSignature => "bad signature",
-                _ => "invalid",
-            })
-        })?;
+        let data =
+            jsonwebtoken::decode::<HashMap<String, serde_json::Value>>(id_token, &key, &validation)
+                .map_err(|e| {
+                    use jsonwebtoken::errors::ErrorKind;
+                    SignInError::Invalid(match e.kind() {
+                        ErrorKind::ExpiredSignature => "expired",
+                        ErrorKind::InvalidIssuer => "wrong issuer",
+                        ErrorKind::InvalidAudience => "wrong audience",
+                        ErrorKind::InvalidSignature => "bad signature",
+                        _ => "invalid",
+                    })
+                })?;
         if data.claims.get("token_use").and_then(|v| v.as_str()) != Some("id") {
             return Err(SignInError::Invalid("not an ID token"));
         }

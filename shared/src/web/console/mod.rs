@@ -28,13 +28,13 @@ pub use sign_in::{callback, refresh};
 use super::auth::{Principal, Role};
 use super::error::ApiError;
 use super::state::{AppState, Authenticator};
+use crate::web::sign_in::SignIn;
 use askama::Template;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
-use crate::web::sign_in::SignIn;
 
 pub const CSS: &str = include_str!("../../../templates/console.css");
 pub const JS: &str = include_str!("../../../templates/console.js");

@@ -108,19 +108,28 @@ pub async fn callback(
 ) -> Result<Response, ConsolePage> {
     let sign_in = sign_in_of(&state)?;
     if q.error.is_some() {
-        return Err(refused("The sign-in page reported a problem. Please try again."));
+        return Err(refused(
+            "The sign-in page reported a problem. Please try again.",
+        ));
     }
     let remembered = jar.get(LOGIN_COOKIE).map(|c| c.value().to_string());
     let mut parts = remembered.as_deref().unwrap_or_default().splitn(3, '~');
-    let (Some(expected), Some(verifier), Some(return_to)) = (parts.next(), parts.next(), parts.next())
+    let (Some(expected), Some(verifier), Some(return_to)) =
+        (parts.next(), parts.next(), parts.next())
     else {
-        return Err(refused("This sign-in was not started here, or took too long. Please sign in again."));
+        return Err(refused(
+            "This sign-in was not started here, or took too long. Please sign in again.",
+        ));
     };
     let (Some(code), Some(given)) = (q.code.as_deref(), q.state.as_deref()) else {
-        return Err(refused("The sign-in page sent no code. Please sign in again."));
+        return Err(refused(
+            "The sign-in page sent no code. Please sign in again.",
+        ));
     };
     if given != expected {
-        return Err(refused("This sign-in was not started here. Please sign in again."));
+        return Err(refused(
+            "This sign-in was not started here. Please sign in again.",
+        ));
     }
     let tokens = sign_in.exchange_code(code, verifier).await.map_err(|e| {
         tracing::warn!(error = %e, "console sign-in: code exchange failed");
@@ -131,7 +140,10 @@ pub async fn callback(
         refused("The sign-in could not be verified. Please sign in again.")
     })?;
     let principal = Principal::from_claims(&claims);
-    if !principal.as_ref().is_some_and(|p| p.is(&[Role::Lead, Role::Admin])) {
+    if !principal
+        .as_ref()
+        .is_some_and(|p| p.is(&[Role::Lead, Role::Admin]))
+    {
         return Err(ConsolePage::from(message(
             None,
             StatusCode::FORBIDDEN,
@@ -140,9 +152,11 @@ pub async fn callback(
         )));
     }
     tracing::info!("console sign-in completed");
-    let mut jar = jar
-        .remove(gone(LOGIN_COOKIE, AUTH_PATH))
-        .add(cookie(SESSION_COOKIE, tokens.id_token, "/console"));
+    let mut jar = jar.remove(gone(LOGIN_COOKIE, AUTH_PATH)).add(cookie(
+        SESSION_COOKIE,
+        tokens.id_token,
+        "/console",
+    ));
     if let Some(refresh) = tokens.refresh_token {
         let mut c = cookie(REFRESH_COOKIE, refresh, AUTH_PATH);
         c.set_max_age(cookie::time::Duration::days(REFRESH_DAYS));
