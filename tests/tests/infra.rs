@@ -290,3 +290,39 @@ fn the_case_system_client_reaches_the_ingest_routes_only() {
     assert_eq!(r["CaseStepQueuePolicy"]["Condition"], "HasCaseSystemRole");
     assert!(t["Outputs"]["TokenUrl"].is_object() && t["Outputs"]["CaseSystemClientId"].is_object());
 }
+
+/// Team leads sign in through the managed login: the console's client does the
+/// authorization-code flow (no secret: PKCE) back to the console's callback, the
+/// console pages are public at the gateway and verified in the function, which is
+/// told where the provider is.
+#[test]
+fn the_console_signs_leads_in_through_the_managed_login() {
+    let t = template();
+    let r = &t["Resources"];
+    let client = &r["UserPoolClient"]["Properties"];
+    assert_eq!(client["AllowedOAuthFlows"], serde_json::json!(["code"]));
+    assert_eq!(client["GenerateSecret"], false);
+    assert_eq!(
+        client["CallbackURLs"],
+        serde_json::json!([{"!Sub": "${PublicBaseUrl}/console/auth/callback"}])
+    );
+    assert_eq!(
+        client["LogoutURLs"],
+        serde_json::json!([{"!Sub": "${PublicBaseUrl}/console/login"}])
+    );
+    let console = &r["ConsoleApiFunction"]["Properties"];
+    let env = &console["Environment"]["Variables"];
+    for var in ["SIGN_IN_ISSUER", "SIGN_IN_URL", "SIGN_IN_CLIENT_ID"] {
+        assert!(env[var].is_object(), "{var}");
+    }
+    for (name, event) in console["Events"].as_object().unwrap() {
+        let p = &event["Properties"];
+        let path = p["Path"].as_str().unwrap();
+        let public = p["Auth"]["Authorizer"] == "NONE";
+        assert_eq!(
+            public,
+            path.starts_with("/console"),
+            "{name} {path}: pages are verified in the function, the API at the gateway"
+        );
+    }
+}
