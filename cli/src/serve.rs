@@ -6,9 +6,7 @@ use clap::Args;
 use kundpuls::app::SurveyConfig;
 use kundpuls::app::config::load_policy;
 use kundpuls::app::routing::FEED_CONSUMER;
-use kundpuls::domain::ids::TeamId;
 use kundpuls::domain::policy::WeekWindows;
-use kundpuls::web::auth::Role;
 use kundpuls::web::stamp::StampKey;
 use kundpuls::web::{AppState, Authenticator, local_router};
 use kundpuls::wiring::{local, logging};
@@ -89,23 +87,27 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         stamp: StampKey::new(&local.key.derive("render-stamp")),
         outbox: Some(local.outbox.clone()),
         sign_in: None,
+        demo: args.demo,
     };
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|e| format!("listening on {}: {e}", args.addr))?;
-    let system_token = local
-        .key
-        .sign("case-system", Role::System, &[] as &[TeamId], 30)?;
     println!(
         "Kundpuls is running at {base_url} (data in {})",
         args.data_dir.display()
     );
-    println!("  outbox:        {base_url}/dev/outbox");
+    if args.demo {
+        println!("  outbox:        {base_url}/dev/outbox");
+    } else {
+        println!("  outbox:        {base_url}/dev/outbox (after signing in to the console)");
+    }
+    let dir = args.data_dir.display();
     println!(
-        "  post an event: cargo run -q -p kundpuls-cli -- emit examples/case-step.json --dated-now --data-dir {}",
-        args.data_dir.display()
+        "  post an event: cargo run -q -p kundpuls-cli -- emit examples/case-step.json --dated-now --data-dir {dir}"
     );
-    println!("  system token:  {system_token}");
+    println!(
+        "  a token:       cargo run -q -p kundpuls-cli -- token --data-dir {dir} --user <you> --role lead|admin|system [--team <team>]"
+    );
     println!("Stop with Ctrl-C.");
 
     let services = local.services.clone();

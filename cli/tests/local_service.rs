@@ -91,14 +91,44 @@ async fn posting_the_design_example_puts_one_sms_in_the_outbox_whose_link_finds_
     assert_eq!(lines[0].channel, "sms");
     assert_eq!(lines[0].to, "+46701234567");
     assert!(lines[0].link.starts_with(&format!("{url}/s/")));
-    // The outbox page shows it.
-    let page = ureq::get(&format!("{url}/dev/outbox"))
+    // The outbox page shows it to someone signed in to the console, and to no one
+    // else (it holds phone numbers).
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let anonymous = agent.get(&format!("{url}/dev/outbox")).call().unwrap();
+    assert_eq!(anonymous.status().as_u16(), 303);
+    let (ok, lead) = kundpuls(&[
+        "token",
+        "--data-dir",
+        data_dir,
+        "--user",
+        "anna",
+        "--role",
+        "lead",
+        "--team",
+        "energy",
+    ]);
+    assert!(ok);
+    let page = agent
+        .get(&format!("{url}/dev/outbox"))
+        .header("cookie", &format!("kp_console={}", lead.trim()))
         .call()
         .unwrap()
         .body_mut()
         .read_to_string()
         .unwrap();
     assert!(page.contains("Outbox: 1 message(s)") && page.contains(&lines[0].link));
+    // A request that names another host gets nothing, session or not.
+    let foreign = agent
+        .get(&format!("{url}/dev/outbox"))
+        .header("host", "survey.example.com")
+        .header("cookie", &format!("kp_console={}", lead.trim()))
+        .call()
+        .unwrap();
+    assert_eq!(foreign.status().as_u16(), 404);
     // Stop the server (abruptly: every committed write must be on disk) and look up
     // the link's token in the store.
     drop(server);

@@ -32,6 +32,7 @@ async fn post_batch(services: kundpuls::app::Services, n: usize, run: &str) -> (
         stamp: kundpuls::web::stamp::StampKey::new(&key.derive("render-stamp")),
         outbox: None,
         sign_in: None,
+        demo: false,
     });
     let events: Vec<Value> = (0..n)
         .map(|i| {

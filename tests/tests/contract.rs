@@ -208,6 +208,7 @@ async fn local() -> axum::Router {
         stamp: kundpuls::web::stamp::StampKey::new(&key.derive("render-stamp")),
         outbox: Some(outbox),
         sign_in: None,
+        demo: false,
     });
     // The harness's directory must outlive the router's store.
     std::mem::forget(h);
@@ -367,6 +368,7 @@ async fn a_client_credentials_token_posts_case_steps_and_reads_nothing() {
         stamp: kundpuls::web::stamp::StampKey::new(b"contract-stamp-key-0123456789abcd"),
         outbox: None,
         sign_in: None,
+        demo: false,
     };
     let ingest = lambda_ingest_router(state.clone());
     let console = lambda_console_router(state);

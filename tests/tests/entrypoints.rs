@@ -29,6 +29,7 @@ fn state(services: &Services) -> AppState {
         stamp: StampKey::new(b"e2e-stamp-key-0123456789abcdef01"),
         outbox: None,
         sign_in: None,
+        demo: false,
     }
 }
 

@@ -33,6 +33,7 @@ async fn api() -> Api {
         stamp: kundpuls::web::stamp::StampKey::new(&key.derive("render-stamp")),
         outbox: Some(outbox),
         sign_in: None,
+        demo: false,
     });
     Api { router, key, h }
 }

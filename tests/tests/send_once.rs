@@ -125,6 +125,7 @@ impl World {
             stamp: kundpuls::web::stamp::StampKey::new(&key.derive("render-stamp")),
             outbox: None,
             sign_in: None,
+            demo: false,
         });
         (router, token)
     }

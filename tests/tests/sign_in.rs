@@ -183,6 +183,7 @@ async fn a_lead_follows_an_alert_link_signs_in_and_comes_back_to_the_item() {
         stamp: kundpuls::web::stamp::StampKey::new(b"sign-in-stamp-key-0123456789abcd"),
         outbox: None,
         sign_in: Some(Arc::new(SignIn::new(config(&idp)).unwrap())),
+        demo: false,
     });
     let http = reqwestless();
     let mut browser = Browser::default();
@@ -293,6 +294,7 @@ async fn a_session_near_its_end_is_refreshed_on_the_way_to_a_page() {
         stamp: kundpuls::web::stamp::StampKey::new(b"sign-in-stamp-key-0123456789abcd"),
         outbox: None,
         sign_in: Some(Arc::new(SignIn::new(config(&idp)).unwrap())),
+        demo: false,
     });
     // An ID token with two minutes left, and a refresh token.
     let ending = idp::sign(&idp::id_claims(&idp.issuer, &lead(), 120), KID);

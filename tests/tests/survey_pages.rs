@@ -54,6 +54,7 @@ async fn site(h: Harness) -> Site {
         stamp: StampKey::new(STAMP_SECRET),
         outbox,
         sign_in: None,
+        demo: false,
     });
     Site {
         router,

@@ -16,6 +16,7 @@ async fn call(fixture: &str, h: &Harness) -> (u16, serde_json::Value) {
         stamp: kundpuls::web::stamp::StampKey::new(b"test-stamp-key-0123456789abcdef"),
         outbox: None,
         sign_in: None,
+        demo: false,
     });
     // The fixture's step is dated now: a fixed date would turn stale.
     let mut event: serde_json::Value = serde_json::from_str(fixture).unwrap();

@@ -1,11 +1,13 @@
 //! `GET /dev/outbox`: what the local service "sent", newest first, with the links
-//! ready to click. Mounted only by `kundpuls serve`.
+//! ready to click. Mounted only by `kundpuls serve`, and it holds phone numbers and
+//! addresses: it answers only a request addressed to a loopback `Host`, and only
+//! with `--demo` or to someone signed in to the console.
 
 use super::state::AppState;
 use crate::adapters::outbox::OutboxLine;
 use askama::Template;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 #[derive(Template)]
@@ -15,10 +17,34 @@ struct OutboxPage<'a> {
     path: String,
 }
 
-pub async fn outbox(State(state): State<AppState>) -> Response {
+/// `localhost`, `127.0.0.1`, `[::1]`, with or without a port.
+fn loopback_host(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    matches!(name, "localhost" | "127.0.0.1" | "::1")
+}
+
+pub async fn outbox(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    user: Result<super::console::ConsoleUser, Response>,
+) -> Response {
     let Some(outbox) = &state.outbox else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    if !loopback_host(&headers) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    if !state.demo
+        && let Err(to_login) = user
+    {
+        return to_login;
+    }
     let mut lines = match outbox.read_all() {
         Ok(lines) => lines,
         Err(e) => {

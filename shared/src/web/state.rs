@@ -27,6 +27,9 @@ pub struct AppState {
     /// Console sign-in through the identity provider's managed login; without it
     /// the console takes a pasted local token (or API Gateway's claims).
     pub sign_in: Option<std::sync::Arc<super::sign_in::SignIn>>,
+    /// `kundpuls serve --demo`: `/dev/outbox` opens without a console session
+    /// (still to a loopback `Host` only).
+    pub demo: bool,
 }
 
 impl FromRequestParts<AppState> for Principal {

@@ -202,6 +202,7 @@ pub async fn serve_http(
         stamp: env.stamp_key(),
         outbox: None,
         sign_in,
+        demo: false,
     });
     lambda_http::run(app).await
 }
