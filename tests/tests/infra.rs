@@ -199,11 +199,44 @@ fn every_function_has_only_the_permissions_it_uses() {
     );
     // The survey pages cannot send anything.
     let answer = statements(&t["Resources"]["AnswerSurveyFunction"]);
-    assert!(
-        answer
+    assert!(answer.iter().all(|s| {
+        actions(s)
             .iter()
-            .all(|s| actions(s).iter().all(|a| a.starts_with("dynamodb:")))
+            .all(|a| a.starts_with("dynamodb:") || a == "secretsmanager:GetSecretValue")
+    }));
+}
+
+/// The contact-key secret is read from Secrets Manager at init: no function's
+/// environment resolves it, and each may read that one secret only.
+#[test]
+fn the_contact_key_secret_stays_out_of_the_environment() {
+    let text = std::fs::read_to_string(root().join("infra/template.yaml")).unwrap();
+    assert!(
+        !text.contains("resolve:secretsmanager"),
+        "a secret resolved into the environment"
     );
+    let t = template();
+    assert_eq!(
+        t["Globals"]["Function"]["Environment"]["Variables"]["CONTACT_KEY_SECRET_ID"],
+        serde_json::json!({"!Ref": "ContactKeySecretName"})
+    );
+    for (name, f) in functions(&t) {
+        let reads: Vec<Value> = statements(f)
+            .into_iter()
+            .filter(|s| actions(s).iter().any(|a| a.starts_with("secretsmanager:")))
+            .collect();
+        assert_eq!(reads.len(), 1, "{name}");
+        assert_eq!(
+            actions(&reads[0]),
+            vec!["secretsmanager:GetSecretValue"],
+            "{name}"
+        );
+        let resource = reads[0]["Resource"]["!Sub"].as_str().unwrap_or_default();
+        assert!(
+            resource.ends_with(":secret:${ContactKeySecretName}-*"),
+            "{name}: {resource}"
+        );
+    }
 }
 
 /// The case system signs in as a machine (client credentials, one scope per ingest

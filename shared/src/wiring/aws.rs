@@ -46,13 +46,62 @@ fn number(name: &'static str, default: u32) -> Result<u32, EnvError> {
     }
 }
 
+/// What a function runs on: the services, the store (to warm its connection), and
+/// the key of the survey forms' render stamps.
+pub struct Wired {
+    pub services: Services,
+    pub store: DynamoStore,
+    pub stamp: crate::web::stamp::StampKey,
+}
+
+/// The contact-key secret from Secrets Manager (at least 16 bytes). Read once per
+/// process: it stays out of the environment and out of the function configuration.
+pub async fn contact_key(
+    client: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+) -> Result<String, EnvError> {
+    let invalid = |reason: String| EnvError::Invalid {
+        name: "CONTACT_KEY_SECRET_ID",
+        reason,
+    };
+    let secret = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|e| {
+            invalid(format!(
+                "the secret could not be read: {}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+            ))
+        })?
+        .secret_string
+        .ok_or_else(|| invalid("the secret has no string value".into()))?;
+    if secret.len() < 16 {
+        return Err(invalid("the secret must be at least 16 bytes".into()));
+    }
+    Ok(secret)
+}
+
+/// The key that signs survey forms' render stamps, derived from the contact-key
+/// secret under its own label.
+fn stamp_key(secret: &str) -> crate::web::stamp::StampKey {
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(b"render-stamp");
+    crate::web::stamp::StampKey::new(&mac.finalize().into_bytes())
+}
+
 /// Everything the functions read, checked at once.
 #[derive(Debug, Clone)]
 pub struct FunctionEnv {
     pub table_name: String,
     pub ses_from: String,
     pub ses_configuration_set: Option<String>,
-    pub contact_key_secret: String,
+    /// `CONTACT_KEY_SECRET_ID`: the Secrets Manager secret (name or ARN) that keys
+    /// opt-outs and fatigue; read once at init, never put in the environment.
+    pub contact_key_secret_id: String,
     pub counter_shards: u32,
     pub retention_days: u32,
     /// `ALERT_TOPIC_ARN`: where alerts to team leads go (route-feedback needs it).
@@ -62,7 +111,7 @@ pub struct FunctionEnv {
 
 impl FunctionEnv {
     /// `TABLE_NAME`, `PUBLIC_BASE_URL`, `SMS_SENDER_NAME`, `AGENCY_NAME`,
-    /// `SES_FROM_ADDRESS`, `CONTACT_KEY_SECRET` (≥ 16 bytes) are required;
+    /// `SES_FROM_ADDRESS`, `CONTACT_KEY_SECRET_ID` are required;
     /// `SES_CONFIGURATION_SET`, `COUNTER_SHARDS` (8), `RETENTION_DAYS` (400),
     /// `ALERT_TOPIC_ARN`,
     /// `SURVEY_POLICY` (TOML) and `KUNDPULS_POLICY_*` overrides are optional.
@@ -77,20 +126,13 @@ impl FunctionEnv {
             &var("AGENCY_NAME")?,
             policy,
         )?;
-        let contact_key_secret = var("CONTACT_KEY_SECRET")?;
-        if contact_key_secret.len() < 16 {
-            return Err(EnvError::Invalid {
-                name: "CONTACT_KEY_SECRET",
-                reason: "must be at least 16 bytes".into(),
-            });
-        }
         Ok(Self {
             table_name: var("TABLE_NAME")?,
             ses_from: var("SES_FROM_ADDRESS")?,
             ses_configuration_set: std::env::var("SES_CONFIGURATION_SET")
                 .ok()
                 .filter(|s| !s.is_empty()),
-            contact_key_secret,
+            contact_key_secret_id: var("CONTACT_KEY_SECRET_ID")?,
             counter_shards: number("COUNTER_SHARDS", 8)?,
             retention_days: number("RETENTION_DAYS", 400)?,
             alert_topic_arn: std::env::var("ALERT_TOPIC_ARN")
@@ -100,29 +142,22 @@ impl FunctionEnv {
         })
     }
 
-    /// The key that signs survey forms' render stamps, derived from the contact-key
-    /// secret under its own label.
-    pub fn stamp_key(&self) -> crate::web::stamp::StampKey {
-        use hmac::{Hmac, Mac};
-        let mut mac =
-            <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.contact_key_secret.as_bytes())
-                .expect("HMAC takes any key");
-        mac.update(b"render-stamp");
-        crate::web::stamp::StampKey::new(&mac.finalize().into_bytes())
-    }
-
-    /// Builds the SDK clients once and the services on them.
-    pub async fn services(&self) -> Result<(Services, DynamoStore), EnvError> {
+    /// Builds the SDK clients once, reads the contact-key secret, and builds the
+    /// services on them.
+    pub async fn services(&self) -> Result<Wired, EnvError> {
         let sdk = load_sdk_config().await;
+        let secret = contact_key(
+            &aws_sdk_secretsmanager::Client::new(&sdk),
+            &self.contact_key_secret_id,
+        )
+        .await?;
         let mut dynamo_config = DynamoConfig::new(&self.table_name);
         dynamo_config.counter_shards = self.counter_shards.max(1);
         dynamo_config.retention_days = self.retention_days;
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), dynamo_config);
-        let keyer = ContactKeyer::new(self.contact_key_secret.as_bytes()).map_err(|reason| {
-            EnvError::Invalid {
-                name: "CONTACT_KEY_SECRET",
-                reason,
-            }
+        let keyer = ContactKeyer::new(secret.as_bytes()).map_err(|reason| EnvError::Invalid {
+            name: "CONTACT_KEY_SECRET_ID",
+            reason,
         })?;
         let services = Services {
             surveys: Arc::new(store.clone()),
@@ -136,7 +171,11 @@ impl FunctionEnv {
             alerts: self.alerts(&sdk),
             config: Arc::new(self.survey.clone()),
         };
-        Ok((services, store))
+        Ok(Wired {
+            services,
+            store,
+            stamp: stamp_key(&secret),
+        })
     }
 
     #[cfg(feature = "sns")]
@@ -189,7 +228,11 @@ pub async fn serve_http(
 ) -> Result<(), lambda_http::Error> {
     super::logging::init_json();
     let env = FunctionEnv::from_env()?;
-    let (services, store) = env.services().await?;
+    let Wired {
+        services,
+        store,
+        stamp,
+    } = env.services().await?;
     store.warm().await;
     // The console function signs team leads in itself (SIGN_IN_* variables).
     let sign_in = crate::web::sign_in::SignInConfig::from_env()
@@ -199,7 +242,7 @@ pub async fn serve_http(
     let app = router(crate::web::AppState {
         services,
         auth: crate::web::Authenticator::ApiGateway,
-        stamp: env.stamp_key(),
+        stamp,
         outbox: None,
         sign_in,
         demo: false,
@@ -211,6 +254,6 @@ pub async fn serve_http(
 pub async fn event_function() -> Result<(FunctionEnv, Services), EnvError> {
     super::logging::init_json();
     let env = FunctionEnv::from_env()?;
-    let (services, _) = env.services().await?;
+    let services = env.services().await?.services;
     Ok((env, services))
 }
