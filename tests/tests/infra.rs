@@ -335,13 +335,20 @@ fn the_console_signs_leads_in_through_the_managed_login() {
     let client = &r["UserPoolClient"]["Properties"];
     assert_eq!(client["AllowedOAuthFlows"], serde_json::json!(["code"]));
     assert_eq!(client["GenerateSecret"], false);
+    let under_the_public_address = |path: &str| {
+        serde_json::json!([{"!If": [
+            "HasDomain",
+            {"!Sub": format!("https://${{DomainName}}{path}")},
+            {"!Sub": format!("${{PublicBaseUrl}}{path}")}
+        ]}])
+    };
     assert_eq!(
         client["CallbackURLs"],
-        serde_json::json!([{"!Sub": "${PublicBaseUrl}/console/auth/callback"}])
+        under_the_public_address("/console/auth/callback")
     );
     assert_eq!(
         client["LogoutURLs"],
-        serde_json::json!([{"!Sub": "${PublicBaseUrl}/console/login"}])
+        under_the_public_address("/console/login")
     );
     let console = &r["ConsoleApiFunction"]["Properties"];
     let env = &console["Environment"]["Variables"];
@@ -358,4 +365,46 @@ fn the_console_signs_leads_in_through_the_managed_login() {
             "{name} {path}: pages are verified in the function, the API at the gateway"
         );
     }
+}
+
+/// One public address: the domain fits an SMS link (the template refuses a longer
+/// one at deploy, with a sentence, instead of every function failing at start), and
+/// survey links, the sign-in callback and sign-out all derive from it.
+#[test]
+fn the_public_address_fits_an_sms_link_and_everything_derives_from_it() {
+    use kundpuls::app::config::MAX_BASE_URL_LEN;
+    let t = template();
+    let p = &t["Parameters"];
+    assert_eq!(p["PublicBaseUrl"]["MaxLength"], MAX_BASE_URL_LEN);
+    assert_eq!(
+        p["DomainName"]["MaxLength"],
+        MAX_BASE_URL_LEN - "https://".len(),
+        "DomainName plus https:// must fit like PublicBaseUrl"
+    );
+    for name in ["PublicBaseUrl", "DomainName"] {
+        let said = p[name]["ConstraintDescription"].as_str().unwrap();
+        assert!(said.contains("64 characters"), "{name}: {said}");
+    }
+    let asserts: Vec<String> = t["Rules"]["ThePublicAddress"]["Assertions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["AssertDescription"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(asserts.len(), 3, "{asserts:?}");
+    let derived = serde_json::json!({"!If": ["HasDomain", {"!Sub": "https://${DomainName}"}, {"!Ref": "PublicBaseUrl"}]});
+    assert_eq!(
+        t["Globals"]["Function"]["Environment"]["Variables"]["PUBLIC_BASE_URL"],
+        derived
+    );
+    let r = &t["Resources"];
+    for resource in ["ApiDomain", "ApiDomainMapping"] {
+        assert_eq!(r[resource]["Condition"], "HasDomain", "{resource}");
+    }
+    assert_eq!(r["ApiDomainRecord"]["Condition"], "HasHostedZone");
+    assert_eq!(
+        r["UserPool"]["Properties"]["MfaConfiguration"],
+        serde_json::json!({"!If": ["IsProd", "ON", "OPTIONAL"]}),
+        "TOTP required in prod"
+    );
 }
