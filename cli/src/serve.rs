@@ -7,11 +7,13 @@ use kundpuls::app::SurveyConfig;
 use kundpuls::app::config::load_policy;
 use kundpuls::app::routing::FEED_CONSUMER;
 use kundpuls::domain::policy::WeekWindows;
+use kundpuls::web::sign_in::{SignIn, SignInConfig};
 use kundpuls::web::stamp::StampKey;
 use kundpuls::web::{AppState, Authenticator, local_router};
 use kundpuls::wiring::{local, logging};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Args)]
@@ -40,6 +42,16 @@ pub struct ServeArgs {
     /// The agency's name in emails.
     #[arg(long, default_value = "Kundpuls Demo AB")]
     pub agency: String,
+    /// Sign team leads in to the console through an OpenID Connect provider's
+    /// managed login (authorization code with PKCE), as on AWS: its issuer…
+    #[arg(long, env = "SIGN_IN_ISSUER", requires_all = ["sign_in_url", "sign_in_client_id"])]
+    pub sign_in_issuer: Option<String>,
+    /// …the base URL of its `/oauth2/authorize`, `/oauth2/token` and `/logout`…
+    #[arg(long, env = "SIGN_IN_URL")]
+    pub sign_in_url: Option<String>,
+    /// …and the console's client id there.
+    #[arg(long, env = "SIGN_IN_CLIENT_ID")]
+    pub sign_in_client_id: Option<String>,
     /// Seconds between schedule ticks.
     #[arg(long, default_value_t = 30)]
     pub tick_seconds: u64,
@@ -86,7 +98,21 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         auth: Authenticator::Local(local.key.clone()),
         stamp: StampKey::new(&local.key.derive("render-stamp")),
         outbox: Some(local.outbox.clone()),
-        sign_in: None,
+        sign_in: match (
+            &args.sign_in_issuer,
+            &args.sign_in_url,
+            &args.sign_in_client_id,
+        ) {
+            (Some(issuer), Some(login_url), Some(client_id)) => {
+                Some(Arc::new(SignIn::new(SignInConfig {
+                    issuer: issuer.clone(),
+                    login_url: login_url.clone(),
+                    client_id: client_id.clone(),
+                    public_base_url: base_url.clone(),
+                })?))
+            }
+            _ => None,
+        },
         demo: args.demo,
     };
     let listener = tokio::net::TcpListener::bind(args.addr)

@@ -254,8 +254,21 @@ async fn a_lead_follows_an_alert_link_signs_in_and_comes_back_to_the_item() {
         .await
         .unwrap();
     browser.keep(&r);
-    assert!(location(&r).starts_with(&format!("{}/logout?client_id={CLIENT_ID}", idp.base)));
+    assert_eq!(location(&r), "/console/auth/signed-out");
     assert!(!browser.cookies.contains_key("kp_console"));
+    // …through a page of the console's own (its form-action is 'self') on to the
+    // provider's logout, which comes back to the login page.
+    let r = get("/console/auth/signed-out".into(), browser.header()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+    let page = String::from_utf8(page.to_vec()).unwrap();
+    let logout = format!("{}/logout?client_id={CLIENT_ID}&#38;logout_uri=", idp.base);
+    assert!(
+        page.contains(&format!(
+            "<meta http-equiv=\"refresh\" content=\"0; url={logout}"
+        )),
+        "{page}"
+    );
     let r = get(asked.into(), browser.header()).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(location(&r).starts_with("/console/login"));

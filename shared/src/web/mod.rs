@@ -111,6 +111,7 @@ pub fn console_router() -> Router<AppState> {
         .route("/console/logout", post(console::logout))
         .route("/console/auth/callback", get(console::callback))
         .route("/console/auth/refresh", get(console::refresh))
+        .route("/console/auth/signed-out", get(console::signed_out))
         .route(
             "/console/feedback/{id}",
             get(console::item).post(console::triage),

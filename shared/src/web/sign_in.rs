@@ -17,6 +17,7 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::RwLock;
 
@@ -135,8 +136,11 @@ impl std::fmt::Debug for SignIn {
 
 impl SignIn {
     pub fn new(config: SignInConfig) -> Result<Self, SignInError> {
+        // aws-lc-rs, named: a process that also links ring (the CLI) has no
+        // default provider to fall back on.
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
+            .with_provider_and_native_roots(provider)
             .map_err(|e| SignInError::Unreachable(e.to_string()))?
             // Plain HTTP only for a provider on loopback (the test stand-in).
             .https_or_http()

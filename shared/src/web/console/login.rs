@@ -85,8 +85,8 @@ pub async fn login(
 }
 
 pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> Response {
-    if let Some(sign_in) = &state.sign_in {
-        return super::sign_in::sign_out(sign_in, jar);
+    if state.sign_in.is_some() {
+        return super::sign_in::sign_out(jar);
     }
     let ended = Cookie::build(SESSION_COOKIE)
         .http_only(true)

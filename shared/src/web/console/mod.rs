@@ -23,7 +23,7 @@ pub use item::{item, triage};
 pub use login::{login, login_form, logout};
 pub use queue::queue;
 pub use reports::reports;
-pub use sign_in::{callback, refresh};
+pub use sign_in::{callback, refresh, signed_out};
 
 use super::auth::{Principal, Role};
 use super::error::ApiError;

@@ -7,6 +7,7 @@ use super::{ConsolePage, LOGIN_COOKIE, REFRESH_COOKIE, SESSION_COOKIE, message};
 use crate::web::auth::{Principal, Role};
 use crate::web::sign_in::{Challenge, SignIn};
 use crate::web::state::AppState;
+use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -197,10 +198,33 @@ pub async fn refresh(
     }
 }
 
-/// Signs out here and at the provider.
-pub fn sign_out(sign_in: &SignIn, jar: CookieJar) -> Response {
+/// Signs out here, then on to the provider's logout through a page of our own:
+/// the console's `form-action 'self'` would stop the sign-out form's post from
+/// being redirected to another origin.
+pub fn sign_out(jar: CookieJar) -> Response {
     let jar = jar
         .remove(gone(SESSION_COOKIE, "/console"))
         .remove(gone(REFRESH_COOKIE, AUTH_PATH));
-    (jar, Redirect::to(&sign_in.logout_url())).into_response()
+    (jar, Redirect::to("/console/auth/signed-out")).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "console_signed_out.html")]
+struct SignedOutPage {
+    chrome: Option<super::Chrome>,
+    logout_url: String,
+}
+
+/// `GET /console/auth/signed-out`: on to the provider's logout, which comes back
+/// to the login page.
+pub async fn signed_out(State(state): State<AppState>) -> Result<Response, ConsolePage> {
+    let sign_in = sign_in_of(&state)?;
+    Ok(super::page(
+        StatusCode::OK,
+        SignedOutPage {
+            chrome: None,
+            logout_url: sign_in.logout_url(),
+        }
+        .render(),
+    ))
 }
