@@ -73,7 +73,7 @@ pub async fn aws(h: &Harness, policy: SurveyPolicy, from: &str) -> Services {
         stats: Arc::new(store.clone()),
         backlog: Arc::new(store.clone()),
         sms: Arc::new(SnsSms::new(kundpuls::adapters::sns::client(&sdk), SENDER)),
-        email: Arc::new(SesEmail::new(ses, from, None)),
+        email: Arc::new(SesEmail::new(ses, "Nordkredit AB", from, None)),
         keyer: keyer(),
         themes: Default::default(),
         alerts: Some(Arc::new(SnsAlerts::new(sns, topic))),

@@ -32,6 +32,7 @@ fn sms(to: &PhoneNumber, language: Language) -> OutboundMessage {
         text: csat_text(language, "Nordkredit", LINK),
         html: None,
         headers: vec![],
+        reply_to: None,
         link: LINK.into(),
     }
 }
@@ -55,6 +56,7 @@ fn nps_email(to: &Email) -> OutboundMessage {
         text: rendered.text,
         html: Some(rendered.html),
         headers: rendered.headers,
+        reply_to: None,
         link: LINK.into(),
     }
 }
@@ -83,20 +85,22 @@ async fn ses_delivers_the_nps_email_from_the_verified_sender() {
         .send()
         .await
         .unwrap();
-    let notifier = SesEmail::new(client, from.clone(), None);
+    // The agency's name, as people see it: "Nordkredit AB" <address>.
+    let notifier = SesEmail::new(client, "Nordkredit AB", &from, None);
     let to = Email::parse(&format!(
         "cfo-{}@acme.example",
         uuid::Uuid::new_v4().simple()
     ))
     .unwrap();
-    let message = nps_email(&to);
+    let mut message = nps_email(&to);
+    message.reply_to = Some("anna.lind@nordkredit.example".into());
     notifier.send(&message).await.unwrap();
     let got = moto::emails_to(to.as_str());
     assert_eq!(got.len(), 1);
     let (subject, body, source) = &got[0];
     assert_eq!(subject, message.subject.as_ref().unwrap());
     assert_eq!(Some(body), message.html.as_ref());
-    assert_eq!(source, &from);
+    assert_eq!(source, &format!("\"Nordkredit AB\" <{from}>"));
     assert!(body.contains(&format!("{LINK}?score=10")));
 }
 
@@ -105,6 +109,7 @@ async fn an_unverified_sender_is_a_permanent_failure() {
     let sdk = kundpuls_tests::sdk_config().await;
     let notifier = SesEmail::new(
         aws_sdk_sesv2::Client::new(&sdk),
+        "Nobody",
         "nobody@unverified.example",
         None,
     );

@@ -793,7 +793,12 @@ async fn an_nps_email_that_ses_took_but_answered_500_is_never_sent_again() {
             .interceptor(faults.clone())
             .build(),
     );
-    world.services.email = Arc::new(kundpuls::adapters::ses::SesEmail::new(ses, &from, None));
+    world.services.email = Arc::new(kundpuls::adapters::ses::SesEmail::new(
+        ses,
+        "Nordkredit AB",
+        &from,
+        None,
+    ));
     let contact = november_contact(&world);
     world.h.store.upsert_creditor(&contact).await.unwrap();
     // WHEN the month's wave runs, and the schedule ticks every minute for an hour,

@@ -445,6 +445,7 @@ async fn on_aws_a_case_step_sends_the_sms_through_sns_and_the_wave_emails_throug
     for c in &november {
         let mails = moto::emails_to(c.email.as_str());
         assert_eq!(mails.len(), 1, "{}", c.contact_id);
-        assert_eq!(mails[0].2, from);
+        // From the agency, by name.
+        assert_eq!(mails[0].2, format!("\"Nordkredit AB\" <{from}>"));
     }
 }

@@ -27,6 +27,8 @@ pub struct OutboxLine {
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
     pub link: String,
     pub survey_id: String,
     pub sent_at: Timestamp,
@@ -87,6 +89,7 @@ impl Notifier for FileOutbox {
             subject: message.subject.clone(),
             text: message.text.clone(),
             html: message.html.clone(),
+            reply_to: message.reply_to.clone(),
             link: message.link.clone(),
             survey_id: message.survey_id.to_string(),
             sent_at: Timestamp::now(),
@@ -126,6 +129,7 @@ impl Alerter for FileOutbox {
             subject: Some(alert.subject.clone()),
             text: alert.text.clone(),
             html: None,
+            reply_to: None,
             link: alert.link.clone(),
             survey_id: alert.survey_id.to_string(),
             sent_at: Timestamp::now(),

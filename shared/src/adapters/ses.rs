@@ -12,9 +12,31 @@ use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, Me
 #[derive(Debug, Clone)]
 pub struct SesEmail {
     client: Client,
-    /// The verified identity the surveys come from, e.g. `Nordkredit <survey@nordkredit.se>`.
+    /// The mailbox the surveys come from, e.g. `"Nordkredit AB" <survey@nordkredit.se>`.
     from: String,
     configuration_set: Option<String>,
+}
+
+/// `"Display Name" <address>` (RFC 5322), the name as an RFC 2047 encoded word when
+/// it is not plain ASCII; control characters are dropped. No name: the address.
+pub fn mailbox(display_name: &str, address: &str) -> String {
+    let name: String = display_name
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .to_string();
+    if name.is_empty() {
+        return address.to_string();
+    }
+    if name.is_ascii() {
+        let quoted = name.replace('\\', "\\\\").replace('"', "\\\"");
+        format!("\"{quoted}\" <{address}>")
+    } else {
+        use base64::Engine;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(name.as_bytes());
+        format!("=?UTF-8?B?{encoded}?= <{address}>")
+    }
 }
 
 /// An SES client for messages to people: the SDK never repeats a `SendEmail` itself.
@@ -23,11 +45,17 @@ pub fn client(sdk: &aws_config::SdkConfig) -> Client {
 }
 
 impl SesEmail {
-    /// `client` should come from [`client`] (retries off).
-    pub fn new(client: Client, from: impl Into<String>, configuration_set: Option<String>) -> Self {
+    /// `client` should come from [`client`] (retries off); mail comes from
+    /// `display_name` at `address`.
+    pub fn new(
+        client: Client,
+        display_name: &str,
+        address: &str,
+        configuration_set: Option<String>,
+    ) -> Self {
         Self {
             client,
-            from: from.into(),
+            from: mailbox(display_name, address),
             configuration_set,
         }
     }
@@ -69,6 +97,7 @@ impl Notifier for SesEmail {
             .client
             .send_email()
             .from_email_address(&self.from)
+            .set_reply_to_addresses(message.reply_to.clone().map(|r| vec![r]))
             .destination(Destination::builder().to_addresses(to.as_str()).build())
             .content(EmailContent::builder().simple(simple.build()).build())
             .set_configuration_set_name(self.configuration_set.clone())
@@ -92,5 +121,30 @@ impl Notifier for SesEmail {
                 _ => Err(classify_send_error(e)),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mailbox;
+
+    #[test]
+    fn the_sender_shows_the_agency_by_name_in_any_language() {
+        assert_eq!(
+            mailbox("Nordkredit AB", "s@nordkredit.se"),
+            "\"Nordkredit AB\" <s@nordkredit.se>"
+        );
+        assert_eq!(
+            mailbox("Say \"hi\" \\ there", "s@x.se"),
+            "\"Say \\\"hi\\\" \\\\ there\" <s@x.se>"
+        );
+        // Non-ASCII names travel as an RFC 2047 encoded word.
+        assert_eq!(
+            mailbox("Inkasso Åström", "s@x.se"),
+            "=?UTF-8?B?SW5rYXNzbyDDhXN0csO2bQ==?= <s@x.se>"
+        );
+        // Control characters (header injection) are dropped; no name, no quotes.
+        assert_eq!(mailbox("A\r\nBcc: x@y", "s@x.se"), "\"ABcc: x@y\" <s@x.se>");
+        assert_eq!(mailbox("  ", "s@x.se"), "s@x.se");
     }
 }

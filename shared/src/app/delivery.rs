@@ -94,6 +94,7 @@ impl Services {
                     text: csat_text(language, self.config.sender_name(), &link),
                     html: None,
                     headers: vec![],
+                    reply_to: None,
                     link,
                 }
             }
@@ -129,6 +130,10 @@ impl Services {
                     text: email.text,
                     html: Some(email.html),
                     headers: email.headers,
+                    reply_to: contact
+                        .account_manager_email
+                        .as_ref()
+                        .map(|e| e.as_str().to_string()),
                     link,
                 }
             }

@@ -27,6 +27,8 @@ pub struct CreditorContactInput {
     pub industry: Option<String>,
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
     pub account_manager: Option<String>,
+    /// Where replies to the NPS email go (optional).
+    pub account_manager_email: Option<String>,
     /// ISO 3166-1 alpha-2 (`SE`, `FI`): whose office hours the email goes out in.
     pub country: Option<String>,
     /// `true` (or empty) keeps the contact surveyed; `false` means they left.
@@ -67,6 +69,9 @@ pub struct CreditorContact {
     /// The industry team that serves this client.
     pub industry: TeamId,
     pub account_manager: String,
+    /// Replies to the NPS email go here when set.
+    #[serde(default)]
+    pub account_manager_email: Option<Email>,
     /// Where the contact works; `None` falls back to the policy's default country.
     #[serde(default)]
     pub country: Option<Country>,
@@ -94,6 +99,12 @@ impl CreditorContact {
             None | Some("") => Some(None),
             given => check.field("country", given, Country::parse).map(Some),
         };
+        let account_manager_email = match input.account_manager_email.as_deref().map(str::trim) {
+            None | Some("") => Some(None),
+            given => check
+                .field("account_manager_email", given, Email::parse)
+                .map(Some),
+        };
         let active = check.field(
             "active",
             Some(input.active.as_deref().unwrap_or_default()),
@@ -104,7 +115,15 @@ impl CreditorContact {
                 errors.push(e);
             }
         }
-        match (client_id, contact_id, email, industry, country, active) {
+        match (
+            client_id,
+            contact_id,
+            email,
+            industry,
+            country,
+            active,
+            account_manager_email,
+        ) {
             (
                 Some(client_id),
                 Some(contact_id),
@@ -112,6 +131,7 @@ impl CreditorContact {
                 Some(industry),
                 Some(country),
                 Some(active),
+                Some(account_manager_email),
             ) if errors.is_empty() => Ok(Self {
                 client_id,
                 contact_id,
@@ -120,6 +140,7 @@ impl CreditorContact {
                 language: Language::or_english(input.language.as_deref()),
                 industry,
                 account_manager: input.account_manager.unwrap_or_default().trim().to_string(),
+                account_manager_email,
                 country,
                 active,
             }),

@@ -19,6 +19,8 @@ pub struct OutboundMessage {
     pub html: Option<String>,
     /// Extra email headers (`List-Unsubscribe`…).
     pub headers: Vec<(String, String)>,
+    /// Email only: where a reply goes (the contact's account manager).
+    pub reply_to: Option<String>,
     /// The survey link inside the message.
     pub link: String,
 }

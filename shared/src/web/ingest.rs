@@ -102,7 +102,7 @@ enum ContactsRefusal {
 #[serde(untagged)]
 #[allow(dead_code)]
 enum ContactsBody {
-    One(CreditorContactInput),
+    One(Box<CreditorContactInput>),
     Many(Vec<CreditorContactInput>),
 }
 

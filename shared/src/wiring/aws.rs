@@ -195,6 +195,7 @@ impl FunctionEnv {
     fn email(&self, sdk: &aws_config::SdkConfig) -> Arc<dyn Notifier> {
         Arc::new(SesEmail::new(
             crate::adapters::ses::client(sdk),
+            self.survey.agency_name(),
             &self.ses_from,
             self.ses_configuration_set.clone(),
         ))
