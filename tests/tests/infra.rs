@@ -82,7 +82,7 @@ fn every_function_crate_has_a_resource_and_every_resource_a_crate() {
         })
         .collect();
     assert_eq!(crates, built);
-    assert_eq!(crates.len(), 6);
+    assert_eq!(crates.len(), 7);
     let globals = &t["Globals"]["Function"];
     assert_eq!(globals["Runtime"], "provided.al2023");
     assert_eq!(globals["Architectures"], serde_json::json!(["arm64"]));
@@ -406,5 +406,59 @@ fn the_public_address_fits_an_sms_link_and_everything_derives_from_it() {
         r["UserPool"]["Properties"]["MfaConfiguration"],
         serde_json::json!({"!If": ["IsProd", "ON", "OPTIONAL"]}),
         "TOTP required in prod"
+    );
+}
+
+/// Mail an operator can run: every NPS email goes through the stack's
+/// configuration set, whose bounces and complaints reach the function that
+/// suppresses the address, and failed events are kept where they can be seen.
+#[test]
+fn bounces_and_complaints_come_back_and_suppress_the_address() {
+    let t = template();
+    let r = &t["Resources"];
+    assert_eq!(
+        r["MailConfigurationSet"]["Type"],
+        "AWS::SES::ConfigurationSet"
+    );
+    let destination = &r["MailEventDestination"]["Properties"];
+    assert_eq!(
+        destination["ConfigurationSetName"],
+        serde_json::json!({"!Ref": "MailConfigurationSet"})
+    );
+    let ed = &destination["EventDestination"];
+    assert_eq!(
+        ed["MatchingEventTypes"],
+        serde_json::json!(["bounce", "complaint"])
+    );
+    assert_eq!(
+        ed["SnsDestination"]["TopicARN"],
+        serde_json::json!({"!Ref": "MailEventsTopic"})
+    );
+    let function = &r["MailEventsFunction"]["Properties"];
+    assert_eq!(
+        function["Events"]["MailEvents"]["Properties"]["Topic"],
+        serde_json::json!({"!Ref": "MailEventsTopic"})
+    );
+    assert_eq!(
+        function["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Type"],
+        "SQS"
+    );
+    assert_eq!(
+        t["Globals"]["Function"]["Environment"]["Variables"]["SES_CONFIGURATION_SET"],
+        serde_json::json!({"!Ref": "MailConfigurationSet"}),
+        "every NPS email goes through the configuration set"
+    );
+    // It only writes the suppression (and reads the key).
+    let actions: Vec<String> = statements(&r["MailEventsFunction"])
+        .iter()
+        .flat_map(actions)
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            "secretsmanager:GetSecretValue",
+            "dynamodb:UpdateItem",
+            "sqs:SendMessage"
+        ]
     );
 }

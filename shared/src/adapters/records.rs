@@ -21,6 +21,9 @@ pub struct ContactState {
     /// Under a person key: when their latest flagged step happened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flagged_ms: Option<i64>,
+    /// When mail to this address first bounced for good or was reported as spam.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed_ms: Option<i64>,
 }
 
 impl ContactState {
@@ -31,6 +34,11 @@ impl ContactState {
 
     pub fn flagged(&self) -> Option<Timestamp> {
         self.flagged_ms
+            .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+    }
+
+    pub fn suppressed(&self) -> Option<Timestamp> {
+        self.suppressed_ms
             .and_then(|ms| Timestamp::from_millisecond(ms).ok())
     }
 

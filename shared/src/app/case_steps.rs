@@ -200,6 +200,8 @@ impl Services {
         };
         let send_facts = SendFacts {
             opted_out: facts.opted_out,
+            // Bounces are about email; a debtor is texted.
+            suppressed: false,
             flagged_at: facts.flagged_at,
         };
         let created = match self.surveys.create(new, Some(guard)).await? {

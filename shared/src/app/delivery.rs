@@ -220,15 +220,24 @@ impl Services {
     /// What the one check needs to know about the recipient, read now.
     pub(crate) async fn send_facts(&self, survey: &Survey) -> Result<SendFacts, StoreError> {
         let person = survey.subject.person.clone();
-        let (opted_out, flagged_at) =
-            tokio::try_join!(self.contacts.opted_out_at(&survey.contact_key), async {
+        let (opted_out, flagged_at, suppressed) = tokio::try_join!(
+            self.contacts.opted_out_at(&survey.contact_key),
+            async {
                 match (&person, survey.kind) {
                     (Some(p), SurveyKind::Csat) => self.contacts.person_flagged_at(p).await,
                     _ => Ok(None),
                 }
-            })?;
+            },
+            async {
+                match survey.kind {
+                    SurveyKind::Nps => self.contacts.suppressed_at(&survey.contact_key).await,
+                    SurveyKind::Csat => Ok(None),
+                }
+            }
+        )?;
         Ok(SendFacts {
             opted_out: opted_out.is_some(),
+            suppressed: suppressed.is_some(),
             flagged_at,
         })
     }

@@ -144,11 +144,10 @@ impl Services {
             if policy.next_send_time(now, country) != Some(now) {
                 continue;
             }
-            if self
-                .contacts
-                .opted_out_at(&survey.contact_key)
-                .await?
-                .is_some()
+            let contact = &survey.contact_key;
+            // Opted out, or the address bounced: no reminder, ever.
+            if self.contacts.opted_out_at(contact).await?.is_some()
+                || self.contacts.suppressed_at(contact).await?.is_some()
             {
                 self.surveys
                     .apply(&survey.id, SurveyChange::Remind { at: now })
@@ -252,6 +251,9 @@ impl Services {
         if self.contacts.opted_out_at(&contact_key).await?.is_some() {
             return count_skip(SkipReason::OptedOut).await;
         }
+        if self.contacts.suppressed_at(&contact_key).await?.is_some() {
+            return count_skip(SkipReason::EmailSuppressed).await;
+        }
         // In the contact's own office hours; no country means the agency's.
         let country = contact.country.unwrap_or(policy.default_country);
         let Some(send_at) = policy.next_send_time(now, country) else {
@@ -304,8 +306,10 @@ impl Services {
                     .apply_once(&format!("decision:{key}"), &increments)
                     .await?;
                 if let Some(claim) = &claim {
+                    // Just checked above: not opted out, not suppressed.
                     let facts = SendFacts {
                         opted_out: false,
+                        suppressed: false,
                         flagged_at: None,
                     };
                     self.send_claimed(&survey, &claim.attempt, Some(&token), Some(facts), now)

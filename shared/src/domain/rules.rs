@@ -32,6 +32,8 @@ pub enum SkipReason {
     NoSendWindow,
     /// The creditor contact left the client (deactivated).
     ContactInactive,
+    /// Mail to the address bounced for good or was reported as spam.
+    EmailSuppressed,
 }
 
 impl SkipReason {
@@ -49,6 +51,7 @@ impl SkipReason {
             SkipReason::InvalidEvent => "invalid_event".into(),
             SkipReason::NoSendWindow => "no_send_window".into(),
             SkipReason::ContactInactive => "contact_inactive".into(),
+            SkipReason::EmailSuppressed => "email_suppressed".into(),
         }
     }
 }

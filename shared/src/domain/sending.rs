@@ -134,6 +134,8 @@ fn close(s: &mut Survey, state: SurveyState, reason: &str) {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SendFacts {
     pub opted_out: bool,
+    /// Mail to the address bounced for good or was reported as spam.
+    pub suppressed: bool,
     /// When a step of this person last carried a blocking flag.
     pub flagged_at: Option<Timestamp>,
 }
@@ -153,6 +155,8 @@ pub enum Stop {
     SendAttemptsExhausted,
     /// The policy leaves no sending hours in the week for the recipient's country.
     NoSendWindow,
+    /// The address bounced for good or reported the mail as spam.
+    EmailSuppressed,
 }
 
 impl Stop {
@@ -165,6 +169,7 @@ impl Stop {
             Stop::StaleEvent => "stale_event",
             Stop::SendAttemptsExhausted => "send_attempts_exhausted",
             Stop::NoSendWindow => "no_send_window",
+            Stop::EmailSuppressed => "email_suppressed",
         }
     }
 }
@@ -193,6 +198,9 @@ pub fn may_send(
     }
     if facts.opted_out {
         return Verdict::Stop(Stop::OptedOut);
+    }
+    if facts.suppressed {
+        return Verdict::Stop(Stop::EmailSuppressed);
     }
     if let Some(flagged) = facts.flagged_at
         && survey.event_at.is_none_or(|event| flagged >= event)

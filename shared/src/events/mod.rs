@@ -5,4 +5,5 @@
 
 pub mod answers;
 pub mod case_steps;
+pub mod mail;
 pub mod schedule;

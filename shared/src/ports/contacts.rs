@@ -21,6 +21,12 @@ pub trait ContactStore: Send + Sync {
 
     async fn opted_out_at(&self, contact: &ContactKey) -> Result<Option<Timestamp>, StoreError>;
 
+    /// Mail to this address bounced for good or was reported as spam: it is never
+    /// surveyed again. Keeps the first time; idempotent.
+    async fn suppress(&self, contact: &ContactKey, at: Timestamp) -> Result<(), StoreError>;
+
+    async fn suppressed_at(&self, contact: &ContactKey) -> Result<Option<Timestamp>, StoreError>;
+
     /// Remembers that a step of this person (by their person key) that happened at
     /// `at` carried a blocking flag. Keeps the latest such time; idempotent.
     async fn flag_person(&self, person: &ContactKey, at: Timestamp) -> Result<(), StoreError>;

@@ -40,6 +40,26 @@ impl ContactStore for DynamoStore {
         super::unless_already("opt_in", result)
     }
 
+    async fn suppress(&self, contact: &ContactKey, at: Timestamp) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::contact_state(contact))))
+            .update_expression("SET suppressed_ms = if_not_exists(suppressed_ms, :at)")
+            .expression_attribute_values(":at", n(at.as_millisecond()))
+            .send()
+            .await
+            .map_err(|e| StoreError::unavailable("suppress", e))?;
+        Ok(())
+    }
+
+    async fn suppressed_at(&self, contact: &ContactKey) -> Result<Option<Timestamp>, StoreError> {
+        let state: Option<ContactState> = self
+            .get("suppressed_at", &keys::contact_state(contact))
+            .await?;
+        Ok(state.and_then(|s| s.suppressed()))
+    }
+
     async fn opted_out_at(&self, contact: &ContactKey) -> Result<Option<Timestamp>, StoreError> {
         let state: Option<ContactState> = self
             .get("opted_out_at", &keys::contact_state(contact))

@@ -37,6 +37,27 @@ impl ContactStore for EmbeddedStore {
         .await
     }
 
+    async fn suppress(&self, contact: &ContactKey, at: Timestamp) -> Result<(), StoreError> {
+        let key = keys::contact_state(contact);
+        self.write("suppress", move |w| {
+            let mut state = w.get::<ContactState>(&key)?.unwrap_or_default();
+            if state.suppressed_ms.is_none() {
+                state.suppressed_ms = Some(at.as_millisecond());
+                w.put(&key, &state)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn suppressed_at(&self, contact: &ContactKey) -> Result<Option<Timestamp>, StoreError> {
+        let key = keys::contact_state(contact);
+        self.read("suppressed_at", move |r| {
+            Ok(r.get::<ContactState>(&key)?.and_then(|s| s.suppressed()))
+        })
+        .await
+    }
+
     async fn opted_out_at(&self, contact: &ContactKey) -> Result<Option<Timestamp>, StoreError> {
         let key = keys::contact_state(contact);
         self.read("opted_out_at", move |r| {
