@@ -38,6 +38,7 @@ conformance!(
     failed_send_erases_the_recipient_and_keeps_the_reason,
     reminder_is_noted_once,
     opt_out_is_idempotent_and_can_be_undone,
+    a_suppression_is_kept_from_the_first_time_and_apart_from_opt_out,
     fatigue_window_blocks_a_second_survey_to_the_same_contact,
     concurrent_events_for_one_contact_create_one_survey_within_fatigue,
     counters_apply_exactly_once_under_redelivery,

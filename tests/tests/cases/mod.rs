@@ -439,6 +439,19 @@ pub async fn opt_out_is_idempotent_and_can_be_undone(h: &Harness) {
     h.store.opt_in(&keyer().key_for(&phone(10))).await.unwrap();
 }
 
+pub async fn a_suppression_is_kept_from_the_first_time_and_apart_from_opt_out(h: &Harness) {
+    let contact = keyer().key_for(&phone(12));
+    assert_eq!(h.store.suppressed_at(&contact).await.unwrap(), None);
+    h.store.suppress(&contact, now()).await.unwrap();
+    h.store.suppress(&contact, now() + days(1)).await.unwrap();
+    assert_eq!(h.store.suppressed_at(&contact).await.unwrap(), Some(now()));
+    // It is not an opt-out, and opting in does not lift it.
+    assert_eq!(h.store.opted_out_at(&contact).await.unwrap(), None);
+    h.store.opt_out(&contact, now()).await.unwrap();
+    h.store.opt_in(&contact).await.unwrap();
+    assert_eq!(h.store.suppressed_at(&contact).await.unwrap(), Some(now()));
+}
+
 pub async fn fatigue_window_blocks_a_second_survey_to_the_same_contact(h: &Harness) {
     // GIVEN a debtor surveyed now after a call
     let (first, _) = csat_survey("evt-call", 11);
