@@ -58,18 +58,23 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 /// An agency-wide CSAT counter field for November 2026, the month the send-path
 /// suites run in, by its stored name (`skip_fatigue`).
 pub async fn csat_counter(store: &dyn Store, field: &str) -> u64 {
-    use kundpuls::domain::stats::{CounterField, CounterKey, Dimension};
-    let field = CounterField::from_key(field).expect("a stored counter name");
+    november(store, kundpuls::domain::survey::SurveyKind::Csat)
+        .await
+        .get(
+            &kundpuls::domain::stats::CounterField::from_key(field).expect("a stored counter name"),
+        )
+}
+
+/// The agency-wide counter of `kind` for November 2026.
+pub async fn november(
+    store: &dyn Store,
+    kind: kundpuls::domain::survey::SurveyKind,
+) -> kundpuls::domain::stats::Counter {
+    use kundpuls::domain::stats::{CounterKey, Dimension};
     store
-        .read(&CounterKey::new(
-            kundpuls::domain::survey::SurveyKind::Csat,
-            "2026-11",
-            Dimension::All,
-            "all",
-        ))
+        .read(&CounterKey::new(kind, "2026-11", Dimension::All, "all"))
         .await
         .expect("counters readable")
-        .get(&field)
 }
 
 /// One fresh store, of one kind, for one test.

@@ -14,7 +14,7 @@ mod tests {
     use kundpuls::domain::contact::{Email, Recipient};
     use kundpuls::domain::creditor::{CreditorContact, CreditorContactInput};
     use kundpuls::domain::policy::SurveyPolicy;
-    use kundpuls::domain::stats::{CounterField, CounterKey, Dimension};
+    use kundpuls::domain::stats::CounterField;
     use kundpuls::domain::survey::SurveyKind;
     use kundpuls_tests::{Harness, app};
 
@@ -100,16 +100,7 @@ mod tests {
             .map(|l| l.to)
             .collect();
         assert_eq!(mailed, vec!["full@acme.example".to_string()]);
-        let counter = h
-            .store
-            .read(&CounterKey::new(
-                SurveyKind::Nps,
-                "2026-11",
-                Dimension::All,
-                "all",
-            ))
-            .await
-            .unwrap();
+        let counter = kundpuls_tests::november(h.store.as_ref(), SurveyKind::Nps).await;
         assert_eq!(
             counter.get(&CounterField::Skipped("email_suppressed".into())),
             2

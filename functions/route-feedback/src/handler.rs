@@ -10,7 +10,7 @@ mod tests {
     use super::*;
     use aws_lambda_events::event::dynamodb::Event;
     use kundpuls::domain::ids::FeedbackId;
-    use kundpuls::domain::stats::{CounterField, CounterKey, Dimension};
+    use kundpuls::domain::stats::CounterField;
     use kundpuls::domain::survey::SurveyKind;
     use kundpuls_tests::answers::{always, answer};
     use kundpuls_tests::{Backend, Harness, app, moto, stream};
@@ -82,16 +82,7 @@ mod tests {
         }
 
         // THEN every answer is counted once
-        let total = h
-            .store
-            .read(&CounterKey::new(
-                SurveyKind::Csat,
-                "2026-11",
-                Dimension::All,
-                "all",
-            ))
-            .await
-            .unwrap();
+        let total = kundpuls_tests::november(h.store.as_ref(), SurveyKind::Csat).await;
         assert_eq!(
             (
                 total.get(&CounterField::Answered),

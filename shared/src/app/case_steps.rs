@@ -3,6 +3,7 @@
 //! finish a send that is due. A step that flags the debtor first cancels every
 //! survey of theirs not yet sent.
 
+use super::delivery::Held;
 use super::{Delivered, Services};
 use crate::domain::case_step::CaseStepEvent;
 use crate::domain::case_step::DebtorFlag;
@@ -229,9 +230,11 @@ impl Services {
                 let delivered = self
                     .send_claimed(
                         &created,
-                        &claim.attempt,
-                        Some(&token),
-                        Some(send_facts),
+                        Held {
+                            attempt: &claim.attempt,
+                            token: Some(&token),
+                            facts: Some(send_facts),
+                        },
                         now,
                     )
                     .await?;

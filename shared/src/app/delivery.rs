@@ -212,7 +212,7 @@ impl Services {
             TransitionOutcome::NotFound => return Ok((survey.clone(), Delivered::Busy)),
         };
         let delivered = self
-            .send_claimed(&claimed, &claim.attempt, None, None, now)
+            .send_claimed(&claimed, Held::new(&claim.attempt), now)
             .await?;
         Ok((claimed, delivered))
     }
@@ -242,20 +242,17 @@ impl Services {
         })
     }
 
-    /// Sends a survey this caller has claimed with `attempt`: asks [`may_send`]
-    /// (with `facts` if the caller has just read them), calls the channel once and
-    /// records the outcome. `token` opens the survey if the caller drew it; otherwise
-    /// a fresh link token is drawn. Whatever goes wrong before the channel call gives
-    /// the claim back; nothing is ever repeated after it.
+    /// Sends a survey this caller holds the claim of: asks [`may_send`], calls the
+    /// channel once and records the outcome. Whatever goes wrong before the channel
+    /// call gives the claim back; nothing is ever repeated after it.
     pub(crate) async fn send_claimed(
         &self,
         survey: &Survey,
-        attempt: &str,
-        token: Option<&SurveyToken>,
-        facts: Option<SendFacts>,
+        held: Held<'_>,
         now: Timestamp,
     ) -> Result<Delivered, StoreError> {
-        let prepared = self.prepare(survey, attempt, token, facts, now).await;
+        let attempt = held.attempt;
+        let prepared = self.prepare(survey, held, now).await;
         let message = match prepared {
             Ok(Prepared::Message(m)) => m,
             Ok(Prepared::Done(d)) => return Ok(d),
@@ -295,29 +292,15 @@ impl Services {
                 Ok(Delivered::Sent)
             }
             Err(SendError::Permanent { reason }) => {
-                let change = SurveyChange::Fail {
-                    attempt,
-                    reason: reason.clone(),
-                };
-                let field = CounterField::Failed(reason.clone());
-                self.close_send(survey, change, "failed", field, now)
-                    .await?;
                 tracing::warn!(survey_id = %survey.id, reason, "survey refused by the channel");
-                Ok(Delivered::Failed { reason })
+                self.fail(survey, attempt, reason, now).await
             }
             Err(SendError::NotSent(e)) => {
                 let policy = &self.config.policy;
                 if survey.attempts >= policy.max_send_attempts.max(1) {
-                    let reason = "send_attempts_exhausted".to_string();
-                    let change = SurveyChange::Fail {
-                        attempt,
-                        reason: reason.clone(),
-                    };
-                    let field = CounterField::Failed(reason.clone());
-                    self.close_send(survey, change, "failed", field, now)
-                        .await?;
                     tracing::warn!(survey_id = %survey.id, error = %e, attempts = survey.attempts, "not sent; no attempts left");
-                    return Ok(Delivered::Failed { reason });
+                    let reason = "send_attempts_exhausted".to_string();
+                    return self.fail(survey, attempt, reason, now).await;
                 }
                 let at = now + policy.retry_delay(survey.attempts);
                 let change = SurveyChange::Release {
@@ -349,15 +332,37 @@ impl Services {
         }
     }
 
+    /// Ends the held claim as `failed` for good with `reason`, counted once as
+    /// `failed_<reason>`.
+    async fn fail(
+        &self,
+        survey: &Survey,
+        attempt: String,
+        reason: String,
+        now: Timestamp,
+    ) -> Result<Delivered, StoreError> {
+        let field = CounterField::Failed(reason.clone());
+        let change = SurveyChange::Fail {
+            attempt,
+            reason: reason.clone(),
+        };
+        self.close_send(survey, change, "failed", field, now)
+            .await?;
+        Ok(Delivered::Failed { reason })
+    }
+
     /// The check, the link and the message, or what was decided instead.
     async fn prepare(
         &self,
         survey: &Survey,
-        attempt: &str,
-        token: Option<&SurveyToken>,
-        facts: Option<SendFacts>,
+        held: Held<'_>,
         now: Timestamp,
     ) -> Result<Prepared, StoreError> {
+        let Held {
+            attempt,
+            token,
+            facts,
+        } = held;
         let facts = match facts {
             Some(f) => f,
             None => self.send_facts(survey).await?,
@@ -400,16 +405,10 @@ impl Services {
         match self.message(survey, &token, false).await? {
             Ok(m) => Ok(Prepared::Message(m)),
             Err(reason) => {
-                let change = SurveyChange::Fail {
-                    attempt: attempt.to_string(),
-                    reason: reason.to_string(),
-                };
-                let field = CounterField::Failed(reason.to_string());
-                self.close_send(survey, change, "failed", field, now)
+                let failed = self
+                    .fail(survey, attempt.to_string(), reason.to_string(), now)
                     .await?;
-                Ok(Prepared::Done(Delivered::Failed {
-                    reason: reason.to_string(),
-                }))
+                Ok(Prepared::Done(failed))
             }
         }
     }
@@ -472,6 +471,27 @@ impl Services {
                 tracing::warn!(survey_id = %survey.id, error = %e, "reminder not confirmed; not repeated");
                 Ok(Delivered::Unknown)
             }
+        }
+    }
+}
+
+/// A claim this caller holds, and what it already has for the send.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Held<'a> {
+    /// The claim's attempt id.
+    pub attempt: &'a str,
+    /// The link token, if the caller drew it; otherwise a fresh one is drawn.
+    pub token: Option<&'a SurveyToken>,
+    /// The facts for [`may_send`], if the caller has just read them.
+    pub facts: Option<SendFacts>,
+}
+
+impl<'a> Held<'a> {
+    pub fn new(attempt: &'a str) -> Self {
+        Self {
+            attempt,
+            token: None,
+            facts: None,
         }
     }
 }

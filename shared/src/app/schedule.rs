@@ -3,6 +3,7 @@
 //! start the month's relationship-NPS wave once a day. Each part is bounded per tick;
 //! what is left waits for the next one.
 
+use super::delivery::Held;
 use super::{Delivered, Services};
 use crate::domain::contact::Recipient;
 use crate::domain::creditor::CreditorContact;
@@ -312,8 +313,12 @@ impl Services {
                         suppressed: false,
                         flagged_at: None,
                     };
-                    self.send_claimed(&survey, &claim.attempt, Some(&token), Some(facts), now)
-                        .await?;
+                    let held = Held {
+                        attempt: &claim.attempt,
+                        token: Some(&token),
+                        facts: Some(facts),
+                    };
+                    self.send_claimed(&survey, held, now).await?;
                 }
                 Ok(true)
             }

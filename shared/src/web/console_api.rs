@@ -4,7 +4,7 @@
 //! in the body); a stale one is answered with 409 and the current version.
 
 use super::auth::{Principal, Role};
-use super::error::{ApiError, ApiErrors, EditErrors, InvalidInputError};
+use super::error::{ApiError, ApiErrors, EditErrors};
 use super::state::AppState;
 use crate::app::triage::{
     FeedbackFilter, FeedbackPatch, FeedbackView, ImprovementPatch, ImprovementSummary,
@@ -73,6 +73,16 @@ pub(crate) fn admin(p: &Principal) -> Result<(), ApiError> {
     } else {
         Err(ApiError::Forbidden)
     }
+}
+
+/// The `If-Match` header of an edit, for the API's document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+struct IfMatch {
+    /// The `ETag` the edit was made on: `"3"` (or `W/"3"`, or `3`).
+    #[param(rename = "If-Match", pattern = "^(W/)?\"?[0-9]{1,19}\"?$")]
+    if_match: String,
 }
 
 /// The version an edit was made on: `If-Match` (`"3"`, `W/"3"` or `3`) first, else
@@ -235,7 +245,7 @@ pub fn today() -> jiff::civil::Date {
     path = "/api/v1/feedback",
     tag = "backlog",
     params(FeedbackListQuery),
-    responses((status = 200, body = FeedbackList), ApiErrors, InvalidInputError)
+    responses((status = 200, body = FeedbackList), ApiErrors)
 )]
 pub async fn list_feedback(
     State(state): State<AppState>,
@@ -295,8 +305,7 @@ pub async fn visible_feedback(
     params(("id" = String, Path)),
     responses(
         (status = 200, body = FeedbackView, headers(("ETag" = String, description = "The item's version, quoted"))),
-        ApiErrors,
-        InvalidInputError
+        ApiErrors
     )
 )]
 pub async fn get_feedback(
@@ -339,14 +348,13 @@ pub async fn apply_feedback_patch(
     tag = "backlog",
     params(
         ("id" = String, Path),
-        ("If-Match" = String, Header, description = "The `ETag` the edit was made on: `\"3\"` (or `W/\"3\"`, or `3`)", pattern = "^(W/)?\"?[0-9]{1,19}\"?$")
+        IfMatch
     ),
     request_body = FeedbackPatch,
     responses(
         (status = 200, body = FeedbackItem, headers(("ETag" = String))),
         EditErrors,
-        ApiErrors,
-        InvalidInputError
+        ApiErrors
     )
 )]
 pub async fn patch_feedback(
@@ -419,7 +427,7 @@ pub async fn improvement_board(
     path = "/api/v1/improvements",
     tag = "backlog",
     params(ImprovementListQuery),
-    responses((status = 200, body = Vec<ImprovementSummary>), ApiErrors, InvalidInputError)
+    responses((status = 200, body = Vec<ImprovementSummary>), ApiErrors)
 )]
 pub async fn list_improvements(
     State(state): State<AppState>,
@@ -445,8 +453,7 @@ pub async fn list_improvements(
     request_body = NewImprovement,
     responses(
         (status = 201, body = ImprovementSummary, headers(("ETag" = String), ("Location" = String))),
-        ApiErrors,
-        InvalidInputError
+        ApiErrors
     )
 )]
 pub async fn create_improvement(
@@ -501,7 +508,7 @@ pub struct ImprovementView {
     path = "/api/v1/improvements/{id}",
     tag = "backlog",
     params(("id" = String, Path)),
-    responses((status = 200, body = ImprovementView, headers(("ETag" = String))), ApiErrors, InvalidInputError)
+    responses((status = 200, body = ImprovementView, headers(("ETag" = String))), ApiErrors)
 )]
 pub async fn get_improvement(
     State(state): State<AppState>,
@@ -526,10 +533,10 @@ pub async fn get_improvement(
     tag = "backlog",
     params(
         ("id" = String, Path),
-        ("If-Match" = String, Header, description = "The `ETag` the edit was made on: `\"3\"` (or `W/\"3\"`, or `3`)", pattern = "^(W/)?\"?[0-9]{1,19}\"?$")
+        IfMatch
     ),
     request_body = ImprovementPatch,
-    responses((status = 200, body = ImprovementSummary, headers(("ETag" = String))), EditErrors, ApiErrors, InvalidInputError)
+    responses((status = 200, body = ImprovementSummary, headers(("ETag" = String))), EditErrors, ApiErrors)
 )]
 pub async fn patch_improvement(
     State(state): State<AppState>,
@@ -554,7 +561,7 @@ pub async fn patch_improvement(
     get,
     path = "/api/v1/themes",
     tag = "insight",
-    responses((status = 200, body = StoredLexicon, headers(("ETag" = String))), ApiErrors, InvalidInputError)
+    responses((status = 200, body = StoredLexicon, headers(("ETag" = String))), ApiErrors)
 )]
 pub async fn get_themes(State(state): State<AppState>, p: Principal) -> Result<Response, ApiError> {
     console_user(&p)?;
@@ -573,9 +580,9 @@ pub struct ThemesBody {
     put,
     path = "/api/v1/themes",
     tag = "insight",
-    params(("If-Match" = String, Header, description = "The `ETag` the edit was made on: `\"3\"` (or `W/\"3\"`, or `3`)", pattern = "^(W/)?\"?[0-9]{1,19}\"?$")),
+    params(IfMatch),
     request_body = ThemesBody,
-    responses((status = 200, body = StoredLexicon, headers(("ETag" = String))), EditErrors, ApiErrors, InvalidInputError)
+    responses((status = 200, body = StoredLexicon, headers(("ETag" = String))), EditErrors, ApiErrors)
 )]
 pub async fn put_themes(
     State(state): State<AppState>,

@@ -3,7 +3,7 @@
 
 use super::auth::Principal;
 use super::console_api::admin;
-use super::error::{ApiError, ApiErrors, InvalidInputError};
+use super::error::{ApiError, ApiErrors};
 use super::state::AppState;
 use crate::domain::error::FieldError;
 use axum::Json;
@@ -25,7 +25,7 @@ pub struct Erased {
     path = "/api/v1/people/{id}",
     tag = "insight",
     params(("id" = String, Path, description = "A debtor id or a creditor contact id")),
-    responses((status = 200, body = Erased), ApiErrors, InvalidInputError)
+    responses((status = 200, body = Erased), ApiErrors)
 )]
 pub async fn erase_person(
     State(state): State<AppState>,

@@ -230,18 +230,12 @@ pub enum ApiErrors {
     /// The body is not of a type the route takes.
     #[response(status = 415)]
     UnsupportedMediaType(ErrorBody),
-    /// Storage unavailable; the request changed nothing it cannot repeat. Retry.
-    #[response(status = 503)]
-    Unavailable(ErrorBody),
-}
-
-/// Input refused, field by field.
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)]
-pub enum InvalidInputError {
     /// Fields refused: each is named in `fields`.
     #[response(status = 422)]
     Invalid(ErrorBody),
+    /// Storage unavailable; the request changed nothing it cannot repeat. Retry.
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
 }
 
 /// The extra refusals of an edit: optimistic concurrency.

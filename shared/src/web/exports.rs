@@ -6,7 +6,7 @@
 
 use super::auth::Principal;
 use super::console_api::scoped_team;
-use super::error::{ApiError, ApiErrors, InvalidInputError};
+use super::error::{ApiError, ApiErrors};
 use super::state::AppState;
 use crate::app::Services;
 use crate::domain::backlog::{FeedbackItem, FeedbackStatus};
@@ -168,7 +168,7 @@ struct AnswerCursor {
     path = "/api/v1/export/answers.csv",
     tag = "insight",
     params(AnswersExport),
-    responses((status = 200, content_type = "text/csv", body = String), ApiErrors, InvalidInputError)
+    responses((status = 200, content_type = "text/csv", body = String), ApiErrors)
 )]
 pub async fn answers_csv(
     State(state): State<AppState>,
@@ -267,7 +267,7 @@ pub struct FeedbackExport {
     path = "/api/v1/export/feedback.csv",
     tag = "insight",
     params(FeedbackExport),
-    responses((status = 200, content_type = "text/csv", body = String), ApiErrors, InvalidInputError)
+    responses((status = 200, content_type = "text/csv", body = String), ApiErrors)
 )]
 pub async fn feedback_csv(
     State(state): State<AppState>,

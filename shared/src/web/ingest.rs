@@ -2,7 +2,7 @@
 
 use super::auth::Principal;
 use super::error::ApiError;
-use super::error::{ApiErrors, ErrorBody, InvalidInputError};
+use super::error::{ApiErrors, ErrorBody};
 use super::state::AppState;
 use crate::app::case_steps::StepOutcome;
 use crate::app::contacts::{ContactRow, Deactivated, ImportReport};
@@ -134,8 +134,9 @@ fn is_json(headers: &HeaderMap) -> bool {
     request_body(content = CaseStepBody, content_type = "application/json"),
     responses(
         (status = 200, description = "Every event decided", body = CaseStepReply),
+        // The ingest routes' own 422, after the common refusals, replaces theirs.
+        ApiErrors,
         (status = 422, description = "One event invalid (its fields), or some events of an array (their entries name the fields; the others were decided)", body = CaseStepRefusal),
-        ApiErrors
     )
 )]
 pub async fn case_steps(
@@ -243,8 +244,9 @@ pub async fn case_steps(
     )),
     responses(
         (status = 200, description = "Every row stored", body = ImportReport),
+        // The ingest routes' own 422, after the common refusals, replaces theirs.
+        ApiErrors,
         (status = 422, description = "Some rows refused (named by row, and by line for CSV); the others were stored", body = ContactsRefusal),
-        ApiErrors
     )
 )]
 pub async fn contacts(
@@ -312,7 +314,7 @@ pub async fn contacts(
         ("client_id" = String, Path, description = "The agency's client"),
         ("contact_id" = String, Path, description = "The contact, unique within the client")
     ),
-    responses((status = 200, description = "Deactivated", body = Deactivated), ApiErrors, InvalidInputError)
+    responses((status = 200, description = "Deactivated", body = Deactivated), ApiErrors)
 )]
 pub async fn deactivate_contact(
     State(state): State<AppState>,

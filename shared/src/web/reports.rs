@@ -3,7 +3,7 @@
 
 use super::auth::Principal;
 use super::console_api::{console_user, given, scoped_team};
-use super::error::{ApiError, ApiErrors, InvalidInputError};
+use super::error::{ApiError, ApiErrors};
 use super::state::AppState;
 use crate::app::reports::{GroupBy, Report, ReportQuery};
 use crate::domain::error::FieldError;
@@ -125,7 +125,7 @@ pub fn report_query(
         ("team" = Option<String>, Query, description = "One team the caller may see", pattern = "^\\s*([A-Za-z0-9._:-]{1,128})?\\s*$"),
         ("client" = Option<String>, Query, description = "With `group_by=month`: one value of one dimension (likewise `handler`, `step`…)")
     ),
-    responses((status = 200, body = Report), ApiErrors, InvalidInputError)
+    responses((status = 200, body = Report), ApiErrors)
 )]
 pub async fn report(
     State(state): State<AppState>,

@@ -21,17 +21,12 @@ struct LoginPage<'a> {
     local: bool,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct LoginQuery {
-    return_to: Option<String>,
-}
-
 /// With the managed login: straight there (and back to `return_to` after).
 /// Locally: the form that takes a pasted token.
 pub async fn login_form(
     State(state): State<AppState>,
     jar: CookieJar,
-    Query(q): Query<LoginQuery>,
+    Query(q): Query<super::sign_in::ReturnTo>,
 ) -> Response {
     if let Some(sign_in) = &state.sign_in {
         return super::sign_in::start(sign_in, jar, q.return_to.as_deref());

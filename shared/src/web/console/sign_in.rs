@@ -166,9 +166,10 @@ pub async fn callback(
     Ok((jar, Redirect::to(&safe_return(Some(return_to)))).into_response())
 }
 
+/// Where to go after signing in or refreshing.
 #[derive(Debug, Deserialize)]
-pub struct Refresh {
-    return_to: Option<String>,
+pub struct ReturnTo {
+    pub return_to: Option<String>,
 }
 
 /// `GET /console/auth/refresh`: a new ID token before the old one runs out; if the
@@ -176,7 +177,7 @@ pub struct Refresh {
 pub async fn refresh(
     State(state): State<AppState>,
     jar: CookieJar,
-    Query(q): Query<Refresh>,
+    Query(q): Query<ReturnTo>,
 ) -> Result<Response, ConsolePage> {
     let sign_in = sign_in_of(&state)?;
     let return_to = safe_return(q.return_to.as_deref());
