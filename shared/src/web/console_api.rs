@@ -16,7 +16,6 @@ use crate::domain::backlog::{
 use crate::domain::error::FieldError;
 use crate::domain::ids::{FeedbackId, ImprovementId, TeamId};
 use crate::domain::survey::SurveyKind;
-use crate::domain::themes::{Lexicon, StoredLexicon};
 use crate::ports::{FeedbackScope, Page, PageRequest};
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -79,7 +78,7 @@ pub(crate) fn admin(p: &Principal) -> Result<(), ApiError> {
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)]
-struct IfMatch {
+pub(crate) struct IfMatch {
     /// The `ETag` the edit was made on: `"3"` (or `W/"3"`, or `3`).
     #[param(rename = "If-Match", pattern = "^(W/)?\"?[0-9]{1,19}\"?$")]
     if_match: String,
@@ -87,7 +86,7 @@ struct IfMatch {
 
 /// The version an edit was made on: `If-Match` (`"3"`, `W/"3"` or `3`) first, else
 /// the body's `version`.
-fn expected_version(headers: &HeaderMap, body: &mut Value) -> Result<u64, ApiError> {
+pub(crate) fn expected_version(headers: &HeaderMap, body: &mut Value) -> Result<u64, ApiError> {
     let from_body = body
         .as_object_mut()
         .and_then(|o| o.remove("version"))
@@ -111,7 +110,7 @@ fn expected_version(headers: &HeaderMap, body: &mut Value) -> Result<u64, ApiErr
         .ok_or(ApiError::PreconditionRequired)
 }
 
-fn with_etag(version: u64, body: impl Serialize) -> Response {
+pub(crate) fn with_etag(version: u64, body: impl Serialize) -> Response {
     let mut response = Json(body).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
         response.headers_mut().insert(header::ETAG, v);
@@ -119,7 +118,7 @@ fn with_etag(version: u64, body: impl Serialize) -> Response {
     response
 }
 
-fn parse_body<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, ApiError> {
+pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(body).map_err(|e| {
         let path = e.path().to_string();
         FieldError::new(
@@ -554,62 +553,4 @@ pub async fn patch_improvement(
         .update_improvement(&id, version, &patch, &p.user, jiff::Timestamp::now())
         .await?;
     Ok(with_etag(imp.version, ImprovementSummary::from(imp)))
-}
-
-/// The theme lexicon in use (the built-in one until an admin saves one).
-#[utoipa::path(
-    get,
-    path = "/api/v1/themes",
-    tag = "insight",
-    responses((status = 200, body = StoredLexicon, headers(("ETag" = String))), ApiErrors)
-)]
-pub async fn get_themes(State(state): State<AppState>, p: Principal) -> Result<Response, ApiError> {
-    console_user(&p)?;
-    let stored: StoredLexicon = state.services.stored_lexicon().await?;
-    Ok(with_etag(stored.version, stored))
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ThemesBody {
-    lexicon: Lexicon,
-}
-
-/// Replaces the lexicon (admins).
-#[utoipa::path(
-    put,
-    path = "/api/v1/themes",
-    tag = "insight",
-    params(IfMatch),
-    request_body = ThemesBody,
-    responses((status = 200, body = StoredLexicon, headers(("ETag" = String))), EditErrors, ApiErrors)
-)]
-pub async fn put_themes(
-    State(state): State<AppState>,
-    p: Principal,
-    headers: HeaderMap,
-    Json(mut body): Json<Value>,
-) -> Result<Response, ApiError> {
-    admin(&p)?;
-    let version = expected_version(&headers, &mut body)?;
-    let ThemesBody { lexicon } = parse_body(body)?;
-    match state
-        .services
-        .update_lexicon(lexicon, version, &p.user, jiff::Timestamp::now())
-        .await
-    {
-        Ok(stored) => Ok(with_etag(stored.version, stored)),
-        Err(crate::app::themes::LexiconEditError::Invalid(problems)) => {
-            Err(ApiError::Invalid(crate::domain::error::InvalidInput(
-                problems
-                    .into_iter()
-                    .map(|p| FieldError::new("lexicon", p))
-                    .collect(),
-            )))
-        }
-        Err(crate::app::themes::LexiconEditError::Conflict { current }) => {
-            Err(ApiError::Conflict { current })
-        }
-        Err(crate::app::themes::LexiconEditError::Store(e)) => Err(e.into()),
-    }
 }

@@ -19,6 +19,7 @@ pub mod sign_in;
 pub mod stamp;
 pub mod state;
 pub mod survey;
+pub mod themes_api;
 
 pub use state::{AppState, Authenticator};
 
@@ -61,7 +62,7 @@ fn console_api_routes() -> OpenApiRouter<AppState> {
             console_api::get_improvement,
             console_api::patch_improvement
         ))
-        .routes(routes!(console_api::get_themes, console_api::put_themes))
+        .routes(routes!(themes_api::get_themes, themes_api::put_themes))
         .routes(routes!(reports::report))
         .routes(routes!(exports::answers_csv))
         .routes(routes!(exports::feedback_csv))
