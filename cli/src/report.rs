@@ -152,7 +152,7 @@ fn print(report: &Report, format: Format) -> Result<(), CliError> {
             ])?;
             for r in report.rows.iter().chain([&report.total]) {
                 w.write_record([
-                    r.key.clone(),
+                    kundpuls::web::exports::spreadsheet_safe(&r.key).into_owned(),
                     r.n.to_string(),
                     figure(r.value(), 3),
                     figure(r.nps.map(|s| s.margin), 3),

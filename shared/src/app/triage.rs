@@ -9,6 +9,7 @@ use crate::domain::backlog::{
 };
 use crate::domain::ids::{FeedbackId, ImprovementId, TeamId};
 use crate::domain::survey::SurveyKind;
+use crate::domain::text::clean;
 use crate::ports::{
     FeedbackQuery, FeedbackScope, Page, PageRequest, SaveOutcome, StoreError, VersionedWrite,
 };
@@ -321,9 +322,9 @@ impl Services {
         if let Some(assignee) = &patch.assignee {
             let assignee = assignee
                 .as_deref()
-                .map(str::trim)
-                .filter(|a| !a.is_empty())
-                .map(str::to_string);
+                .map(clean)
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty());
             if let Some(a) = &assignee {
                 check_len("assignee", a, MAX_ASSIGNEE_CHARS)?;
             }
@@ -345,12 +346,8 @@ impl Services {
                 "respondent contact undone".to_string()
             });
         }
-        if let Some(note) = patch
-            .note
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-        {
+        let note = patch.note.as_deref().map(clean);
+        if let Some(note) = note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
             check_len("note", note, MAX_NOTE_CHARS)?;
             changes.push(format!("note: {note}"));
         }
@@ -423,16 +420,17 @@ impl Services {
         actor: &str,
         now: Timestamp,
     ) -> Result<Improvement, TriageError> {
-        let title = new.title.trim().to_string();
+        let title = clean(&new.title).trim().to_string();
         if title.is_empty() {
             return Err(invalid("title", "required"));
         }
         check_len("title", &title, MAX_TITLE_CHARS)?;
-        check_len("description", &new.description, MAX_DESCRIPTION_CHARS)?;
+        let description = clean(&new.description).trim().to_string();
+        check_len("description", &description, MAX_DESCRIPTION_CHARS)?;
         let imp = Improvement {
             id: ImprovementId::generate(),
             title,
-            description: new.description.trim().to_string(),
+            description,
             team: new.team,
             status: ImprovementStatus::Proposed,
             created_at: now,
@@ -464,7 +462,8 @@ impl Services {
             changes.push(format!("status: {} → {}", imp.status.as_str(), to.as_str()));
             imp.status = to;
         }
-        if let Some(title) = patch.title.as_deref().map(str::trim)
+        let title = patch.title.as_deref().map(clean);
+        if let Some(title) = title.as_deref().map(str::trim)
             && title != imp.title
         {
             if title.is_empty() {
@@ -474,7 +473,8 @@ impl Services {
             changes.push(format!("title: {title}"));
             imp.title = title.to_string();
         }
-        if let Some(description) = patch.description.as_deref().map(str::trim)
+        let description = patch.description.as_deref().map(clean);
+        if let Some(description) = description.as_deref().map(str::trim)
             && description != imp.description
         {
             check_len("description", description, MAX_DESCRIPTION_CHARS)?;

@@ -64,6 +64,7 @@ pub mod sending;
 pub mod stats;
 pub mod step;
 pub mod survey;
+pub mod text;
 pub mod themes;
 pub mod time;
 pub mod token;

@@ -106,14 +106,27 @@ fn feedback_record(f: &FeedbackItem) -> Vec<String> {
     ]
 }
 
-/// CSV text for some records (with the header first when `header` is given).
+/// A cell a spreadsheet will not run: text starting with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return gets a leading `'` (OWASP's advice on CSV injection), so a
+/// comment like `=HYPERLINK(…)` is shown, not followed. A number stays a number.
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.trim().parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// CSV text for some records (with the header first when `header` is given); every
+/// cell is [`spreadsheet_safe`].
 pub fn csv_chunk(header: Option<&[&str]>, records: &[Vec<String>]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     if let Some(h) = header {
         w.write_record(h)?;
     }
     for r in records {
-        w.write_record(r)?;
+        w.write_record(r.iter().map(|cell| spreadsheet_safe(cell).into_owned()))?;
     }
     w.into_inner().map_err(|e| e.into_error().into())
 }
@@ -349,4 +362,35 @@ pub async fn feedback_csv(
         "kundpuls-feedback.csv",
         Body::from_stream(stream),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Read back as a spreadsheet would get it: no cell starts a formula.
+    #[test]
+    fn cells_that_would_be_formulas_are_written_as_text() {
+        let hostile = [
+            "=HYPERLINK(\"http://evil.example\",\"click\")",
+            "+1+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1:A2)",
+            "\t=1",
+            "\r=1",
+        ];
+        let records: Vec<Vec<String>> = hostile
+            .iter()
+            .map(|c| vec![c.to_string(), "-3.5".into(), "fine".into()])
+            .collect();
+        let bytes = csv_chunk(Some(&["comment", "trend", "other"]), &records).expect("csv");
+        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+        for (row, original) in reader.records().zip(hostile) {
+            let row = row.expect("a row");
+            assert_eq!(&row[0], format!("'{original}"));
+            assert!(!row[0].starts_with(['=', '+', '-', '@']));
+            assert_eq!(&row[1], "-3.5", "numbers stay numbers");
+            assert_eq!(&row[2], "fine");
+        }
+    }
 }

@@ -358,7 +358,9 @@ pub async fn submit(
     let now = Timestamp::now();
     let lang = survey.subject.language;
     let t = page_texts(lang);
-    let comment = input.comment.as_deref().unwrap_or_default();
+    // Kept and counted as shown: no control characters or bidi overrides, NFC.
+    let cleaned = crate::domain::text::clean(input.comment.as_deref().unwrap_or_default());
+    let comment = cleaned.as_str();
     let fcr = match input.fcr.as_deref() {
         Some("yes") => Some(true),
         Some("no") => Some(false),

@@ -110,7 +110,7 @@ pub async fn board(
         .map(|c| {
             format!("Someone else changed that improvement first (now version {c}). Try again.")
         })
-        .or(q.error.map(|e| e.chars().take(300).collect()));
+        .or(q.error.map(|code| super::banner::banner(&code).to_string()));
     Ok(page(
         StatusCode::OK,
         BoardPage {
@@ -157,7 +157,7 @@ pub async fn create_improvement(
         .map(|f| format!("/console/feedback/{f}"))
         .unwrap_or_else(|| "/console/improvements".into());
     let team =
-        TeamId::parse(form.team.trim()).map_err(|_| fail("team: not a team id".into(), &back))?;
+        TeamId::parse(form.team.trim()).map_err(|_| fail(super::banner::invalid("team"), &back))?;
     if !can_see(&p, &team) {
         return Err(ConsolePage::error(&p, ApiError::Forbidden));
     }
@@ -173,7 +173,13 @@ pub async fn create_improvement(
             jiff::Timestamp::now(),
         )
         .await;
-    let imp: Improvement = created.map_err(|e| fail(e.to_string(), &back))?;
+    let imp: Improvement = created.map_err(|e| {
+        let code = match e {
+            crate::app::triage::TriageError::Invalid { field, .. } => super::banner::invalid(field),
+            _ => "not_saved".into(),
+        };
+        fail(code, &back)
+    })?;
     if let (Some(fid), Some(version)) = (
         form.link_feedback.as_deref().filter(|f| !f.is_empty()),
         form.feedback_version,
@@ -188,7 +194,7 @@ pub async fn create_improvement(
             Err(ApiError::Conflict { current }) => {
                 Ok(Redirect::to(&format!("{back}?conflict={current}")).into_response())
             }
-            Err(e) => Err(fail(e.to_string(), &back)),
+            Err(_) => Err(fail("not_saved".into(), &back)),
         };
     }
     Ok(Redirect::to("/console/improvements").into_response())
@@ -212,7 +218,7 @@ pub async fn update_improvement(
     visible_improvement(&state, &p, &id).await.or_page(&p)?;
     let Some(status) = ImprovementStatus::parse(&form.status) else {
         return Err(ConsolePage::redirect(
-            "/console/improvements?error=Unknown%20status",
+            "/console/improvements?error=unknown_status",
         ));
     };
     let patch = ImprovementPatch {

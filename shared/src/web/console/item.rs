@@ -152,8 +152,8 @@ pub async fn item(
             )),
             true,
         )
-    } else if let Some(e) = q.error {
-        (Some(e.chars().take(300).collect()), true)
+    } else if let Some(code) = q.error {
+        (Some(super::banner::banner(&code).to_string()), true)
     } else {
         (None, false)
     };
@@ -209,7 +209,7 @@ pub async fn triage(
             Some(s) => Some(s),
             None => {
                 return Err(ConsolePage::redirect(&format!(
-                    "{back}?error=Unknown%20status"
+                    "{back}?error=unknown_status"
                 )));
             }
         },
@@ -222,7 +222,7 @@ pub async fn triage(
             Ok(i) => Some(Some(i)),
             Err(_) => {
                 return Err(ConsolePage::redirect(&format!(
-                    "{back}?error=Unknown%20improvement"
+                    "{back}?error=unknown_improvement"
                 )));
             }
         },
@@ -261,13 +261,9 @@ pub async fn triage(
             Redirect::to(&format!("{back}?conflict={current}")).into_response()
         }
         Err(ApiError::Invalid(invalid)) => {
-            let text = invalid
-                .0
-                .iter()
-                .map(|f| format!("{}: {}", f.field, f.reason))
-                .collect::<Vec<_>>()
-                .join("; ");
-            Redirect::to(&format!("{back}{}", query_string(&[("error", &text)]))).into_response()
+            let field = invalid.0.first().map_or("", |f| f.field.as_str());
+            let code = super::banner::invalid(field);
+            Redirect::to(&format!("{back}{}", query_string(&[("error", &code)]))).into_response()
         }
         Err(e) => return Err(ConsolePage::error(&p, e)),
     })

@@ -10,6 +10,7 @@
 //! Gateway the verified JWT claims are used as for the API.
 
 mod assets;
+mod banner;
 mod board;
 mod item;
 mod login;
