@@ -494,6 +494,57 @@ async fn a_cross_site_post_is_refused() {
 }
 
 #[tokio::test]
+async fn framework_refusals_are_pages_in_the_respondents_language_with_the_house_rules() {
+    let site = site(Harness::embedded().await).await;
+    let (survey, token) = site.survey("sv").await;
+    let path = format!("/s/{}", token.expose());
+    let send = |body: String, content_type: &'static str| {
+        Request::post(path.clone())
+            .header("host", "survey.test")
+            .header("origin", "http://survey.test")
+            .header("accept-language", "sv-SE,sv;q=0.9")
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let twice = format!("{}&score=2", human_form(&site, &survey, "score=1"));
+    for (what, request) in [
+        (
+            "a field twice",
+            send(twice, "application/x-www-form-urlencoded"),
+        ),
+        (
+            "a body too large",
+            send("x".repeat(64 * 1024), "application/x-www-form-urlencoded"),
+        ),
+        (
+            "another content type",
+            send("{}".into(), "application/json"),
+        ),
+    ] {
+        let page = site.send(request).await;
+        assert!(page.status.is_client_error(), "{what}: {}", page.status);
+        assert!(
+            page.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{what}"
+        );
+        assert!(page.body.contains("lang=\"sv\""), "{what}: {}", page.body);
+        assert!(page.body.contains("Försök igen"), "{what}: {}", page.body);
+        for h in [
+            "content-security-policy",
+            "x-content-type-options",
+            "cache-control",
+        ] {
+            assert!(page.headers.contains_key(h), "{what}: no {h}");
+        }
+    }
+    assert!(site.h.store.answer(&survey.id).await.unwrap().is_none());
+}
+
+#[tokio::test]
 async fn one_link_is_limited_to_sixty_requests_a_minute_locally() {
     let site = site(Harness::embedded().await).await;
     let (_, token) = site.survey("en").await;
@@ -504,6 +555,20 @@ async fn one_link_is_limited_to_sixty_requests_a_minute_locally() {
     let over = site.get(&path).await;
     assert_eq!(over.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(over.headers["retry-after"], "60");
+    // A page, with the house rules, not the framework's text.
+    assert!(
+        over.body.contains("<html") && over.body.contains("try again"),
+        "{}",
+        over.body
+    );
+    assert!(over.headers.contains_key("content-security-policy"));
+    // Spelling the token percent-encoded is the same link.
+    let first = token.expose().chars().next().unwrap();
+    let encoded = format!("/s/%{:02X}{}", first as u32, &token.expose()[1..]);
+    assert_eq!(
+        site.get(&encoded).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
     // Another link is not affected.
     let (_, other) = site.survey("en").await;
     assert_eq!(

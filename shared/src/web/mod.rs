@@ -141,7 +141,8 @@ pub fn survey_router() -> Router<AppState> {
             get(survey::opt_out_confirm).post(survey::opt_out),
         )
         .route(survey::CSS_PATH, get(survey::stylesheet))
-        .layer(DefaultBodyLimit::max(16 * 1024));
+        .layer(DefaultBodyLimit::max(16 * 1024))
+        .layer(axum::middleware::from_fn(survey::house_rules));
     headers::secured(router, &headers::SURVEY_PAGES)
 }
 
@@ -161,10 +162,14 @@ pub fn local_router(state: AppState) -> Router {
         .merge(console_api_router())
         .merge(openapi_router())
         .merge(console_router())
-        .merge(survey_router().layer(axum::middleware::from_fn_with_state(
-            limit,
-            ratelimit::limit_survey_links,
-        )))
+        // The limiter's refusals carry the survey pages' headers too.
+        .merge(headers::secured(
+            survey_router().layer(axum::middleware::from_fn_with_state(
+                limit,
+                ratelimit::limit_survey_links,
+            )),
+            &headers::SURVEY_PAGES,
+        ))
         .route("/healthz", get(healthz))
         .route("/dev/outbox", get(dev::outbox))
         .with_state(state)

@@ -5,7 +5,7 @@
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -28,11 +28,15 @@ impl RateLimit {
         }
     }
 
-    /// Counts one request for `key`; `false` if it is over the limit.
+    /// Counts one request for `key`; `false` if it is over the limit. The map is
+    /// bounded: when it is full of live windows, a key it does not know waits.
     pub fn allow(&self, key: &str, now: Instant) -> bool {
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if windows.len() >= MAX_TRACKED {
+        if windows.len() >= MAX_TRACKED && !windows.contains_key(key) {
             windows.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+            if windows.len() >= MAX_TRACKED {
+                return false;
+            }
         }
         let entry = windows.entry(key.to_string()).or_insert((now, 0));
         if now.duration_since(entry.0) >= WINDOW {
@@ -49,20 +53,24 @@ pub async fn limit_survey_links(
     request: Request,
     next: Next,
 ) -> Response {
+    // The link as the router reads it (percent-decoded): another spelling of the
+    // same token is the same key, and whatever is not a token shares one.
     let key = request
         .uri()
         .path()
         .strip_prefix("/s/")
         .and_then(|rest| rest.split('/').next())
-        .map(str::to_string);
+        .map(|raw| {
+            let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+            match crate::domain::token::SurveyToken::parse(&decoded) {
+                Some(token) => token.hash().as_str().to_string(),
+                None => "not-a-token".to_string(),
+            }
+        });
     if let Some(key) = key
         && !limit.allow(&key, Instant::now())
     {
-        let mut r = (
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many requests for this link. Please wait a minute and try again.",
-        )
-            .into_response();
+        let mut r = super::survey::refusal_page(request.headers(), StatusCode::TOO_MANY_REQUESTS);
         r.headers_mut()
             .insert("retry-after", HeaderValue::from_static("60"));
         return r;
@@ -73,6 +81,22 @@ pub async fn limit_survey_links(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_map_stays_bounded_under_a_flood_of_links() {
+        let limit = RateLimit::per_minute(1);
+        let t0 = Instant::now();
+        for i in 0..MAX_TRACKED {
+            assert!(limit.allow(&format!("k{i}"), t0));
+        }
+        // Full of live windows: a new link waits, a known one keeps its count.
+        assert!(!limit.allow("newcomer", t0));
+        assert!(!limit.allow("k1", t0));
+        let len = limit.windows.lock().expect("the map").len();
+        assert_eq!(len, MAX_TRACKED);
+        // A minute later the old windows make room.
+        assert!(limit.allow("newcomer", t0 + WINDOW));
+    }
 
     #[test]
     fn a_link_gets_its_quota_per_minute_and_others_are_unaffected() {

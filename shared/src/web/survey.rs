@@ -116,6 +116,42 @@ fn not_found_in(lang: Language) -> Response {
     )
 }
 
+/// A refusal by the framework or the link limiter (a form field twice, a body too
+/// large or of another type, too many requests) as a page in the browser's
+/// language, not the framework's plain text.
+pub fn refusal_page(headers: &HeaderMap, status: StatusCode) -> Response {
+    let lang = browser_language(headers);
+    if status == StatusCode::NOT_FOUND {
+        return not_found_in(lang);
+    }
+    let t = page_texts(lang);
+    message(status, lang, t.busy_title, t.busy_body, None, None)
+}
+
+/// Every non-page answer of the survey routes (4xx, 5xx) becomes a page.
+pub async fn house_rules(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request.headers().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if is_page || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let mut page = refusal_page(&headers, status);
+    for kept in [header::RETRY_AFTER, header::ALLOW] {
+        if let Some(v) = response.headers().get(&kept) {
+            page.headers_mut().insert(kept, v.clone());
+        }
+    }
+    page
+}
+
 fn busy(lang: Language, e: &StoreError) -> Response {
     tracing::error!(error = ?e, "survey page storage failure");
     let t = page_texts(lang);
