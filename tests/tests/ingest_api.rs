@@ -107,6 +107,36 @@ async fn a_bad_event_is_refused_with_422_naming_each_field() {
         .map(|f| f["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, vec!["debtor.phone", "occurred_at"]);
+    // Sent four more times (once with its keys in another order): counted once.
+    let reordered: serde_json::Map<String, Value> = event
+        .as_object()
+        .unwrap()
+        .clone()
+        .into_iter()
+        .rev()
+        .collect();
+    for body in [
+        event.to_string(),
+        event.to_string(),
+        event.to_string(),
+        Value::Object(reordered).to_string(),
+    ] {
+        api.post("/api/v1/case-steps", Role::System, "application/json", body)
+            .await;
+    }
+    let month = jiff::Timestamp::now().strftime("%Y-%m").to_string();
+    let counter = api
+        .h
+        .store
+        .read(&kundpuls::domain::stats::CounterKey::new(
+            kundpuls::domain::survey::SurveyKind::Csat,
+            &month,
+            kundpuls::domain::stats::Dimension::All,
+            "all",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(counter.fields.get("skip_invalid_event"), Some(&1));
 }
 
 #[tokio::test]

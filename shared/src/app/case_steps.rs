@@ -333,11 +333,10 @@ impl Services {
     /// Counts an event that could not be parsed. It has no reliable id or dimensions,
     /// so it counts under `all`, once per `delivery` (a queue message id, or a fresh
     /// id per HTTP request).
-    pub async fn count_invalid_event(
-        &self,
-        now: Timestamp,
-        delivery: &str,
-    ) -> Result<(), StoreError> {
+    /// Counts an invalid event once, however often it is sent: `body` is the event
+    /// as it came (see [`invalid_event_key`]).
+    pub async fn count_invalid_event(&self, now: Timestamp, body: &str) -> Result<(), StoreError> {
+        let delivery = invalid_event_key(body);
         let month = now.strftime("%Y-%m").to_string();
         let increment = CounterIncrement {
             key: CounterKey::new(SurveyKind::Csat, &month, Dimension::All, "all"),
@@ -350,5 +349,36 @@ impl Services {
             .apply_once(&format!("invalid:{delivery}"), &[increment])
             .await?;
         Ok(())
+    }
+}
+
+/// The same invalid event, sent again (by the API, or in another queue message),
+/// is the same key: the SHA-256 of its JSON with the keys sorted, or of its text
+/// when it is not JSON.
+pub fn invalid_event_key(body: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let canonical = serde_json::from_str::<serde_json::Value>(body)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| body.to_string());
+    Sha256::digest(canonical.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod invalid_key_tests {
+    use super::invalid_event_key;
+
+    #[test]
+    fn the_same_event_in_another_spelling_is_the_same_key() {
+        let a = invalid_event_key(r#"{"event_id": "e1", "step": "Bad Step"}"#);
+        let b = invalid_event_key("{\"step\":\"Bad Step\",\n \"event_id\":\"e1\"}");
+        assert_eq!(a, b);
+        assert_ne!(
+            a,
+            invalid_event_key(r#"{"event_id": "e2", "step": "Bad Step"}"#)
+        );
+        assert_eq!(invalid_event_key("not json"), invalid_event_key("not json"));
     }
 }

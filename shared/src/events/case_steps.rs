@@ -29,7 +29,8 @@ pub async fn handle(services: &Services, event: SqsEvent, now: Timestamp) -> Sqs
             Err(invalid) => {
                 let fields: Vec<&str> = invalid.0.iter().map(|f| f.field.as_str()).collect();
                 tracing::warn!(message_id = %id, ?fields, "invalid case-step event; left for the DLQ");
-                if let Err(e) = services.count_invalid_event(now, &id).await {
+                let body = record.body.as_deref().unwrap_or_default();
+                if let Err(e) = services.count_invalid_event(now, body).await {
                     tracing::error!(message_id = %id, error = ?e, "counting an invalid event");
                 }
                 false

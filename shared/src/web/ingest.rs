@@ -172,15 +172,13 @@ pub async fn case_steps(
             .get("event_id")
             .and_then(Value::as_str)
             .map(str::to_string);
+        let text = item.to_string();
         let event = serde_json::from_value(item)
             .map_err(|e| InvalidInput::one("body", e.to_string()))
             .and_then(CaseStepEvent::parse)
             .and_then(|e| e.check_clock(now).map(|()| e));
         if let Err(InvalidInput(errors)) = &event {
-            state
-                .services
-                .count_invalid_event(now, &uuid::Uuid::new_v4().to_string())
-                .await?;
+            state.services.count_invalid_event(now, &text).await?;
             if single {
                 return Err(ApiError::Invalid(InvalidInput(errors.clone())));
             }
