@@ -376,3 +376,190 @@ async fn with_client_credentials_the_cli_signs_in_as_the_case_system() {
     assert!(!ok && out.contains("invalid_client"), "{out}");
     assert!(!out.contains("not-the-secret"), "{out}");
 }
+
+/// The page's render stamp (`name="stamp" value="…"`).
+fn stamp_of(html: &str) -> String {
+    let marker = "name=\"stamp\" value=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
+/// kill -9 in the middle of answer load: every answer the server acknowledged is
+/// stored, counted and routed exactly once after a restart on the same data.
+#[test]
+fn answers_acknowledged_before_a_kill_9_are_stored_counted_and_routed_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    const SURVEYS: usize = 40;
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap().to_string();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let server = start(dir.path(), port, &["--ignore-send-windows"]);
+    // GIVEN forty debtors texted after a call
+    let now = jiff::Timestamp::now().to_string();
+    let events: Vec<serde_json::Value> = (0..SURVEYS)
+        .map(|i| {
+            serde_json::json!({
+                "event_id": format!("evt-kill-{i}"), "occurred_at": now, "case_id": format!("C-{i}"),
+                "client_id": "acme-energy", "step": "call_completed", "handler_id": "h-anna",
+                "team": "energy",
+                "debtor": {"debtor_id": format!("D-{i}"), "phone": format!("+4670777{i:04}"), "language": "sv"}
+            })
+        })
+        .collect();
+    let file = dir.path().join("events.json");
+    std::fs::write(&file, serde_json::to_string(&events).unwrap()).unwrap();
+    let (ok, out) = kundpuls(&[
+        "emit",
+        file.to_str().unwrap(),
+        "--data-dir",
+        &data_dir,
+        "--url",
+        &url,
+    ]);
+    assert!(ok, "{out}");
+    let links: Vec<String> = read_outbox(&dir.path().join("outbox.jsonl"))
+        .unwrap()
+        .into_iter()
+        .map(|l| l.link)
+        .collect();
+    assert_eq!(links.len(), SURVEYS);
+    // Each opens their page (as a person would, not too fast)…
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .into();
+    let forms: Vec<(String, String)> = links
+        .iter()
+        .map(|link| {
+            let page = agent
+                .get(link)
+                .call()
+                .unwrap()
+                .body_mut()
+                .read_to_string()
+                .unwrap();
+            (link.clone(), stamp_of(&page))
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(2100));
+    // WHEN they answer CSAT 1 with a comment, eight at a time, and the server is
+    // killed with SIGKILL once a dozen answers were acknowledged
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let count = Arc::new(AtomicUsize::new(0));
+    let queue = Arc::new(Mutex::new(forms));
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let (acked, count, queue, agent) =
+                (acked.clone(), count.clone(), queue.clone(), agent.clone());
+            std::thread::spawn(move || {
+                loop {
+                    let Some((link, stamp)) = queue.lock().unwrap().pop() else {
+                        return;
+                    };
+                    let body =
+                        format!("score=1&comment=Ingen+ringde+tillbaka&stamp={stamp}&website=");
+                    let answered = agent
+                        .post(&link)
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .send(body.as_str())
+                        .ok()
+                        .filter(|r| r.status().as_u16() == 200);
+                    if answered.is_some() {
+                        acked.lock().unwrap().push(link);
+                        count.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count.load(Ordering::SeqCst) < 12 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    drop(server); // SIGKILL
+    for w in workers {
+        w.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 12 && acked.len() < SURVEYS,
+        "acknowledged {}",
+        acked.len()
+    );
+    // THEN after a restart on the same data directory…
+    let _server = start(dir.path(), port, &["--ignore-send-windows"]);
+    let (_, admin) = kundpuls(&[
+        "token",
+        "--data-dir",
+        &data_dir,
+        "--user",
+        "admin",
+        "--role",
+        "admin",
+    ]);
+    let api = |path: &str| -> serde_json::Value {
+        let text = agent
+            .get(&format!("{url}{path}"))
+            .header("authorization", &format!("Bearer {}", admin.trim()))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    // …every acknowledged answer is stored (its link says so), and some that were
+    // in flight may be too: the stored set is what the counters and backlog hold.
+    let stored: Vec<&String> = links
+        .iter()
+        .filter(|link| {
+            let page = agent
+                .get(*link)
+                .call()
+                .unwrap()
+                .body_mut()
+                .read_to_string()
+                .unwrap();
+            page.contains("Redan besvarad")
+        })
+        .collect();
+    for link in &acked {
+        assert!(
+            stored.contains(&link),
+            "an acknowledged answer was lost: {link}"
+        );
+    }
+    // Counted once each, and routed once each (the feed is drained every second).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (mut counted, mut items) = (0, 0);
+    while Instant::now() < deadline {
+        let report = api("/api/v1/reports/csat?group_by=team");
+        counted = report["total"]["n"].as_u64().unwrap_or(0);
+        let page = api("/api/v1/feedback?team=energy&status=new&limit=200");
+        let ids: Vec<&str> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["survey_id"].as_str().unwrap())
+            .collect();
+        let unique: std::collections::BTreeSet<&&str> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "an answer was routed twice");
+        items = ids.len();
+        if counted == stored.len() as u64 && items == stored.len() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(counted, stored.len() as u64, "answers counted");
+    assert_eq!(items, stored.len(), "feedback items");
+    println!(
+        "# kill -9: {} acknowledged, {} stored, {} counted, {} routed",
+        acked.len(),
+        stored.len(),
+        counted,
+        items
+    );
+}
