@@ -21,19 +21,52 @@ const AUTH_PATH: &str = "/console/auth";
 /// A refresh token is good for this long at most (the pool decides the rest).
 const REFRESH_DAYS: i64 = 30;
 
-/// Only a console path can be a place to come back to (no open redirect).
+/// Only a console path can be a place to come back to (no open redirect), in
+/// characters a `Location` header and a cookie value can carry as they are.
 pub fn safe_return(to: Option<&str>) -> String {
     match to {
         Some(p)
             if p.starts_with("/console")
                 && !p.starts_with("/console/auth")
                 && !p.contains("//")
-                && !p.contains('\\')
-                && p.len() <= 512 =>
+                && p.len() <= 512
+                && p.chars()
+                    .all(|c| c.is_ascii_graphic() && !matches!(c, '\\' | ';' | ',' | '"')) =>
         {
             p.to_string()
         }
         _ => "/console".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_return;
+
+    #[test]
+    fn only_a_plain_console_path_is_a_place_to_come_back_to() {
+        for good in [
+            "/console",
+            "/console/feedback/fb-1",
+            "/console?status=new&team=energy",
+        ] {
+            assert_eq!(safe_return(Some(good)), good);
+        }
+        for bad in [
+            "https://evil.example/console",
+            "//evil.example",
+            "/console//evil.example",
+            "/console/auth/callback?code=x",
+            "/console\\..\\evil",
+            "/console\nSet-Cookie: x=y",
+            "/console\tx",
+            "/console; x",
+            "/console feedback",
+            "/elsewhere",
+        ] {
+            assert_eq!(safe_return(Some(bad)), "/console", "{bad:?}");
+        }
+        assert_eq!(safe_return(None), "/console");
     }
 }
 
