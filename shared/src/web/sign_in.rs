@@ -370,13 +370,4 @@ impl SignIn {
             })
             .collect())
     }
-
-    /// Seconds until the ID token expires, read without verifying (for deciding
-    /// when to refresh; [`SignIn::verify`] decides whether it is valid).
-    pub fn seconds_left(id_token: &str) -> Option<i64> {
-        let payload = id_token.split('.').nth(1)?;
-        let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
-        let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-        Some(claims["exp"].as_i64()? - jiff::Timestamp::now().as_second())
-    }
 }

@@ -29,7 +29,6 @@ pub use sign_in::{callback, refresh, signed_out};
 use super::auth::{Principal, Role};
 use super::error::ApiError;
 use super::state::{AppState, Authenticator};
-use crate::web::sign_in::SignIn;
 use askama::Template;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -103,19 +102,18 @@ impl FromRequestParts<AppState> for ConsoleUser {
                 (Some(sign_in), _) => {
                     let session = cookie_token(parts);
                     let refreshable = jar.get(REFRESH_COOKIE).is_some();
-                    let principal = match &session {
-                        Some(token) => sign_in
-                            .verify(token)
-                            .await
-                            .ok()
-                            .as_ref()
-                            .and_then(Principal::from_claims),
+                    let claims = match &session {
+                        Some(token) => sign_in.verify(token).await.ok(),
                         None => None,
                     };
-                    let ending = session
-                        .as_deref()
-                        .and_then(SignIn::seconds_left)
-                        .is_some_and(|left| left < REFRESH_BEFORE_SECONDS);
+                    let principal = claims.as_ref().and_then(Principal::from_claims);
+                    // The verified `exp`: near its end, the session is renewed.
+                    let ending = claims
+                        .as_ref()
+                        .and_then(|c| c.get("exp")?.parse::<i64>().ok())
+                        .is_some_and(|exp| {
+                            exp - jiff::Timestamp::now().as_second() < REFRESH_BEFORE_SECONDS
+                        });
                     // Refreshed on the way to a page, before it runs out.
                     if refreshable && (principal.is_none() || ending) && here.is_some() {
                         let back = sign_in::safe_return(here.as_deref());
