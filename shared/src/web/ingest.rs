@@ -16,7 +16,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use futures_util::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Events per request at most. One event costs about ten sequential-ish requests
@@ -172,13 +172,16 @@ pub async fn case_steps(
             .get("event_id")
             .and_then(Value::as_str)
             .map(str::to_string);
-        let text = item.to_string();
-        let event = serde_json::from_value(item)
+        // Read from a borrow: the event's text is needed only if it is invalid.
+        let event = CaseStepEventInput::deserialize(&item)
             .map_err(|e| InvalidInput::one("body", e.to_string()))
             .and_then(CaseStepEvent::parse)
             .and_then(|e| e.check_clock(now).map(|()| e));
         if let Err(InvalidInput(errors)) = &event {
-            state.services.count_invalid_event(now, &text).await?;
+            state
+                .services
+                .count_invalid_event(now, &item.to_string())
+                .await?;
             if single {
                 return Err(ApiError::Invalid(InvalidInput(errors.clone())));
             }
