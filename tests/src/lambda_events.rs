@@ -93,3 +93,16 @@ pub fn scheduled() -> Value {
         "detail": {}
     })
 }
+
+/// Sends an API Gateway (HTTP API, v2) event through a router as `lambda_http`
+/// does: the status and the body's text.
+pub async fn invoke(router: &axum::Router, event: String) -> (u16, String) {
+    use tower::ServiceExt;
+    let request = lambda_http::request::from_str(&event).expect("an API Gateway event");
+    let response = router.clone().oneshot(request).await.expect("a response");
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
+        .await
+        .expect("a body");
+    (status, String::from_utf8(bytes.to_vec()).expect("UTF-8"))
+}

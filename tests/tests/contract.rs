@@ -345,21 +345,10 @@ async fn the_document_is_served_without_sign_in_and_refusals_keep_the_error_shap
     assert_eq!(body["error"]["code"], "method_not_allowed");
 }
 
-/// Sends an API Gateway (HTTP API, v2) event through a router as `lambda_http` does.
-async fn invoke(router: &axum::Router, event: String) -> (u16, String) {
-    let request = lambda_http::request::from_str(&event).unwrap();
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
-        .await
-        .unwrap();
-    (status, String::from_utf8(bytes.to_vec()).unwrap())
-}
-
 #[tokio::test]
 async fn a_client_credentials_token_posts_case_steps_and_reads_nothing() {
     use kundpuls::web::{lambda_console_router, lambda_ingest_router};
-    use kundpuls_tests::lambda_events::http;
+    use kundpuls_tests::lambda_events::{http, invoke};
     let h = Harness::embedded().await;
     let (services, _outbox) = app::local(&h, SurveyPolicy::default());
     let state = AppState {

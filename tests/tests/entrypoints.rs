@@ -9,7 +9,6 @@
 use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
-use axum::Router;
 use kundpuls::app::Services;
 use kundpuls::events;
 use kundpuls::web::stamp::StampKey;
@@ -18,9 +17,9 @@ use kundpuls::web::{
 };
 use kundpuls_tests::answers::always;
 use kundpuls_tests::events::recent_json;
+use kundpuls_tests::lambda_events::invoke;
 use kundpuls_tests::{Backend, Harness, app, lambda_events, moto, stream};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 fn state(services: &Services) -> AppState {
     AppState {
@@ -31,17 +30,6 @@ fn state(services: &Services) -> AppState {
         sign_in: None,
         demo: false,
     }
-}
-
-/// Sends an API Gateway event through a router as `lambda_http` would.
-async fn invoke(router: &Router, event: String) -> (u16, String) {
-    let request = lambda_http::request::from_str(&event).unwrap();
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
-        .await
-        .unwrap();
-    (status, String::from_utf8(bytes.to_vec()).unwrap())
 }
 
 fn field<'a>(html: &'a str, name: &str) -> &'a str {

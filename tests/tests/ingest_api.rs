@@ -5,6 +5,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use kundpuls::domain::creditor::CreditorContact;
 use kundpuls::domain::ids::{ClientId, ContactId, TeamId};
 use kundpuls::domain::policy::SurveyPolicy;
 use kundpuls::web::auth::{LocalKey, Role};
@@ -47,6 +48,19 @@ impl Api {
         body: String,
     ) -> (StatusCode, Value) {
         self.call("POST", path, role, content_type, body).await
+    }
+
+    /// The stored creditor contact.
+    async fn creditor(&self, client: &str, contact: &str) -> CreditorContact {
+        self.h
+            .store
+            .get_creditor(
+                &ClientId::parse(client).unwrap(),
+                &ContactId::parse(contact).unwrap(),
+            )
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     async fn delete(&self, path: &str, role: Role) -> (StatusCode, Value) {
@@ -192,16 +206,7 @@ async fn an_admin_deactivates_a_contact_who_left_and_others_may_not() {
     }
     let (status, body) = api.delete(path, Role::Admin).await;
     assert_eq!((status, &body["cancelled"]), (StatusCode::OK, &0.into()));
-    let stored = api
-        .h
-        .store
-        .get_creditor(
-            &ClientId::parse("nordtel").unwrap(),
-            &ContactId::parse("c-7").unwrap(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = api.creditor("nordtel", "c-7").await;
     assert!(!stored.active);
     let (status, body) = api
         .delete("/api/v1/contacts/nordtel/c-unknown", Role::Admin)
@@ -212,16 +217,7 @@ async fn an_admin_deactivates_a_contact_who_left_and_others_may_not() {
         "client_id,contact_id,email,industry,active\nnordtel,c-7,g@example.com,telecom,true\n";
     api.post("/api/v1/contacts", Role::Admin, "text/csv", csv.to_string())
         .await;
-    let back = api
-        .h
-        .store
-        .get_creditor(
-            &ClientId::parse("nordtel").unwrap(),
-            &ContactId::parse("c-7").unwrap(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let back = api.creditor("nordtel", "c-7").await;
     assert!(back.active);
 }
 

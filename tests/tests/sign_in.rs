@@ -172,19 +172,25 @@ fn local_part(url: &str) -> String {
     url.strip_prefix(PUBLIC).unwrap_or(url).to_string()
 }
 
-#[tokio::test]
-async fn a_lead_follows_an_alert_link_signs_in_and_comes_back_to_the_item() {
-    let idp = IdpStandIn::start(lead()).await;
-    let h = Harness::embedded().await;
-    let (services, _outbox) = app::local(&h, SurveyPolicy::default());
-    let router = lambda_console_router(AppState {
+/// The console function as on AWS: API Gateway's claims for the API, the managed
+/// login (the stand-in) for the pages.
+fn console(h: &Harness, idp: &IdpStandIn) -> axum::Router {
+    let (services, _outbox) = app::local(h, SurveyPolicy::default());
+    lambda_console_router(AppState {
         services,
         auth: Authenticator::ApiGateway,
         stamp: kundpuls::web::stamp::StampKey::new(b"sign-in-stamp-key-0123456789abcd"),
         outbox: None,
-        sign_in: Some(Arc::new(SignIn::new(config(&idp)).unwrap())),
+        sign_in: Some(Arc::new(SignIn::new(config(idp)).unwrap())),
         demo: false,
-    });
+    })
+}
+
+#[tokio::test]
+async fn a_lead_follows_an_alert_link_signs_in_and_comes_back_to_the_item() {
+    let idp = IdpStandIn::start(lead()).await;
+    let h = Harness::embedded().await;
+    let router = console(&h, &idp);
     let http = reqwestless();
     let mut browser = Browser::default();
     let get = |path: String, cookies: String| {
@@ -300,15 +306,7 @@ fn reqwestless()
 async fn a_session_near_its_end_is_refreshed_on_the_way_to_a_page() {
     let idp = IdpStandIn::start(lead()).await;
     let h = Harness::embedded().await;
-    let (services, _outbox) = app::local(&h, SurveyPolicy::default());
-    let router = lambda_console_router(AppState {
-        services,
-        auth: Authenticator::ApiGateway,
-        stamp: kundpuls::web::stamp::StampKey::new(b"sign-in-stamp-key-0123456789abcd"),
-        outbox: None,
-        sign_in: Some(Arc::new(SignIn::new(config(&idp)).unwrap())),
-        demo: false,
-    });
+    let router = console(&h, &idp);
     // An ID token with two minutes left, and a refresh token.
     let ending = idp::sign(&idp::id_claims(&idp.issuer, &lead(), 120), KID);
     let cookies = format!("kp_console={ending}; kp_refresh=refresh-1");
