@@ -12,10 +12,12 @@
 //!                   (gsi3: PERSON#<hmac(debtor or contact id)> / <created>#<id>, for erasure)
 //!                                                              DUE#EXPIRE / <expires_at>#<id>  (sent)      unanswered, not yet reminded)
 //! token pointer     TOKEN#<sha256(token)>   TOKEN
+//! link of a resend  SURVEY#<survey id>      LINK#<sha256(token)>  (so an erasure finds every pointer)
 //! answer            SURVEY#<survey id>      ANSWER             ANSWERS#<kind>#<month> / <at>#<id>
 //! contact state     CONTACT#<hmac(contact)> STATE              (opt-out, last surveyed; under a
 //!                                                                person key: last flagged step)
 //! creditor contact  CLIENT#<client id>      CONTACT#<id>       WAVE#<month 01–12> / <client>#<contact>
+//!                   (gsi3: PERSONCONTACT#<hmac(contact id)> / <client>#<contact>, for erasure)
 //! counter shard     STAT#<kind>|<month>|    V#<value>#S<n>
 //!                   <scope>|<dimension>
 //! applied effect    EFFECT#<effect id>      EFFECT
@@ -160,6 +162,19 @@ pub fn answer(id: &SurveyId) -> Key {
 
 pub fn token(hash: &TokenHash) -> Key {
     Key::new(format!("{TOKEN_PK}{}", hash.as_str()), "TOKEN")
+}
+
+/// Sort keys of a survey's extra link records start with this.
+pub const LINK_PREFIX: &str = "LINK#";
+
+/// The record, in the survey's own partition, of a link drawn after the first (each
+/// send and reminder draws one): an erasure reads the partition and removes every
+/// pointer, not only the first.
+pub fn survey_link(id: &SurveyId, hash: &TokenHash) -> Key {
+    Key {
+        pk: format!("{SURVEY_PK}{id}"),
+        sk: format!("{LINK_PREFIX}{}", hash.as_str()),
+    }
 }
 
 /// The records that leave under the retention policy, told apart by their keys
@@ -348,11 +363,26 @@ pub fn wave(month: u8) -> String {
 }
 
 pub fn creditor_index(c: &crate::domain::creditor::CreditorContact) -> Vec<IndexKey> {
-    vec![IndexKey {
+    let sk = format!("{}#{}", c.client_id, c.contact_id);
+    let mut out = vec![IndexKey {
         index: Index::Gsi1,
         pk: wave(c.wave_month()),
-        sk: format!("{}#{}", c.client_id, c.contact_id),
-    }]
+        sk: sk.clone(),
+    }];
+    if let Some(person) = &c.person {
+        out.push(IndexKey {
+            index: Index::Gsi3,
+            pk: person_contacts(person),
+            sk,
+        });
+    }
+    out
+}
+
+/// The creditor contact records of one person (a contact id may be known to
+/// several clients), for erasure.
+pub fn person_contacts(person: &ContactKey) -> String {
+    format!("PERSONCONTACT#{person}")
 }
 
 pub fn feedback_team_status(team: &TeamId, status: FeedbackStatus) -> String {

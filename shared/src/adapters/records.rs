@@ -10,6 +10,13 @@ pub struct TokenPointer {
     pub survey_id: SurveyId,
 }
 
+/// `SURVEY#<id>` / `LINK#<hash>`: a link drawn for a send or reminder after the
+/// survey's first, kept beside the survey so an erasure removes its pointer too.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SurveyLink {
+    pub token_hash: crate::domain::token::TokenHash,
+}
+
 /// What is remembered of a contact under its keyed hash. Times are Unix
 /// milliseconds so that DynamoDB conditions can compare them as numbers.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

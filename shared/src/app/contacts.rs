@@ -67,7 +67,8 @@ impl Services {
         let mut report = ImportReport::default();
         for (i, row) in rows.into_iter().enumerate() {
             match row.fields.and_then(CreditorContact::parse) {
-                Ok(contact) => {
+                Ok(mut contact) => {
+                    contact.person = Some(self.keyer.person_key(contact.contact_id.as_str()));
                     self.contacts.upsert_creditor(&contact).await?;
                     report.upserted += 1;
                     if !contact.active {
@@ -100,6 +101,7 @@ impl Services {
         };
         if found.active {
             found.active = false;
+            found.person = Some(self.keyer.person_key(contact.as_str()));
             self.contacts.upsert_creditor(&found).await?;
             tracing::info!(client_id = %client, "creditor contact deactivated");
         }

@@ -1,7 +1,11 @@
 //! Erasing one person on request (`DELETE /api/v1/people/{id}`): every survey sent to
-//! them (found by the keyed hash of their debtor or contact id), its answer and link
-//! are deleted, and the comment of any feedback item made from it is removed. The
-//! counters stay (they hold no personal data), so reports still add up. That the
+//! them (found by the keyed hash of their debtor or contact id), its answer and every
+//! link pointer are deleted, the comment of any feedback item made from it and of an
+//! answer still waiting in the embedded store's feed is removed, and a creditor
+//! contact's records (name, email, account manager) go, so they leave the NPS wave.
+//! Staff notes in the activity log of those items are replaced by a fixed line
+//! (who wrote one and when stay): a note about a person is about that person.
+//! The counters stay (they hold no personal data), so reports still add up. That the
 //! erasure happened is recorded under the same keyed hash, never the id.
 
 use super::Services;
@@ -26,6 +30,7 @@ impl Services {
             surveys: 0,
             answers: 0,
             feedback_items: 0,
+            contacts: 0,
         };
         // Each pass deletes what it lists, so the first page is read until empty;
         // bounded in case a store keeps returning the same page.
@@ -38,16 +43,24 @@ impl Services {
                 break;
             }
             for survey in &page.items {
-                if self
-                    .erase_feedback_text(&FeedbackId::for_survey(&survey.id), actor, now)
-                    .await?
-                {
+                let feedback = FeedbackId::for_survey(&survey.id);
+                if self.erase_feedback_text(&feedback, actor, now).await? {
                     record.feedback_items += 1;
                 }
+                self.backlog.erase_notes(&feedback).await?;
                 if self.surveys.erase_survey(survey).await? {
                     record.answers += 1;
                 }
                 record.surveys += 1;
+            }
+        }
+        for contact in self.contacts.creditors_of_person(&person).await? {
+            if self
+                .contacts
+                .erase_creditor(&contact.client_id, &contact.contact_id)
+                .await?
+            {
+                record.contacts += 1;
             }
         }
         self.surveys.record_erasure(&record).await?;
@@ -55,6 +68,7 @@ impl Services {
             surveys = record.surveys,
             answers = record.answers,
             feedback_items = record.feedback_items,
+            contacts = record.contacts,
             "person erased on request"
         );
         Ok(record)

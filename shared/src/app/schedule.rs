@@ -7,6 +7,7 @@ use super::delivery::Held;
 use super::{Delivered, Services};
 use crate::domain::contact::Recipient;
 use crate::domain::creditor::CreditorContact;
+use crate::domain::ids::SurveyId;
 use crate::domain::policy::SurveyPolicy;
 use crate::domain::rules::SkipReason;
 use crate::domain::sending::{SendFacts, SurveyChange};
@@ -238,7 +239,7 @@ impl Services {
                 now,
                 &CounterField::Skipped(reason.code()),
             );
-            let effect = format!("decision:{key}");
+            let effect = decision_effect(&key);
             async move {
                 self.stats
                     .apply_once(&effect, &increments)
@@ -304,7 +305,7 @@ impl Services {
                 let increments =
                     survey_increments(SurveyKind::Nps, &subject, Channel::Email, now, &field);
                 self.stats
-                    .apply_once(&format!("decision:{key}"), &increments)
+                    .apply_once(&decision_effect(&key), &increments)
                     .await?;
                 if let Some(claim) = &claim {
                     // Just checked above: not opted out, not suppressed.
@@ -325,4 +326,11 @@ impl Services {
             None => Ok(false),
         }
     }
+}
+
+/// The effect id that counts one contact's yearly decision once. It names the
+/// survey (a hash of the idempotency key), not the contact: effect records outlive
+/// an erasure, and the contact id must not be in them.
+fn decision_effect(key: &str) -> String {
+    format!("decision:{}", SurveyId::for_idempotency_key(key))
 }

@@ -216,6 +216,9 @@ pub struct Activity {
     pub action: String,
 }
 
+/// What a staff note becomes when the person it was written about is erased.
+pub const NOTE_ERASED: &str = "note: (erased on the respondent's request)";
+
 impl Activity {
     pub fn new(at: Timestamp, actor: &str, action: impl Into<String>) -> Self {
         Self {
@@ -223,6 +226,24 @@ impl Activity {
             actor: actor.to_string(),
             action: action.into(),
         }
+    }
+
+    /// This entry with the text of its staff note replaced by [`NOTE_ERASED`]
+    /// (who and when stay); `None` if it carries no note. A note is always the last
+    /// change of an entry (`status: new → triaged; note: …`).
+    pub fn without_note(&self) -> Option<Activity> {
+        let start = if self.action.starts_with("note: ") {
+            0
+        } else {
+            self.action.find("; note: ")? + 2
+        };
+        if self.action[start..] == *NOTE_ERASED {
+            return None;
+        }
+        Some(Activity {
+            action: format!("{}{NOTE_ERASED}", &self.action[..start]),
+            ..self.clone()
+        })
     }
 }
 
@@ -271,5 +292,35 @@ impl Priority {
 
     pub fn as_str(self) -> &'static str {
         self.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(action: &str) -> Activity {
+        Activity::new(Timestamp::UNIX_EPOCH, "lead-1", action)
+    }
+
+    #[test]
+    fn a_note_loses_its_text_and_keeps_the_rest_of_its_entry() {
+        let cases = [
+            ("note: ringde 0701234567", Some(NOTE_ERASED.to_string())),
+            (
+                "status: new → triaged; note: ringde henne",
+                Some(format!("status: new → triaged; {NOTE_ERASED}")),
+            ),
+            ("status: new → triaged", None),
+            ("assigned to Åsa", None),
+            (NOTE_ERASED, None),
+        ];
+        for (action, expected) in cases {
+            let got = entry(action).without_note();
+            assert_eq!(got.as_ref().map(|a| a.action.clone()), expected, "{action}");
+            if let Some(a) = got {
+                assert_eq!((a.actor.as_str(), a.at), ("lead-1", Timestamp::UNIX_EPOCH));
+            }
+        }
     }
 }

@@ -78,6 +78,10 @@ pub struct CreditorContact {
     /// A contact who left the client gets no more surveys or reminders.
     #[serde(default = "active_by_default")]
     pub active: bool,
+    /// Keyed hash of the contact id (set on import), so an erasure request finds
+    /// the record without the id being searched for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<super::contact::ContactKey>,
 }
 
 fn active_by_default() -> bool {
@@ -143,6 +147,7 @@ impl CreditorContact {
                 account_manager_email,
                 country,
                 active,
+                person: None,
             }),
             _ => {
                 errors.sort_by(|a, b| a.field.cmp(&b.field));

@@ -297,6 +297,17 @@ impl Answer {
         !self.is_suspect() && (self.score.is_low() || self.comment.is_some())
     }
 
+    /// The answer as it may stay after its respondent was erased (while it still
+    /// waits to be routed and counted): without the comment and without the
+    /// references to the case and the person.
+    pub fn redacted(mut self) -> Self {
+        self.comment = None;
+        self.subject.case_id = None;
+        self.subject.contact_id = None;
+        self.subject.person = None;
+        self
+    }
+
     pub fn feedback_id(&self) -> FeedbackId {
         FeedbackId::for_survey(&self.survey_id)
     }
@@ -312,4 +323,7 @@ pub struct ErasureRecord {
     pub surveys: usize,
     pub answers: usize,
     pub feedback_items: usize,
+    /// Creditor contact records removed (one per client that knew the person).
+    #[serde(default)]
+    pub contacts: usize,
 }

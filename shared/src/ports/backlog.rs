@@ -88,6 +88,10 @@ pub trait BacklogStore: Send + Sync {
 
     async fn feedback_activity(&self, id: &FeedbackId) -> Result<Vec<Activity>, StoreError>;
 
+    /// Replaces the text of every staff note in an item's activity log (see
+    /// [`Activity::without_note`]); returns how many entries changed.
+    async fn erase_notes(&self, id: &FeedbackId) -> Result<usize, StoreError>;
+
     async fn create_improvement(
         &self,
         item: &Improvement,

@@ -48,4 +48,19 @@ pub trait ContactStore: Send + Sync {
         month: u8,
         page: PageRequest,
     ) -> Result<Page<CreditorContact>, StoreError>;
+
+    /// The contact records of one person (by the keyed hash of their contact id),
+    /// under every client that knows them.
+    async fn creditors_of_person(
+        &self,
+        person: &ContactKey,
+    ) -> Result<Vec<CreditorContact>, StoreError>;
+
+    /// Deletes a contact record and its index entries (it leaves its wave).
+    /// `false` if there was none.
+    async fn erase_creditor(
+        &self,
+        client: &ClientId,
+        contact: &ContactId,
+    ) -> Result<bool, StoreError>;
 }

@@ -17,6 +17,8 @@ pub struct Erased {
     pub surveys: usize,
     pub answers: usize,
     pub feedback_items: usize,
+    /// Creditor contact records removed (name, email; the contact leaves its wave).
+    pub contacts: usize,
 }
 
 /// Erases one person's surveys, answers and comments; answers what went.
@@ -46,6 +48,7 @@ pub async fn erase_person(
         surveys: record.surveys,
         answers: record.answers,
         feedback_items: record.feedback_items,
+        contacts: record.contacts,
     })
     .into_response())
 }

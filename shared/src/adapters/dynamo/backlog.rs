@@ -210,6 +210,34 @@ impl BacklogStore for DynamoStore {
             .await
     }
 
+    /// One read of the log, then one `UpdateItem` per entry that carries a note.
+    async fn erase_notes(&self, id: &FeedbackId) -> Result<usize, StoreError> {
+        const OP: &str = "erase_notes";
+        let key = keys::feedback(id);
+        let mut changed = 0;
+        for (sk, entry) in self.activity_entries(OP, &key).await? {
+            let Some(redacted) = entry.without_note() else {
+                continue;
+            };
+            self.client
+                .update_item()
+                .table_name(self.table())
+                .set_key(Some(super::key_item(&Key {
+                    pk: key.pk.clone(),
+                    sk,
+                })))
+                .update_expression("SET #action = :action")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_names("#action", "action")
+                .expression_attribute_values(":action", s(&redacted.action))
+                .send()
+                .await
+                .map_err(|e| StoreError::unavailable(OP, e))?;
+            changed += 1;
+        }
+        Ok(changed)
+    }
+
     async fn save_all(&self, writes: &[VersionedWrite]) -> Result<SaveOutcome, StoreError> {
         const OP: &str = "save_all";
         let mut records = Vec::with_capacity(writes.len());
@@ -325,6 +353,20 @@ impl BacklogStore for DynamoStore {
 
 impl DynamoStore {
     async fn activity_of(&self, op: &'static str, key: &Key) -> Result<Vec<Activity>, StoreError> {
+        Ok(self
+            .activity_entries(op, key)
+            .await?
+            .into_iter()
+            .map(|(_, a)| a)
+            .collect())
+    }
+
+    /// An item's activity entries with their sort keys, oldest first.
+    async fn activity_entries(
+        &self,
+        op: &'static str,
+        key: &Key,
+    ) -> Result<Vec<(String, Activity)>, StoreError> {
         let mut out = Vec::new();
         let mut start = None;
         loop {
@@ -341,7 +383,12 @@ impl DynamoStore {
                 .await
                 .map_err(|e| StoreError::unavailable(op, e))?;
             for item in resp.items.unwrap_or_default() {
-                out.push(decode(op, item)?);
+                let sk = item
+                    .get("sk")
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default();
+                out.push((sk, decode(op, item)?));
             }
             start = resp.last_evaluated_key;
             if start.is_none() {

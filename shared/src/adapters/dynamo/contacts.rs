@@ -132,4 +132,42 @@ impl ContactStore for DynamoStore {
         )
         .await
     }
+
+    async fn creditors_of_person(
+        &self,
+        person: &ContactKey,
+    ) -> Result<Vec<CreditorContact>, StoreError> {
+        let page = self
+            .query_index(
+                "creditors_of_person",
+                IndexQuery {
+                    index: Index::Gsi3,
+                    pk: keys::person_contacts(person),
+                    below: None,
+                    reverse: false,
+                    limit: 100,
+                    cursor: None,
+                },
+            )
+            .await?;
+        Ok(page.items)
+    }
+
+    /// One `DeleteItem`; the index attributes go with the item.
+    async fn erase_creditor(
+        &self,
+        client: &ClientId,
+        contact: &ContactId,
+    ) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::creditor(client, contact))))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| StoreError::unavailable("erase_creditor", e))?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
 }

@@ -7,7 +7,7 @@ use super::{
     DynamoStore, IndexQuery, Item, MAX_RACE_ATTEMPTS, build, decode, key_item, n, record, s,
 };
 use crate::adapters::keys;
-use crate::adapters::records::{ContactState, TokenPointer};
+use crate::adapters::records::{ContactState, SurveyLink, TokenPointer};
 use crate::domain::contact::ContactKey;
 use crate::domain::ids::SurveyId;
 use crate::domain::sending::SurveyChange;
@@ -239,33 +239,57 @@ impl SurveyStore for DynamoStore {
         .await
     }
 
-    /// One transaction deletes the survey, its answer and its first link pointer.
+    /// One strongly consistent read of the survey's partition (the survey, its
+    /// answer and the records of its extra links), then one transaction deletes all
+    /// of them and every link pointer.
     async fn erase_survey(&self, survey: &Survey) -> Result<bool, StoreError> {
         const OP: &str = "erase_survey";
-        let had_answer = self
-            .get_item(OP, &keys::answer(&survey.id))
-            .await?
-            .is_some();
-        let delete = |key: keys::Key| -> Result<TransactWriteItem, StoreError> {
+        let partition = keys::survey(&survey.id).pk;
+        let out = self
+            .client
+            .query()
+            .table_name(self.table())
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(&partition))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::unavailable(OP, e))?;
+        let mut doomed = vec![keys::token(&survey.token_hash)];
+        let mut had_answer = false;
+        for item in out.items.unwrap_or_default() {
+            let Some(sk) = item.get("sk").and_then(|v| v.as_s().ok()).cloned() else {
+                continue;
+            };
+            if sk.starts_with(keys::LINK_PREFIX) {
+                let link: SurveyLink = decode(OP, item)?;
+                doomed.push(keys::token(&link.token_hash));
+            }
+            had_answer |= sk == keys::ANSWER_SK;
+            doomed.push(keys::Key {
+                pk: partition.clone(),
+                sk,
+            });
+        }
+        if !doomed.contains(&keys::survey(&survey.id)) {
+            doomed.push(keys::survey(&survey.id));
+        }
+        let delete = |key: &keys::Key| -> Result<TransactWriteItem, StoreError> {
             Ok(TransactWriteItem::builder()
                 .delete(build(
                     OP,
                     aws_sdk_dynamodb::types::Delete::builder()
                         .table_name(self.table())
-                        .set_key(Some(super::key_item(&key)))
+                        .set_key(Some(super::key_item(key)))
                         .build(),
                 )?)
                 .build())
         };
-        self.transact(
-            OP,
-            vec![
-                delete(keys::survey(&survey.id))?,
-                delete(keys::answer(&survey.id))?,
-                delete(keys::token(&survey.token_hash))?,
-            ],
-        )
-        .await?;
+        // A transaction holds at most 100 items; a survey has a handful of links.
+        for chunk in doomed.chunks(100) {
+            let items = chunk.iter().map(delete).collect::<Result<Vec<_>, _>>()?;
+            self.transact(OP, items).await?;
+        }
         Ok(had_answer)
     }
 
@@ -320,6 +344,8 @@ impl SurveyStore for DynamoStore {
         .await
     }
 
+    /// One transaction: the pointer (unless it exists) and the link record beside
+    /// the survey that lets an erasure find it.
     async fn add_token(
         &self,
         id: &SurveyId,
@@ -327,7 +353,8 @@ impl SurveyStore for DynamoStore {
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
         const OP: &str = "add_token";
-        let mut item = record(
+        let ttl = self.ttl_from(expires_at);
+        let mut pointer = record(
             OP,
             &keys::token(hash),
             &TokenPointer {
@@ -335,19 +362,33 @@ impl SurveyStore for DynamoStore {
             },
             &[],
         )?;
-        item.insert(
-            super::schema::TTL_ATTRIBUTE.into(),
-            self.ttl_from(expires_at),
-        );
-        let result = self
-            .client
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        super::unless_already(OP, result)
+        pointer.insert(super::schema::TTL_ATTRIBUTE.into(), ttl.clone());
+        let mut link = record(
+            OP,
+            &keys::survey_link(id, hash),
+            &SurveyLink {
+                token_hash: hash.clone(),
+            },
+            &[],
+        )?;
+        link.insert(super::schema::TTL_ATTRIBUTE.into(), ttl);
+        let items = vec![
+            TransactWriteItem::builder()
+                .put(self.put(OP, pointer, "attribute_not_exists(pk)")?)
+                .build(),
+            TransactWriteItem::builder()
+                .put(build(
+                    OP,
+                    Put::builder()
+                        .table_name(self.table())
+                        .set_item(Some(link))
+                        .build(),
+                )?)
+                .build(),
+        ];
+        // Cancelled on the pointer's condition: the link was added before.
+        self.transact(OP, items).await?;
+        Ok(())
     }
 
     async fn apply(

@@ -167,6 +167,27 @@ impl BacklogStore for EmbeddedStore {
         .await
     }
 
+    async fn erase_notes(&self, id: &FeedbackId) -> Result<usize, StoreError> {
+        let key = keys::feedback(id);
+        self.write("erase_notes", move |w| {
+            let mut changed = 0;
+            for (sk, entry) in
+                w.keyed_items_with_prefix::<Activity>(&key.pk, keys::ACTIVITY_PREFIX)?
+            {
+                if let Some(redacted) = entry.without_note() {
+                    let at = keys::Key {
+                        pk: key.pk.clone(),
+                        sk,
+                    };
+                    w.put(&at, &redacted)?;
+                    changed += 1;
+                }
+            }
+            Ok(changed)
+        })
+        .await
+    }
+
     async fn create_improvement(
         &self,
         item: &Improvement,

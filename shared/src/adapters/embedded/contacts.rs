@@ -123,4 +123,37 @@ impl ContactStore for EmbeddedStore {
         self.page_of("creditors_in_wave", Index::Gsi1, keys::wave(month), page)
             .await
     }
+
+    async fn creditors_of_person(
+        &self,
+        person: &ContactKey,
+    ) -> Result<Vec<CreditorContact>, StoreError> {
+        let pk = keys::person_contacts(person);
+        let page = self
+            .page_of(
+                "creditors_of_person",
+                Index::Gsi3,
+                pk,
+                PageRequest::first(100),
+            )
+            .await?;
+        Ok(page.items)
+    }
+
+    async fn erase_creditor(
+        &self,
+        client: &ClientId,
+        contact: &ContactId,
+    ) -> Result<bool, StoreError> {
+        let key = keys::creditor(client, contact);
+        self.write("erase_creditor", move |w| {
+            let Some(old) = w.get::<CreditorContact>(&key)? else {
+                return Ok(false);
+            };
+            w.reindex(&key, &keys::creditor_index(&old), &[])?;
+            w.delete(&key)?;
+            Ok(true)
+        })
+        .await
+    }
 }

@@ -54,8 +54,15 @@ type Job = Box<dyn FnOnce(&mut Writer<'_>) -> Result<Done, ()> + Send>;
 /// Tells one caller the outcome of the commit (`Some(reason)` if it failed).
 type Done = Box<dyn FnOnce(Option<String>) + Send>;
 
+/// The open file. Transactions share it; [`EmbeddedStore::compact`] takes it alone.
+type Shared = Arc<std::sync::RwLock<Database>>;
+
+fn shared(db: &Shared) -> std::sync::RwLockReadGuard<'_, Database> {
+    db.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 struct Inner {
-    db: Arc<Database>,
+    db: Shared,
     jobs: Option<tokio::sync::mpsc::UnboundedSender<Job>>,
     writer: Option<std::thread::JoinHandle<()>>,
 }
@@ -85,6 +92,26 @@ fn open_tables(tx: &redb::WriteTransaction) -> R<Writer<'_>> {
         feed: tx.open_table(FEED)?,
         cursors: tx.open_table(CURSORS)?,
     })
+}
+
+/// Copies every row of one table from a snapshot into a write transaction.
+fn copy_table<K, V>(
+    from: &redb::ReadTransaction,
+    to: &redb::WriteTransaction,
+    table: TableDefinition<K, V>,
+) -> R<()>
+where
+    K: redb::Key + 'static,
+    V: redb::Value + 'static,
+    for<'a> K::SelfType<'a>: std::borrow::Borrow<K::SelfType<'a>>,
+{
+    let source = from.open_table(table)?;
+    let mut target = to.open_table(table)?;
+    for row in source.iter()? {
+        let (k, v) = row?;
+        target.insert(k.value(), v.value())?;
+    }
+    Ok(())
 }
 
 /// Runs one batch in one transaction and tells every caller how it ended.
@@ -121,7 +148,7 @@ fn run_batch(db: &Database, jobs: Vec<Job>) {
     }
 }
 
-fn writer_loop(db: Arc<Database>, mut jobs: tokio::sync::mpsc::UnboundedReceiver<Job>) {
+fn writer_loop(db: Shared, mut jobs: tokio::sync::mpsc::UnboundedReceiver<Job>) {
     while let Some(first) = jobs.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -130,7 +157,7 @@ fn writer_loop(db: Arc<Database>, mut jobs: tokio::sync::mpsc::UnboundedReceiver
                 Err(_) => break,
             }
         }
-        run_batch(&db, batch);
+        run_batch(&shared(&db), batch);
     }
 }
 
@@ -194,6 +221,8 @@ impl EmbeddedStore {
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::unavailable("open", e))?;
         let path = data_dir.join(DB_FILE);
+        // What an interrupted rewrite left; the file itself is as it was.
+        let _ = std::fs::remove_file(path.with_extension("redb.rewrite"));
         let init = || -> R<Database> {
             let db = Database::create(&path)?;
             let tx = db.begin_write()?;
@@ -204,7 +233,9 @@ impl EmbeddedStore {
             tx.commit()?;
             Ok(db)
         };
-        let db = Arc::new(init().map_err(|f| f.into_store("open"))?);
+        let db = Arc::new(std::sync::RwLock::new(
+            init().map_err(|f| f.into_store("open"))?,
+        ));
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let writer_db = db.clone();
         let writer = std::thread::Builder::new()
@@ -254,7 +285,45 @@ impl EmbeddedStore {
             .map_err(|_| StoreError::unavailable(operation, "the write was not committed"))?
     }
 
-    /// Runs `f` against a consistent read snapshot on a blocking thread.
+    /// Rewrites the file with only what it holds now, so that no freed page keeps
+    /// the bytes of a deleted record (redb does not clear freed pages, and compacting
+    /// in place leaves some of them standing in the middle of the file). The live
+    /// tables are copied into a new file, which then takes the old one's name in one
+    /// rename: a crash before it leaves the old file as it was. Reads and writes wait
+    /// while it runs.
+    pub async fn rewrite(&self) -> Result<(), StoreError> {
+        let db = self.inner.db.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || -> R<()> {
+            let mut db = db
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let fresh_path = path.with_extension("redb.rewrite");
+            let _ = std::fs::remove_file(&fresh_path);
+            let fresh = Database::create(&fresh_path)?;
+            {
+                let from = db.begin_read()?;
+                let to = fresh.begin_write()?;
+                copy_table(&from, &to, ITEMS)?;
+                copy_table(&from, &to, INDEX)?;
+                copy_table(&from, &to, FEED)?;
+                copy_table(&from, &to, CURSORS)?;
+                to.commit()?;
+            }
+            drop(std::mem::replace(&mut *db, fresh));
+            std::fs::rename(&fresh_path, &path).map_err(|e| Fault::Db(e.into()))?;
+            if let Some(dir) = path.parent() {
+                std::fs::File::open(dir)
+                    .and_then(|d| d.sync_all())
+                    .map_err(|e| Fault::Db(e.into()))?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| StoreError::unavailable("rewrite", e))?
+        .map_err(|f| f.into_store("rewrite"))
+    }
+
     /// One page of an index partition, in sort-key order.
     async fn page_of<T>(
         &self,
@@ -279,6 +348,7 @@ impl EmbeddedStore {
         .await
     }
 
+    /// Runs `f` against a consistent read snapshot on a blocking thread.
     async fn read<T, F>(&self, operation: &'static str, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -286,6 +356,8 @@ impl EmbeddedStore {
     {
         let db = self.inner.db.clone();
         tokio::task::spawn_blocking(move || -> R<T> {
+            // The lock is held as long as the snapshot, so compaction waits for it.
+            let db = shared(&db);
             let tx = db.begin_read()?;
             let r = Reader {
                 items: tx.open_table(ITEMS)?,

@@ -1,7 +1,7 @@
 //! Retention on the embedded store: what DynamoDB's TTL does in AWS. Answers and
 //! feedback items (with their activity) are removed once `retention` has passed
 //! since they were made, surveys once it has passed since they closed, and link
-//! pointers with their survey. Counters, improvements and the lexicon stay: every
+//! pointers (and the records of extra links) with their survey. Counters, improvements and the lexicon stay: every
 //! figure keeps adding up after the answers behind it are gone.
 
 use super::{EmbeddedStore, R, SEP, Writer};
@@ -57,6 +57,7 @@ fn sweep_batch(w: &mut Writer<'_>, cutoff: Timestamp) -> R<SweepReport> {
     let mut unindex: Vec<(keys::Key, Vec<keys::IndexKey>)> = Vec::new();
     let mut surveys_gone: std::collections::BTreeSet<String> = Default::default();
     let mut feedback_gone: Vec<String> = Vec::new();
+    let mut survey_partitions: Vec<String> = Vec::new();
     {
         let mut n = 0;
         for row in w.items.iter()? {
@@ -87,6 +88,7 @@ fn sweep_batch(w: &mut Writer<'_>, cutoff: Timestamp) -> R<SweepReport> {
                     if s.expires_at < cutoff {
                         unindex.push((key_of(), keys::survey_index(&s)));
                         surveys_gone.insert(s.id.to_string());
+                        survey_partitions.push(pk.to_string());
                         doomed.push(key.clone());
                         report.surveys += 1;
                         n += 1;
@@ -119,6 +121,19 @@ fn sweep_batch(w: &mut Writer<'_>, cutoff: Timestamp) -> R<SweepReport> {
             acts.push(k.value().to_string());
         }
         doomed.extend(acts);
+    }
+    // The extra link records in the partitions of removed surveys.
+    for pk in &survey_partitions {
+        let lo = format!("{pk}{SEP}{}", keys::LINK_PREFIX);
+        let mut links = Vec::new();
+        for row in w.items.range::<&str>(lo.as_str()..)? {
+            let (k, _) = row?;
+            if !k.value().starts_with(&lo) {
+                break;
+            }
+            links.push(k.value().to_string());
+        }
+        doomed.extend(links);
     }
     if !surveys_gone.is_empty() {
         let lo = keys::TOKEN_PK.to_string();

@@ -2,7 +2,7 @@
 
 use super::{EmbeddedStore, IndexQuery, Lookup, R, Writer};
 use crate::adapters::keys;
-use crate::adapters::records::{ContactState, TokenPointer};
+use crate::adapters::records::{ContactState, SurveyLink, TokenPointer};
 use crate::domain::contact::ContactKey;
 use crate::domain::ids::SurveyId;
 use crate::domain::sending::SurveyChange;
@@ -129,6 +129,16 @@ impl SurveyStore for EmbeddedStore {
             w.reindex(&key, &keys::survey_index(&current), &[])?;
             w.delete(&key)?;
             w.delete(&keys::token(&current.token_hash))?;
+            for (sk, link) in w.keyed_items_with_prefix::<SurveyLink>(&key.pk, keys::LINK_PREFIX)? {
+                w.delete(&keys::token(&link.token_hash))?;
+                w.delete(&keys::Key {
+                    pk: key.pk.clone(),
+                    sk,
+                })?;
+            }
+            // An answer the router has not read yet keeps its place in the feed
+            // (it is still counted once) without its words.
+            w.redact_feed(&id)?;
             let akey = keys::answer(&id);
             let Some(answer) = w.get::<Answer>(&akey)? else {
                 return Ok(false);
@@ -140,6 +150,8 @@ impl SurveyStore for EmbeddedStore {
         .await
     }
 
+    /// The last step of an erasure: the record is written, then the file is
+    /// rewritten so the bytes of what was deleted do not stay in freed pages.
     async fn record_erasure(
         &self,
         record: &crate::domain::survey::ErasureRecord,
@@ -148,7 +160,8 @@ impl SurveyStore for EmbeddedStore {
         self.write("record_erasure", move |w| {
             w.put(&keys::erasure(&record.person, record.at), &record)
         })
-        .await
+        .await?;
+        self.rewrite().await
     }
 
     async fn erasures(
@@ -181,8 +194,13 @@ impl SurveyStore for EmbeddedStore {
         let pointer = TokenPointer {
             survey_id: id.clone(),
         };
+        let link_key = keys::survey_link(id, hash);
+        let link = SurveyLink {
+            token_hash: hash.clone(),
+        };
         self.write("add_token", move |w| {
             if w.get::<TokenPointer>(&key)?.is_none() {
+                w.put(&link_key, &link)?;
                 w.put(&key, &pointer)?;
             }
             Ok(())
