@@ -9,6 +9,7 @@ pub mod faults;
 pub mod fixtures;
 pub mod generated;
 pub mod idp;
+pub mod journey;
 pub mod lambda_events;
 pub mod moto;
 mod request_log;

@@ -9,14 +9,9 @@
 
 use jiff::Timestamp;
 use kundpuls::app::Services;
-use kundpuls::app::contacts::ContactRow;
-use kundpuls::domain::creditor::CreditorContactInput;
-use kundpuls::domain::policy::{SurveyPolicy, WeekWindows};
-use kundpuls::domain::score::{CsatScore, Score};
-use kundpuls::domain::survey::{Answer, AnswerInput};
 use kundpuls::domain::token::SurveyToken;
-use kundpuls_tests::events::{event, recent_json};
-use kundpuls_tests::{Backend, Harness, app, lambda_events, moto};
+use kundpuls_tests::journey::{self, Planted, always};
+use kundpuls_tests::{Backend, Harness, app};
 use std::sync::{Arc, Mutex, OnceLock};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::Layer;
@@ -73,102 +68,10 @@ fn capture() -> Capture {
         .clone()
 }
 
-struct Planted {
-    phone: String,
-    debtor: String,
-    comment: String,
-    email: String,
-    contact: String,
-}
-
-fn planted() -> Planted {
-    let n = uuid::Uuid::new_v4().as_u128() % 10_000_000;
-    Planted {
-        phone: format!("+4670{n:07}"),
-        debtor: format!("D-PLANTED-{n}"),
-        comment: format!("Handläggaren Åsa ringde aldrig tillbaka PLANTED{n}"),
-        email: format!("planted.person.{n}@acme.example"),
-        contact: format!("C-PLANTED-{n}"),
-    }
-}
-
-/// The link token of the one message sent to `phone`.
-fn token_sent_to(h: &Harness, phone: &str) -> SurveyToken {
-    let link = match &h.backend {
-        Backend::Embedded { dir, .. } => {
-            kundpuls::adapters::outbox::read_outbox(&dir.path().join("outbox.jsonl"))
-                .unwrap()
-                .into_iter()
-                .find(|l| l.to == phone)
-                .unwrap()
-                .link
-        }
-        Backend::Dynamo { .. } => moto::sms_to(phone)[0]
-            .split_whitespace()
-            .find(|w| w.starts_with(app::BASE_URL))
-            .unwrap()
-            .to_string(),
-    };
-    SurveyToken::parse(link.rsplit('/').next().unwrap()).unwrap()
-}
-
 async fn the_whole_product(h: &Harness, services: &Services, p: &Planted) -> SurveyToken {
-    let now = Timestamp::now();
-    // A case step, with an SMS.
-    let mut json = recent_json(
-        &format!("evt-{}", uuid::Uuid::new_v4().simple()),
-        "call_completed",
-        &p.phone,
-    );
-    json["debtor"]["debtor_id"] = p.debtor.clone().into();
-    services.handle_case_step(&event(&json), now).await.unwrap();
-    let token = token_sent_to(h, &p.phone);
-    let survey = h.store.find_by_token(&token.hash()).await.unwrap().unwrap();
-    // An answer with a comment, routed to the backlog and alerted.
-    let answer = Answer::new(
-        &survey,
-        AnswerInput {
-            score: Score::Csat(CsatScore::try_from(1u8).unwrap()),
-            comment: Some(p.comment.clone()),
-            resolved_first_contact: Some(false),
-            suspect: vec![],
-            answered_at: now,
-        },
-    );
-    h.store
-        .record_answer(&survey.id, answer.clone(), now)
-        .await
-        .unwrap();
-    services.route_answer(&answer).await.unwrap();
-    // An invalid event carrying the phone number in a flag and as the debtor id,
-    // through the queue.
-    let mut bad = json.clone();
-    bad["event_id"] = format!("evt-bad-{}", uuid::Uuid::new_v4().simple()).into();
-    bad["debtor"]["flags"] = serde_json::json!([format!("call {} after five", p.phone)]);
-    bad["step"] = "Not A Step".into();
-    let batch: aws_lambda_events::event::sqs::SqsEvent =
-        serde_json::from_value(lambda_events::sqs(&[("m-1", &bad.to_string())])).unwrap();
-    kundpuls::events::case_steps::handle(services, batch, now).await;
-    // A flagged step for the same debtor (the flag's value is free text).
-    let mut flagged = json.clone();
-    flagged["event_id"] = format!("evt-flag-{}", uuid::Uuid::new_v4().simple()).into();
-    flagged["debtor"]["flags"] = serde_json::json!([format!("call {} after five", p.phone)]);
-    services
-        .handle_case_step(&event(&flagged), now)
-        .await
-        .unwrap();
-    // A creditor contact and their NPS email (their wave month, inside the hours).
-    let rows = vec![ContactRow::from(CreditorContactInput {
-        client_id: Some("acme-energy".into()),
-        contact_id: Some(p.contact.clone()),
-        email: Some(p.email.clone()),
-        name: Some("Planted Person".into()),
-        industry: Some("energy".into()),
-        ..Default::default()
-    })];
-    services.import_contacts(rows, now, |_| {}).await.unwrap();
-    services.run_schedule(now).await.unwrap();
+    let lived = journey::live(h, services, p).await;
     // Erasure on request.
+    let now = Timestamp::now();
     services
         .erase_person(&p.debtor, "admin-1", now)
         .await
@@ -177,14 +80,7 @@ async fn the_whole_product(h: &Harness, services: &Services, p: &Planted) -> Sur
         .erase_person(&p.contact, "admin-1", now)
         .await
         .unwrap();
-    token
-}
-
-fn always() -> SurveyPolicy {
-    SurveyPolicy {
-        send_windows: WeekWindows::always(),
-        ..SurveyPolicy::default()
-    }
+    lived.token
 }
 
 #[tokio::test]
@@ -199,7 +95,7 @@ async fn no_log_line_carries_personal_data_on_either_store() {
                 app::aws(&h, always(), &from).await
             }
         };
-        let p = planted();
+        let p = Planted::new();
         let token = the_whole_product(&h, &services, &p).await;
         let digits: String = p.phone.chars().filter(char::is_ascii_digit).collect();
         secrets.extend([
@@ -209,6 +105,7 @@ async fn no_log_line_carries_personal_data_on_either_store() {
             p.comment.clone(),
             "Åsa ringde".to_string(),
             p.email.clone(),
+            p.name.clone(),
             p.contact.clone(),
             token.expose(),
         ]);
