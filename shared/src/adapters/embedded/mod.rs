@@ -300,7 +300,7 @@ impl EmbeddedStore {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let fresh_path = path.with_extension("redb.rewrite");
             let _ = std::fs::remove_file(&fresh_path);
-            let fresh = Database::create(&fresh_path)?;
+            let mut fresh = Database::create(&fresh_path)?;
             {
                 let from = db.begin_read()?;
                 let to = fresh.begin_write()?;
@@ -310,6 +310,9 @@ impl EmbeddedStore {
                 copy_table(&from, &to, CURSORS)?;
                 to.commit()?;
             }
+            // The copy holds only live data; compacting it gives back the room the
+            // bulk insert left, so the file does not grow with each erasure.
+            fresh.compact().map_err(|e| Fault::Db(e.into()))?;
             drop(std::mem::replace(&mut *db, fresh));
             std::fs::rename(&fresh_path, &path).map_err(|e| Fault::Db(e.into()))?;
             if let Some(dir) = path.parent() {
