@@ -1,5 +1,6 @@
 //! Counts the DynamoDB requests a client sends (every attempt, retries included),
-//! by operation, read from the `X-Amz-Target` header.
+//! by operation, read from the `X-Amz-Target` header, with the number of items of
+//! each transaction.
 
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
@@ -8,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Default)]
-pub struct RequestLog(Arc<Mutex<Vec<String>>>);
+pub struct RequestLog(Arc<Mutex<Vec<(String, u32)>>>);
 
 impl RequestLog {
     pub fn clear(&self) {
@@ -21,10 +22,16 @@ impl RequestLog {
 
     pub fn by_operation(&self) -> BTreeMap<String, usize> {
         let mut out = BTreeMap::new();
-        for op in self.0.lock().expect("request log lock").iter() {
+        for (op, _) in self.0.lock().expect("request log lock").iter() {
             *out.entry(op.clone()).or_insert(0) += 1;
         }
         out
+    }
+
+    /// Every request so far: its operation and how many items it wrote or read
+    /// (a transaction's items; one for a single-item request).
+    pub fn requests(&self) -> Vec<(String, u32)> {
+        self.0.lock().expect("request log lock").clone()
     }
 }
 
@@ -46,7 +53,18 @@ impl Intercept for RequestLog {
             .and_then(|t| t.rsplit('.').next())
             .unwrap_or("unknown")
             .to_string();
-        self.0.lock().expect("request log lock").push(op);
+        let items = context
+            .request()
+            .body()
+            .bytes()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+            .and_then(|v| {
+                v.get("TransactItems")
+                    .and_then(|t| t.as_array())
+                    .map(|a| a.len() as u32)
+            })
+            .unwrap_or(1);
+        self.0.lock().expect("request log lock").push((op, items));
         Ok(())
     }
 }

@@ -1,9 +1,15 @@
 //! How many DynamoDB requests one survey costs, from creation to a counted answer,
-//! counted by an SDK interceptor on every attempt sent. A change that adds requests
+//! counted by an SDK interceptor on every attempt sent. Writes to a survey the
+//! caller has just read or written go without reading it again (conditional on
+//! the revision of that copy). A change that adds requests
 //! to this path fails here and must update the figure on purpose.
 
 #![allow(clippy::unwrap_used)]
 
+use jiff::Timestamp;
+use kundpuls::adapters::dynamo::cost::{self, StepCost};
+use kundpuls::app::contacts::ContactRow;
+use kundpuls::domain::creditor::CreditorContactInput;
 use kundpuls::domain::sending::SurveyChange;
 use kundpuls::domain::stats::{answer_effect_id, increments_for_answer};
 use kundpuls::domain::survey::Claim;
@@ -11,10 +17,11 @@ use kundpuls::ports::{
     AnswerOutcome, ApplyOutcome, CreateOutcome, FatigueGuard, TransitionOutcome,
 };
 use kundpuls_tests::fixtures::{csat_answer, csat_survey, days, now};
+use kundpuls_tests::journey::always;
 use kundpuls_tests::{Backend, Harness};
 
 #[tokio::test]
-async fn a_survey_from_creation_to_counted_answer_takes_eight_requests() {
+async fn a_survey_from_creation_to_counted_answer_takes_six_requests() {
     let h = Harness::dynamodb().await;
     let Backend::Dynamo { requests, .. } = &h.backend else {
         unreachable!("a DynamoDB harness")
@@ -41,7 +48,7 @@ async fn a_survey_from_creation_to_counted_answer_takes_eight_requests() {
         at: now(),
     };
     assert!(matches!(
-        h.store.apply(&survey.id, sent.clone()).await.unwrap(),
+        h.store.apply_to(&survey, sent.clone()).await.unwrap(),
         TransitionOutcome::Done(_)
     ));
     steps.push(("mark sent", requests.by_operation()));
@@ -52,7 +59,7 @@ async fn a_survey_from_creation_to_counted_answer_takes_eight_requests() {
     let answer = csat_answer(&found, 2, Some("long wait"), now());
     let AnswerOutcome::Recorded(answer) = h
         .store
-        .record_answer(&found.id, answer, now())
+        .record_answer_to(&found, answer, now())
         .await
         .unwrap()
     else {
@@ -80,16 +87,180 @@ async fn a_survey_from_creation_to_counted_answer_takes_eight_requests() {
     println!("{:<32} {total} request(s)", "total");
     let count = |i: usize| steps[i].1.values().sum::<usize>();
     assert_eq!(count(0), 1, "create is one TransactWriteItems");
-    assert_eq!(count(1), 2, "a transition is a read and a conditional put");
+    assert_eq!(
+        count(1),
+        1,
+        "marking sent is one conditional put on the claimed copy, no read"
+    );
     assert_eq!(
         count(2),
-        4,
-        "token pointer, survey, survey read, one transaction"
+        3,
+        "token pointer, survey, then one transaction on the survey just read"
     );
     assert_eq!(count(3), 1, "counting is one TransactWriteItems");
-    assert_eq!(total, 8);
+    assert_eq!(total, 6);
     assert!(matches!(
         h.store.apply(&survey.id, sent).await.unwrap(),
         TransitionOutcome::WrongState(_)
     ));
+}
+
+/// Requests and units of what `requests` logged since it was cleared.
+fn measured(step: &'static str, requests: &kundpuls_tests::RequestLog) -> StepCost {
+    let log = requests.requests();
+    let (mut read_units, mut write_units) = (0, 0);
+    for (op, items) in &log {
+        let (r, w) = cost::units(op, *items);
+        read_units += r;
+        write_units += w;
+    }
+    println!("{step:<28} {log:?}");
+    requests.clear();
+    StepCost {
+        step,
+        requests: log.len() as u32,
+        read_units,
+        write_units,
+    }
+}
+
+/// A surveyed step (a call) of one debtor.
+fn debtor_step(event: &str, debtor: &str) -> serde_json::Value {
+    let phone = format!("+4670{}", 1_000_000 + uuid::Uuid::new_v4().as_u128() % 1_000_000);
+    let mut json = kundpuls_tests::events::recent_json(event, "call_completed", &phone);
+    json["debtor"]["debtor_id"] = debtor.into();
+    json
+}
+
+/// The one survey of a debtor (read without the request log's notice).
+async fn survey_of(
+    h: &Harness,
+    services: &kundpuls::app::Services,
+    debtor: &str,
+) -> kundpuls::domain::survey::Survey {
+    let person = services.keyer.person_key(debtor);
+    let page = h
+        .store
+        .surveys_of_person(&person, kundpuls::ports::PageRequest::first(10))
+        .await
+        .unwrap();
+    let Backend::Dynamo { requests, .. } = &h.backend else {
+        unreachable!("a DynamoDB harness")
+    };
+    requests.clear();
+    page.items.into_iter().next().unwrap()
+}
+
+/// A fresh table with the services on moto, and its request log.
+async fn on_moto() -> (Harness, kundpuls::app::Services, kundpuls_tests::RequestLog) {
+    let h = Harness::dynamodb().await;
+    let from = format!("nps-{}@nordkredit.example", uuid::Uuid::new_v4().simple());
+    let services = kundpuls_tests::app::aws(&h, always(), &from).await;
+    let Backend::Dynamo { requests, .. } = &h.backend else {
+        unreachable!("a DynamoDB harness")
+    };
+    let requests = requests.clone();
+    requests.clear();
+    (h, services, requests)
+}
+
+/// The creditor contacts `n` of one client whose wave is this month.
+fn wave_contacts(n: usize) -> Vec<ContactRow> {
+    let month = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).month() as u8;
+    (0..)
+        .map(|i| CreditorContactInput {
+            client_id: Some("acme-energy".into()),
+            contact_id: Some(format!("C-COST-{i}")),
+            email: Some(format!("cost.{i}@acme.example")),
+            name: Some("Kim".into()),
+            industry: Some("energy".into()),
+            ..Default::default()
+        })
+        .filter(|c| {
+            kundpuls::domain::creditor::CreditorContact::parse(c.clone())
+                .unwrap()
+                .wave_month()
+                == month
+        })
+        .take(n)
+        .map(ContactRow::from)
+        .collect()
+}
+
+/// The cost model's figures (`kundpuls cost`, README) are what the code does:
+/// each step is run through the real use cases on moto and its requests counted.
+#[tokio::test]
+async fn the_cost_model_counts_what_each_step_sends() {
+    let now = Timestamp::now();
+    // A surveyed case step, SMS sent at once.
+    let (h, services, requests) = on_moto().await;
+    let json = debtor_step("evt-cost", "D-COST-1");
+    services
+        .handle_case_step(&kundpuls_tests::events::event(&json), now)
+        .await
+        .unwrap();
+    let csat_send = measured(cost::CSAT_SEND.step, &requests);
+
+    // The page view and the answer, as the survey pages make them.
+    let link = survey_of(&h, &services, "D-COST-1").await.token_hash;
+    let page = h.store.find_by_token(&link).await.unwrap().unwrap();
+    let found = h.store.find_by_token(&link).await.unwrap().unwrap();
+    assert_eq!(page.id, found.id);
+    let AnswerOutcome::Recorded(low) = h
+        .store
+        .record_answer_to(&found, csat_answer(&found, 2, Some("lång kö"), now), now)
+        .await
+        .unwrap()
+    else {
+        panic!("recorded")
+    };
+    let answer = measured(cost::ANSWER.step, &requests);
+    services.route_answer(&low).await.unwrap();
+    let to_backlog = measured(cost::ROUTE_TO_BACKLOG.step, &requests);
+
+    // An answer that needs no follow-up.
+    let json = debtor_step("evt-cost-2", "D-COST-2");
+    services
+        .handle_case_step(&kundpuls_tests::events::event(&json), now)
+        .await
+        .unwrap();
+    let found = survey_of(&h, &services, "D-COST-2").await;
+    let AnswerOutcome::Recorded(high) = h
+        .store
+        .record_answer_to(&found, csat_answer(&found, 5, None, now), now)
+        .await
+        .unwrap()
+    else {
+        panic!("recorded")
+    };
+    requests.clear();
+    services.route_answer(&high).await.unwrap();
+    let counted = measured(cost::ROUTE_COUNTED.step, &requests);
+
+    // One contact more in the wave: the schedule's tick with two contacts less
+    // the same tick with one is what each contact costs.
+    let mut ticks = Vec::new();
+    for n in [1, 2] {
+        let (_h, services, requests) = on_moto().await;
+        services
+            .import_contacts(wave_contacts(n), now, |_| {})
+            .await
+            .unwrap();
+        requests.clear();
+        let report = services.run_schedule(now).await.unwrap();
+        assert_eq!(report.nps_created, n, "{report:?}");
+        ticks.push(measured("schedule tick", &requests));
+    }
+    let nps_send = StepCost {
+        step: cost::NPS_SEND.step,
+        requests: ticks[1].requests - ticks[0].requests,
+        read_units: ticks[1].read_units - ticks[0].read_units,
+        write_units: ticks[1].write_units - ticks[0].write_units,
+    };
+
+    let got = [csat_send, nps_send, answer, counted, to_backlog];
+    for step in &got {
+        println!("{step:?}");
+    }
+    assert_eq!(got, cost::ALL);
 }

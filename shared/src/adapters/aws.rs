@@ -40,14 +40,35 @@ pub async fn load_sdk_config() -> SdkConfig {
     load_sdk_config_with(SdkLimits::LAMBDA).await
 }
 
-/// One HTTPS client (rustls, the SDK's default TLS) with [`POOL_IDLE_TIMEOUT`],
-/// shared by every SDK client built from the result.
+/// The roots AWS service endpoints chain to: Amazon Root CA 1–4 and Starfield
+/// Services Root CA G2 (what AWS documents for its endpoints), bundled instead of
+/// scanning the system's store at start-up (see README, "Cold starts").
+const AWS_ENDPOINT_ROOTS: &[u8] = include_bytes!("roots/aws-endpoints.pem");
+
+/// `KUNDPULS_SYSTEM_ROOTS=1` trusts the system's store instead, for an endpoint
+/// that is not AWS's (a TLS proxy, an emulator with its own certificate).
+fn trust_store() -> aws_smithy_http_client::tls::TrustStore {
+    use aws_smithy_http_client::tls::TrustStore;
+    if std::env::var("KUNDPULS_SYSTEM_ROOTS").is_ok_and(|v| v == "1") {
+        TrustStore::default()
+    } else {
+        TrustStore::empty().with_pem_certificate(AWS_ENDPOINT_ROOTS)
+    }
+}
+
+/// One HTTPS client (rustls on aws-lc-rs) with [`POOL_IDLE_TIMEOUT`] and the
+/// bundled AWS roots, shared by every SDK client built from the result.
 pub async fn load_sdk_config_with(limits: SdkLimits) -> SdkConfig {
+    let tls = aws_smithy_http_client::tls::TlsContext::builder()
+        .with_trust_store(trust_store())
+        .build()
+        .expect("a trust store of bundled PEM roots");
     let http = aws_smithy_http_client::Builder::new()
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
             aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
         ))
+        .tls_context(tls)
         .build_https();
     aws_config::defaults(BehaviorVersion::latest())
         .http_client(http)
@@ -145,4 +166,21 @@ fn never_connected(e: &(dyn std::error::Error + 'static)) -> bool {
         next = err.source();
     }
     false
+}
+
+#[cfg(test)]
+mod roots_tests {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+
+    #[test]
+    fn the_bundled_roots_are_the_five_aws_documents_and_all_parse() {
+        let certs: Vec<_> = CertificateDer::pem_slice_iter(super::AWS_ENDPOINT_ROOTS)
+            .collect::<Result<_, _>>()
+            .expect("PEM");
+        assert_eq!(certs.len(), 5);
+        let mut store = rustls::RootCertStore::empty();
+        let (valid, invalid) = store.add_parsable_certificates(certs);
+        assert_eq!((valid, invalid), (5, 0));
+    }
 }

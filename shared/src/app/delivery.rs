@@ -160,7 +160,7 @@ impl Services {
     ) -> Result<Option<Survey>, StoreError> {
         let mut last = None;
         for _ in 0..SETTLE_TRIES {
-            match self.surveys.apply(&survey.id, change.clone()).await {
+            match self.surveys.apply_to(survey, change.clone()).await {
                 Ok(TransitionOutcome::Done(s)) => return Ok(Some(s)),
                 Ok(TransitionOutcome::WrongState(s)) => return Ok(holds(&s).then_some(s)),
                 Ok(TransitionOutcome::NotFound) => return Ok(None),

@@ -156,7 +156,26 @@ pub struct Survey {
     pub claim: Option<Claim>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_at: Option<Timestamp>,
+    /// The revision this copy was read or written at, where the store keeps one
+    /// (DynamoDB): a change to this copy can then be written without reading the
+    /// survey again, conditional on that revision. Never stored in the record.
+    #[serde(skip)]
+    pub rev: KnownRev,
 }
+
+/// Where a copy of a survey was read or written (see [`Survey::rev`]): a note on
+/// the copy, not part of the survey, so two copies of the same survey are equal
+/// whatever revision each was read at.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KnownRev(pub Option<u64>);
+
+impl PartialEq for KnownRev {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for KnownRev {}
 
 impl Survey {
     /// The stored form of a new survey: `scheduled` until a send is confirmed.
@@ -186,6 +205,7 @@ impl Survey {
             attempts: u32::from(claimed),
             claim: new.claim,
             event_at: new.event_at,
+            rev: KnownRev(None),
         }
     }
 

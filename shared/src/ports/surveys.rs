@@ -145,6 +145,28 @@ pub trait SurveyStore: Send + Sync {
         now: Timestamp,
     ) -> Result<AnswerOutcome, StoreError>;
 
+    /// [`SurveyStore::apply`] to a copy the caller holds: a store that keeps
+    /// revisions writes the change without reading the survey first when the copy
+    /// is current, and reads it again when it is not. Same outcomes.
+    async fn apply_to(
+        &self,
+        known: &Survey,
+        change: SurveyChange,
+    ) -> Result<TransitionOutcome, StoreError> {
+        self.apply(&known.id, change).await
+    }
+
+    /// [`SurveyStore::record_answer`] for a survey the caller has just read (the
+    /// page's link lookup), on the same terms as [`SurveyStore::apply_to`].
+    async fn record_answer_to(
+        &self,
+        known: &Survey,
+        answer: Answer,
+        now: Timestamp,
+    ) -> Result<AnswerOutcome, StoreError> {
+        self.record_answer(&known.id, answer, now).await
+    }
+
     /// The surveys waiting on `list` up to `until`, earliest first (see [`WorkList`]).
     async fn due(
         &self,

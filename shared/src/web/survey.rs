@@ -452,7 +452,7 @@ pub async fn submit(
     let outcome = state
         .services
         .surveys
-        .record_answer(&survey.id, answer, now)
+        .record_answer_to(&survey, answer, now)
         .await
         .map_err(|e| busy(lang, &e))?;
     let closing_page = |kind| closing(kind, lang, &token);

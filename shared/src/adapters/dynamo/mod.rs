@@ -4,6 +4,7 @@
 
 mod backlog;
 mod contacts;
+pub mod cost;
 pub mod schema;
 mod stats;
 pub mod stream;

@@ -11,7 +11,7 @@ use crate::adapters::records::{ContactState, SurveyLink, TokenPointer};
 use crate::domain::contact::ContactKey;
 use crate::domain::ids::SurveyId;
 use crate::domain::sending::SurveyChange;
-use crate::domain::survey::{Answer, NewSurvey, Survey};
+use crate::domain::survey::{Answer, KnownRev, NewSurvey, Survey};
 use crate::domain::token::TokenHash;
 use crate::ports::{
     AnswerOutcome, CreateOutcome, FatigueGuard, StoreError, SurveyStore, TransitionOutcome,
@@ -69,7 +69,14 @@ impl DynamoStore {
             .and_then(|v| v.as_n().ok())
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
-        Ok(Some((decode(op, item)?, rev)))
+        let mut survey: Survey = decode(op, item)?;
+        survey.rev = KnownRev(Some(rev));
+        Ok(Some((survey, rev)))
+    }
+
+    /// The copy the caller holds, if it carries the revision it was read at.
+    fn known(known: Option<&Survey>) -> Option<(Survey, u64)> {
+        known.and_then(|s| s.rev.0.map(|rev| (s.clone(), rev)))
     }
 
     /// Reads, changes and writes back a survey, conditional on its revision; a lost
@@ -78,13 +85,25 @@ impl DynamoStore {
         &self,
         op: &'static str,
         id: &SurveyId,
+        known: Option<&Survey>,
         change: impl Fn(&mut Survey) -> bool + Send + Sync,
     ) -> Result<TransitionOutcome, StoreError> {
+        // A current copy saves the read; a stale one fails the condition and the
+        // survey is read as usual.
+        let mut first = Self::known(known);
         for _ in 0..MAX_RACE_ATTEMPTS {
-            let Some((mut survey, rev)) = self.survey_at_rev(op, id).await? else {
+            let from_copy = first.is_some();
+            let read = match first.take() {
+                Some(copy) => Some(copy),
+                None => self.survey_at_rev(op, id).await?,
+            };
+            let Some((mut survey, rev)) = read else {
                 return Ok(TransitionOutcome::NotFound);
             };
             if !change(&mut survey) {
+                if from_copy {
+                    continue; // The copy may be behind: decide on the stored survey.
+                }
                 return Ok(TransitionOutcome::WrongState(survey));
             }
             let result = self
@@ -98,7 +117,10 @@ impl DynamoStore {
                 .send()
                 .await;
             match result {
-                Ok(_) => return Ok(TransitionOutcome::Done(survey)),
+                Ok(_) => {
+                    survey.rev = KnownRev(Some(rev + 1));
+                    return Ok(TransitionOutcome::Done(survey));
+                }
                 Err(e)
                     if e.as_service_error()
                         .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
@@ -111,6 +133,80 @@ impl DynamoStore {
         Err(StoreError::unavailable(
             op,
             "survey kept changing under concurrent writes",
+        ))
+    }
+
+    /// One answer: the survey (from `known` when it is current, else read) marked
+    /// answered and the answer stored, in one transaction conditional on the
+    /// survey's revision.
+    async fn answer_survey(
+        &self,
+        id: &SurveyId,
+        known: Option<&Survey>,
+        answer: Answer,
+        now: Timestamp,
+    ) -> Result<AnswerOutcome, StoreError> {
+        const OP: &str = "record_answer";
+        let mut first = Self::known(known);
+        for _ in 0..MAX_RACE_ATTEMPTS {
+            let from_copy = first.is_some();
+            let read = match first.take() {
+                Some(copy) => Some(copy),
+                None => self.survey_at_rev(OP, id).await?,
+            };
+            let Some((mut survey, rev)) = read else {
+                return Ok(AnswerOutcome::NotFound);
+            };
+            if !survey.mark_answered(answer.answered_at, now) {
+                if from_copy {
+                    continue; // The copy may be behind: decide on the stored survey.
+                }
+                return match self.answer(id).await? {
+                    Some(first) => Ok(AnswerOutcome::AlreadyAnswered(first)),
+                    None => Ok(AnswerOutcome::NotOpen(survey)),
+                };
+            }
+            let mut answer_item =
+                record(OP, &keys::answer(id), &answer, &keys::answer_index(&answer))?;
+            answer_item.insert(
+                super::schema::TTL_ATTRIBUTE.into(),
+                self.ttl_from(answer.answered_at),
+            );
+            answer_item.insert("record".into(), s("answer"));
+            let survey_put = build(
+                OP,
+                Put::builder()
+                    .table_name(self.table())
+                    .set_item(Some(self.survey_item(OP, &survey, rev + 1)?))
+                    .condition_expression("#rev = :rev")
+                    .expression_attribute_names("#rev", REV)
+                    .expression_attribute_values(":rev", n(rev))
+                    .build(),
+            )?;
+            let tx = self
+                .transact(
+                    OP,
+                    vec![
+                        TransactWriteItem::builder().put(survey_put).build(),
+                        TransactWriteItem::builder()
+                            .put(self.put(OP, answer_item, "attribute_not_exists(pk)")?)
+                            .build(),
+                    ],
+                )
+                .await?;
+            if let Some(reason) = tx.failed(1)
+                && let Some(old) = reason.old.clone()
+            {
+                return Ok(AnswerOutcome::AlreadyAnswered(decode(OP, old)?));
+            }
+            if tx.failed(0).is_none() && tx.failed(1).is_none() {
+                return Ok(AnswerOutcome::Recorded(answer));
+            }
+            // The survey changed since it was read: read it again.
+        }
+        Err(StoreError::unavailable(
+            OP,
+            "survey kept changing under concurrent answers",
         ))
     }
 }
@@ -201,7 +297,10 @@ impl SurveyStore for DynamoStore {
                 "token hash collision; retry with a fresh token",
             ));
         }
-        Ok(CreateOutcome::Created(survey))
+        Ok(CreateOutcome::Created(Survey {
+            rev: KnownRev(Some(0)),
+            ..survey
+        }))
     }
 
     async fn get(&self, id: &SurveyId) -> Result<Option<Survey>, StoreError> {
@@ -211,7 +310,10 @@ impl SurveyStore for DynamoStore {
     async fn find_by_token(&self, hash: &TokenHash) -> Result<Option<Survey>, StoreError> {
         let pointer: Option<TokenPointer> = self.get("find_by_token", &keys::token(hash)).await?;
         match pointer {
-            Some(p) => self.get("find_by_token", &keys::survey(&p.survey_id)).await,
+            Some(p) => Ok(self
+                .survey_at_rev("find_by_token", &p.survey_id)
+                .await?
+                .map(|(survey, _)| survey)),
             None => Ok(None),
         }
     }
@@ -396,8 +498,28 @@ impl SurveyStore for DynamoStore {
         id: &SurveyId,
         change: SurveyChange,
     ) -> Result<TransitionOutcome, StoreError> {
-        self.transition("survey_change", id, |s| s.apply(&change))
+        self.transition("survey_change", id, None, |s| s.apply(&change))
             .await
+    }
+
+    async fn apply_to(
+        &self,
+        known: &Survey,
+        change: SurveyChange,
+    ) -> Result<TransitionOutcome, StoreError> {
+        self.transition("survey_change", &known.id, Some(known), |s| {
+            s.apply(&change)
+        })
+        .await
+    }
+
+    async fn record_answer_to(
+        &self,
+        known: &Survey,
+        answer: Answer,
+        now: Timestamp,
+    ) -> Result<AnswerOutcome, StoreError> {
+        self.answer_survey(&known.id, Some(known), answer, now).await
     }
 
     /// One transaction: the survey put (conditional on the revision read) and the
@@ -409,59 +531,7 @@ impl SurveyStore for DynamoStore {
         answer: Answer,
         now: Timestamp,
     ) -> Result<AnswerOutcome, StoreError> {
-        const OP: &str = "record_answer";
-        for _ in 0..MAX_RACE_ATTEMPTS {
-            let Some((mut survey, rev)) = self.survey_at_rev(OP, id).await? else {
-                return Ok(AnswerOutcome::NotFound);
-            };
-            if !survey.mark_answered(answer.answered_at, now) {
-                return match self.answer(id).await? {
-                    Some(first) => Ok(AnswerOutcome::AlreadyAnswered(first)),
-                    None => Ok(AnswerOutcome::NotOpen(survey)),
-                };
-            }
-            let mut answer_item =
-                record(OP, &keys::answer(id), &answer, &keys::answer_index(&answer))?;
-            answer_item.insert(
-                super::schema::TTL_ATTRIBUTE.into(),
-                self.ttl_from(answer.answered_at),
-            );
-            answer_item.insert("record".into(), s("answer"));
-            let survey_put = build(
-                OP,
-                Put::builder()
-                    .table_name(self.table())
-                    .set_item(Some(self.survey_item(OP, &survey, rev + 1)?))
-                    .condition_expression("#rev = :rev")
-                    .expression_attribute_names("#rev", REV)
-                    .expression_attribute_values(":rev", n(rev))
-                    .build(),
-            )?;
-            let tx = self
-                .transact(
-                    OP,
-                    vec![
-                        TransactWriteItem::builder().put(survey_put).build(),
-                        TransactWriteItem::builder()
-                            .put(self.put(OP, answer_item, "attribute_not_exists(pk)")?)
-                            .build(),
-                    ],
-                )
-                .await?;
-            if let Some(reason) = tx.failed(1)
-                && let Some(old) = reason.old.clone()
-            {
-                return Ok(AnswerOutcome::AlreadyAnswered(decode(OP, old)?));
-            }
-            if tx.failed(0).is_none() && tx.failed(1).is_none() {
-                return Ok(AnswerOutcome::Recorded(answer));
-            }
-            // The survey changed since it was read: read it again.
-        }
-        Err(StoreError::unavailable(
-            OP,
-            "survey kept changing under concurrent answers",
-        ))
+        self.answer_survey(id, None, answer, now).await
     }
 
     async fn due(
