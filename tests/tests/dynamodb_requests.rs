@@ -126,7 +126,10 @@ fn measured(step: &'static str, requests: &kundpuls_tests::RequestLog) -> StepCo
 
 /// A surveyed step (a call) of one debtor.
 fn debtor_step(event: &str, debtor: &str) -> serde_json::Value {
-    let phone = format!("+4670{}", 1_000_000 + uuid::Uuid::new_v4().as_u128() % 1_000_000);
+    let phone = format!(
+        "+4670{}",
+        1_000_000 + uuid::Uuid::new_v4().as_u128() % 1_000_000
+    );
     let mut json = kundpuls_tests::events::recent_json(event, "call_completed", &phone);
     json["debtor"]["debtor_id"] = debtor.into();
     json

@@ -42,7 +42,8 @@ fn http(method: &str, path: &str, claims: Option<serde_json::Value>) -> String {
 
 /// The yardstick first, then every function.
 pub fn subjects() -> Vec<Subject> {
-    let lead = serde_json::json!({"sub": "lead-1", "cognito:groups": "[lead]", "custom:teams": "energy"});
+    let lead =
+        serde_json::json!({"sub": "lead-1", "cognito:groups": "[lead]", "custom:teams": "energy"});
     vec![
         Subject {
             name: "hello-lambda",

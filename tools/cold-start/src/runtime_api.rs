@@ -49,7 +49,10 @@ impl RuntimeApi {
         let shared = Shared::default();
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(response),
+            )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(shared.clone());
@@ -122,11 +125,9 @@ impl RuntimeApi {
                 use tokio::io::AsyncReadExt;
                 let mut text = String::new();
                 if let Some(mut e) = child.stderr.take() {
-                    let _ = tokio::time::timeout(
-                        Duration::from_secs(1),
-                        e.read_to_string(&mut text),
-                    )
-                    .await;
+                    let _ =
+                        tokio::time::timeout(Duration::from_secs(1), e.read_to_string(&mut text))
+                            .await;
                 }
                 text
             }
@@ -187,7 +188,10 @@ async fn next(State(shared): State<Shared>) -> Response {
         "lambda-runtime-invoked-function-arn",
         "arn:aws:lambda:eu-north-1:123456789012:function:cold-start".into(),
     );
-    set("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000".into());
+    set(
+        "lambda-runtime-trace-id",
+        "Root=1-00000000-000000000000000000000000".into(),
+    );
     set("content-type", "application/json".into());
     (StatusCode::OK, headers, event).into_response()
 }

@@ -11,7 +11,9 @@ pub type Env = Vec<(&'static str, String)>;
 pub async fn prepare() -> Result<Env, Box<dyn std::error::Error>> {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
     if endpoint.is_empty() {
-        return Err("AWS_ENDPOINT_URL is not set: run scripts/cold-start, which starts moto".into());
+        return Err(
+            "AWS_ENDPOINT_URL is not set: run scripts/cold-start, which starts moto".into(),
+        );
     }
     let sdk = load_sdk_config().await;
     let run = std::process::id();

@@ -519,7 +519,8 @@ impl SurveyStore for DynamoStore {
         answer: Answer,
         now: Timestamp,
     ) -> Result<AnswerOutcome, StoreError> {
-        self.answer_survey(&known.id, Some(known), answer, now).await
+        self.answer_survey(&known.id, Some(known), answer, now)
+            .await
     }
 
     /// One transaction: the survey put (conditional on the revision read) and the
