@@ -6,6 +6,9 @@ use clap::Args;
 use kundpuls::app::SurveyConfig;
 use kundpuls::app::config::load_policy;
 use kundpuls::app::routing::FEED_CONSUMER;
+
+/// Creditor contacts of the NPS wave one local tick walks at most.
+const WAVE_CONTACTS_PER_TICK: usize = 1_000;
 use kundpuls::domain::policy::WeekWindows;
 use kundpuls::web::sign_in::{SignIn, SignInConfig};
 use kundpuls::web::stamp::StampKey;
@@ -143,8 +146,14 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            if let Err(e) = services.run_schedule(jiff::Timestamp::now()).await {
-                tracing::error!(error = ?e, "schedule tick failed; trying again next tick");
+            // A tick walks at most this many wave contacts; the rest resumes on the
+            // next tick.
+            let budget = kundpuls::app::schedule::TickBudget::contacts(WAVE_CONTACTS_PER_TICK);
+            if let Err(e) = services
+                .run_schedule_within(jiff::Timestamp::now(), budget)
+                .await
+            {
+                tracing::error!(error = %e, "schedule tick failed; trying again next tick");
             }
         }
     });

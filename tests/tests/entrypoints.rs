@@ -162,9 +162,14 @@ async fn a_case_step_becomes_a_listed_feedback_item_through_every_entry_point() 
 
     // 5. EventBridge → run-survey-schedule: a tick with nothing due does nothing.
     let tick: EventBridgeEvent<Value> = serde_json::from_value(lambda_events::scheduled()).unwrap();
-    let report = events::schedule::handle(&services, tick, now)
-        .await
-        .unwrap();
+    let report = events::schedule::handle(
+        &services,
+        tick,
+        now,
+        kundpuls::app::schedule::TickBudget::unlimited(),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.sent, 0);
 
     // 6. API Gateway (system claims) → ingest-api takes a second case step.

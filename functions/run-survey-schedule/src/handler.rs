@@ -32,9 +32,14 @@ mod tests {
         assert!(outbox.read_all().unwrap().is_empty());
         // WHEN EventBridge's scheduled event arrives on Monday at 10:00 local
         let tick: EventBridgeEvent<serde_json::Value> = serde_json::from_str(SCHEDULED).unwrap();
-        let report = handle(&services, tick, "2026-11-23T09:00:00Z".parse().unwrap())
-            .await
-            .unwrap();
+        let report = handle(
+            &services,
+            tick,
+            "2026-11-23T09:00:00Z".parse().unwrap(),
+            kundpuls::app::schedule::TickBudget::contacts(100),
+        )
+        .await
+        .unwrap();
         // THEN the SMS goes out
         assert_eq!(report.sent, 1);
         assert_eq!(outbox.read_all().unwrap().len(), 1);

@@ -11,7 +11,11 @@ async fn main() -> Result<(), Error> {
     let services = &services;
     run(service_fn(
         move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| async move {
-            handler::handle(services, event.payload, jiff::Timestamp::now())
+            let budget = kundpuls::app::schedule::TickBudget::until_deadline(
+                event.context.deadline,
+                kundpuls::events::schedule::DEADLINE_MARGIN,
+            );
+            handler::handle(services, event.payload, jiff::Timestamp::now(), budget)
                 .await
                 .map_err(Error::from)
         },

@@ -27,6 +27,7 @@
 //!                   IMPROVEMENT#<id>        ACT#<version>
 //! improvement       IMPROVEMENT#<id>        ITEM               IMPS#<status> / <created>#<id>
 //! erasure record    ERASURE#<hmac(id)>      <at>
+//! NPS wave progress WAVE#<YYYY-MM>          PROGRESS
 //! theme lexicon     CONFIG#lexicon          ITEM
 //!                   CONFIG#lexicon          ACT#<version>
 //! ```
@@ -356,6 +357,11 @@ pub fn survey_index(s: &Survey) -> Vec<IndexKey> {
 /// before `t` sorts below it (`$` follows `#`).
 pub fn up_to(t: jiff::Timestamp) -> String {
     format!("{}$", sort_key(t))
+}
+
+/// Where one month's NPS wave stands (`YYYY-MM`).
+pub fn wave_progress(month: &str) -> Key {
+    Key::new(format!("WAVE#{month}"), "PROGRESS")
 }
 
 pub fn wave(month: u8) -> String {

@@ -416,12 +416,17 @@ impl Services {
     /// Records `send_unknown` for a survey whose claim ran out (its holder died
     /// around the channel call), once. `true` if this call recorded it.
     pub(crate) async fn lapse(&self, survey: &Survey, now: Timestamp) -> Result<bool, StoreError> {
-        match self
+        let lapsed = match self
             .surveys
             .apply(&survey.id, SurveyChange::Lapse { now })
             .await?
         {
-            TransitionOutcome::Done(s) => {
+            TransitionOutcome::Done(s) => s,
+            // Lapsed already: by this call (the store client repeated a request
+            // that had succeeded) or by another tick. The count below is applied
+            // once per survey, so counting again cannot count twice, and a lapse
+            // whose answer was lost is still counted.
+            TransitionOutcome::WrongState(s) if s.state == SurveyState::SendUnknown => {
                 self.count(
                     &s,
                     "unknown",
@@ -429,11 +434,19 @@ impl Services {
                     now,
                 )
                 .await?;
-                tracing::warn!(survey_id = %s.id, "a send claim lapsed; outcome unknown, never sent again");
-                Ok(true)
+                return Ok(false);
             }
-            _ => Ok(false),
-        }
+            _ => return Ok(false),
+        };
+        self.count(
+            &lapsed,
+            "unknown",
+            CounterField::Skipped(SEND_UNKNOWN.into()),
+            now,
+        )
+        .await?;
+        tracing::warn!(survey_id = %lapsed.id, "a send claim lapsed; outcome unknown, never sent again");
+        Ok(true)
     }
 
     /// Sends the one NPS reminder with a fresh link token, at most once: the

@@ -1,7 +1,8 @@
 //! One tick of the survey schedule (every minute from EventBridge in AWS, a timer in
 //! `kundpuls serve`): send what is due, expire what is over, send NPS reminders, and
-//! start the month's relationship-NPS wave once a day. Each part is bounded per tick;
-//! what is left waits for the next one.
+//! walk the month's relationship-NPS wave (one pass a day, resumed tick after tick
+//! within each tick's budget). Each part is bounded per tick; what is left waits for
+//! the next one.
 
 use super::delivery::Held;
 use super::{Delivered, Services};
@@ -11,17 +12,15 @@ use crate::domain::ids::SurveyId;
 use crate::domain::policy::SurveyPolicy;
 use crate::domain::rules::SkipReason;
 use crate::domain::sending::{SendFacts, SurveyChange};
-use crate::domain::stats::{
-    CounterField, CounterIncrement, CounterKey, Dimension, survey_increments,
-};
+use crate::domain::stats::{CounterField, survey_increments};
 use crate::domain::survey::{Channel, Claim, NewSurvey, SurveyKind, SurveyState, SurveySubject};
 use crate::domain::token::SurveyToken;
+use crate::domain::wave::WaveProgress;
 use crate::ports::{
-    ApplyOutcome, CreateOutcome, FatigueGuard, PageRequest, StoreError, TransitionOutcome, WorkList,
+    CreateOutcome, FatigueGuard, PageRequest, StoreError, TransitionOutcome, WorkList,
 };
 use jiff::Timestamp;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// Surveys handled per part per tick at most.
 pub const BATCH: usize = 100;
@@ -42,9 +41,14 @@ pub struct TickReport {
     pub busy: usize,
     pub expired: usize,
     pub reminded: usize,
+    /// This tick began the day's pass over the month's wave.
     pub nps_wave_started: bool,
     pub nps_created: usize,
     pub nps_skipped: usize,
+    /// Contacts of last month's unfinished wave walked in this tick.
+    pub nps_rolled_over: usize,
+    /// The budget ran out with the wave's pass unfinished; the next tick resumes.
+    pub wave_paused: bool,
 }
 
 impl TickReport {
@@ -62,21 +66,78 @@ impl TickReport {
 
 /// `nps:<client>:<contact>:<year>`: one relationship survey per contact per year.
 pub fn nps_idempotency_key(contact: &CreditorContact, now: Timestamp) -> String {
-    format!(
-        "nps:{}:{}:{}",
-        contact.client_id,
-        contact.contact_id,
-        now.strftime("%Y")
-    )
+    nps_key(contact, &now.strftime("%Y").to_string())
+}
+
+fn nps_key(contact: &CreditorContact, year: &str) -> String {
+    format!("nps:{}:{}:{year}", contact.client_id, contact.contact_id)
+}
+
+/// How much of the NPS wave one tick may walk: until a deadline (in AWS, the
+/// invocation's remaining time less a margin) and at most a number of contacts
+/// (locally and in tests). What is left waits for the next tick.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TickBudget {
+    pub deadline: Option<std::time::Instant>,
+    pub contacts: Option<usize>,
+}
+
+impl TickBudget {
+    /// No limit: the whole wave in one tick.
+    pub fn unlimited() -> Self {
+        Self::default()
+    }
+
+    /// The Lambda's deadline (Unix milliseconds) less `margin`, which must cover
+    /// the slowest page (its SDK calls at their timeouts).
+    pub fn until_deadline(deadline_ms: u64, margin: std::time::Duration) -> Self {
+        let now_ms = u64::try_from(Timestamp::now().as_millisecond()).unwrap_or(0);
+        let left = std::time::Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+            .saturating_sub(margin);
+        Self {
+            deadline: Some(std::time::Instant::now() + left),
+            contacts: None,
+        }
+    }
+
+    pub fn contacts(n: usize) -> Self {
+        Self {
+            deadline: None,
+            contacts: Some(n),
+        }
+    }
+
+    fn spent(&self, walked: usize) -> bool {
+        self.deadline
+            .is_some_and(|d| std::time::Instant::now() >= d)
+            || self.contacts.is_some_and(|n| walked >= n)
+    }
+
+    /// The next page's size: at most [`BATCH`], and no more than the contacts the
+    /// budget has left.
+    fn page_size(&self, walked: usize) -> usize {
+        self.contacts
+            .map_or(BATCH, |n| n.saturating_sub(walked).clamp(1, BATCH))
+    }
 }
 
 impl Services {
+    /// One tick with no budget: the whole wave at once (tests, small data).
     pub async fn run_schedule(&self, now: Timestamp) -> Result<TickReport, StoreError> {
+        self.run_schedule_within(now, TickBudget::unlimited()).await
+    }
+
+    /// One tick, walking the NPS wave only as far as `budget` allows.
+    pub async fn run_schedule_within(
+        &self,
+        now: Timestamp,
+        budget: TickBudget,
+    ) -> Result<TickReport, StoreError> {
         let mut report = TickReport::default();
         self.send_due(now, &mut report).await?;
         self.expire_due(now, &mut report).await?;
         self.remind_due(now, &mut report).await?;
-        self.nps_wave(now, &mut report).await?;
+        self.nps_wave(now, &budget, &mut report).await?;
         tracing::info!(?report, "schedule tick");
         Ok(report)
     }
@@ -163,47 +224,94 @@ impl Services {
         Ok(())
     }
 
-    /// Once a day: every contact whose wave is this month gets this year's survey,
-    /// unless surveyed within the creditor fatigue window or opted out.
-    async fn nps_wave(&self, now: Timestamp, report: &mut TickReport) -> Result<(), StoreError> {
-        let day = now.strftime("%Y-%m-%d").to_string();
+    /// The month's relationship-NPS wave, resumable: each day one pass walks the
+    /// contacts whose wave month it is, a page at a time, saving where it stands
+    /// after each page, for as long as the tick's budget lasts. A tick that runs
+    /// out of time or fails leaves the rest to the next tick (a minute later), not
+    /// the next day. A pass of last month still unfinished (the service was down,
+    /// or every tick ran out of time) is finished first, counted as rolled over.
+    async fn nps_wave(
+        &self,
+        now: Timestamp,
+        budget: &TickBudget,
+        report: &mut TickReport,
+    ) -> Result<(), StoreError> {
+        let utc = now.to_zoned(jiff::tz::TimeZone::UTC);
         let month = now.strftime("%Y-%m").to_string();
-        let marker = CounterIncrement {
-            key: CounterKey::new(SurveyKind::Nps, &month, Dimension::All, "all"),
-            fields: BTreeMap::from([("wave_runs".to_string(), 1)]),
-        };
-        if self
-            .stats
-            .apply_once(&format!("nps-wave:{day}"), &[marker])
-            .await?
-            == ApplyOutcome::AlreadyApplied
+        let previous = utc
+            .first_of_month()
+            .ok()
+            .and_then(|first| first.yesterday().ok())
+            .map(|d| d.strftime("%Y-%m").to_string());
+        if let Some(previous) = previous
+            && let Some(open) = self.contacts.wave_progress(&previous).await?
+            && !open.done
         {
-            return Ok(());
+            let before = report.nps_created + report.nps_skipped;
+            let finished = self.walk_wave(open, now, budget, report).await?;
+            report.nps_rolled_over += report.nps_created + report.nps_skipped - before;
+            if !finished {
+                return Ok(());
+            }
         }
-        report.nps_wave_started = true;
-        let wave_month = now.to_zoned(jiff::tz::TimeZone::UTC).month() as u8;
-        let mut cursor = None;
+        let day = now.strftime("%Y-%m-%d").to_string();
+        let stored = self.contacts.wave_progress(&month).await?;
+        let progress = match stored {
+            Some(p) if p.pass_day == day && p.done => return Ok(()),
+            Some(p) if p.pass_day == day => p,
+            other => {
+                report.nps_wave_started = true;
+                WaveProgress::new_pass(&month, &day, other.as_ref())
+            }
+        };
+        self.walk_wave(progress, now, budget, report).await?;
+        Ok(())
+    }
+
+    /// Walks one pass of a wave from where it stands, a page at a time, saving the
+    /// cursor after each page. `true` once the pass is done.
+    async fn walk_wave(
+        &self,
+        mut progress: WaveProgress,
+        now: Timestamp,
+        budget: &TickBudget,
+        report: &mut TickReport,
+    ) -> Result<bool, StoreError> {
+        let wave_month = progress.wave_month();
         loop {
+            if budget.spent(report.nps_created + report.nps_skipped) {
+                report.wave_paused = true;
+                return Ok(false);
+            }
             let page = self
                 .contacts
                 .creditors_in_wave(
                     wave_month,
                     PageRequest {
-                        cursor,
-                        limit: BATCH,
+                        cursor: progress.cursor.clone(),
+                        limit: budget.page_size(report.nps_created + report.nps_skipped),
                     },
                 )
                 .await?;
             for contact in &page.items {
-                if self.start_nps(contact, now).await? {
+                if self.start_nps(contact, progress.year(), now).await? {
                     report.nps_created += 1;
+                    progress.created += 1;
                 } else {
                     report.nps_skipped += 1;
                 }
+                progress.walked += 1;
             }
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => return Ok(()),
+            progress.done = page.next.is_none();
+            progress.cursor = page.next;
+            progress.version += 1;
+            if !self.contacts.save_wave_progress(&progress).await? {
+                // Another tick saved this pass meanwhile and carries on with it.
+                return Ok(false);
+            }
+            if progress.done {
+                tracing::info!(month = %progress.month, walked = progress.walked, created = progress.created, "NPS wave pass done");
+                return Ok(true);
             }
         }
     }
@@ -213,8 +321,19 @@ impl Services {
     async fn start_nps(
         &self,
         contact: &CreditorContact,
+        year: &str,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
+        let key = nps_key(contact, year);
+        // A later pass (or a resumed page) finds this year's survey at once.
+        if self
+            .surveys
+            .get(&SurveyId::for_idempotency_key(&key))
+            .await?
+            .is_some()
+        {
+            return Ok(false);
+        }
         let policy = &self.config.policy;
         let recipient = Recipient::Email(contact.email.clone());
         let contact_key = self.keyer.key_for(&recipient);
@@ -230,7 +349,6 @@ impl Services {
             country: contact.country,
             person: Some(self.keyer.person_key(contact.contact_id.as_str())),
         };
-        let key = nps_idempotency_key(contact, now);
         let count_skip = |reason: SkipReason| {
             let increments = survey_increments(
                 SurveyKind::Nps,

@@ -68,6 +68,7 @@ pub mod text;
 pub mod themes;
 pub mod time;
 pub mod token;
+pub mod wave;
 
 pub use error::{FieldError, InvalidInput};
 

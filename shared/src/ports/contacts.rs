@@ -2,6 +2,7 @@ use super::{Page, PageRequest, StoreError};
 use crate::domain::contact::ContactKey;
 use crate::domain::creditor::CreditorContact;
 use crate::domain::ids::{ClientId, ContactId};
+use crate::domain::wave::WaveProgress;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
@@ -48,6 +49,14 @@ pub trait ContactStore: Send + Sync {
         month: u8,
         page: PageRequest,
     ) -> Result<Page<CreditorContact>, StoreError>;
+
+    /// Where one month's NPS wave stands (`YYYY-MM`), if it was started.
+    async fn wave_progress(&self, month: &str) -> Result<Option<WaveProgress>, StoreError>;
+
+    /// Saves `progress` (its `version` one above the stored one, or 1 for the
+    /// first save) if the stored version is still `progress.version - 1`:
+    /// `false` when another tick saved in between (that tick carries on).
+    async fn save_wave_progress(&self, progress: &WaveProgress) -> Result<bool, StoreError>;
 
     /// The contact records of one person (by the keyed hash of their contact id),
     /// under every client that knows them.

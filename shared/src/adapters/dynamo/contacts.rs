@@ -6,6 +6,7 @@ use crate::adapters::records::ContactState;
 use crate::domain::contact::ContactKey;
 use crate::domain::creditor::CreditorContact;
 use crate::domain::ids::{ClientId, ContactId};
+use crate::domain::wave::WaveProgress;
 use crate::ports::{ContactStore, Page, PageRequest, StoreError};
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -169,5 +170,41 @@ impl ContactStore for DynamoStore {
             .await
             .map_err(|e| StoreError::unavailable("erase_creditor", e))?;
         Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
+
+    async fn wave_progress(&self, month: &str) -> Result<Option<WaveProgress>, StoreError> {
+        self.get("wave_progress", &keys::wave_progress(month)).await
+    }
+
+    /// One conditional put on the stored version.
+    async fn save_wave_progress(&self, progress: &WaveProgress) -> Result<bool, StoreError> {
+        const OP: &str = "save_wave_progress";
+        let item = super::record(OP, &keys::wave_progress(&progress.month), progress, &[])?;
+        let condition = if progress.version <= 1 {
+            "attribute_not_exists(pk)"
+        } else {
+            "#v = :before"
+        };
+        let mut req = self
+            .client
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .condition_expression(condition);
+        if progress.version > 1 {
+            req = req
+                .expression_attribute_names("#v", "version")
+                .expression_attribute_values(":before", n(progress.version - 1));
+        }
+        match req.send().await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::unavailable(OP, e)),
+        }
     }
 }

@@ -30,14 +30,15 @@ pub const CSAT_SEND: StepCost = StepCost {
     write_units: 75,
 };
 
-/// One creditor contact in the month's NPS wave, emailed at once: opt-out and
+/// One creditor contact in the month's NPS wave, emailed at once: this year's
+/// survey looked up (so a later pass skips the contact in one read), opt-out and
 /// suppression reads, the create (3 items), the decision counted (11 items), a
 /// read before sending, the email marked sent and counted (11 items). What each
 /// contact adds to a tick (the tick's own listing queries are shared).
 pub const NPS_SEND: StepCost = StepCost {
     step: "NPS contact, email sent",
-    requests: 7,
-    read_units: 3,
+    requests: 8,
+    read_units: 4,
     write_units: 51,
 };
 

@@ -6,6 +6,7 @@ use crate::adapters::records::ContactState;
 use crate::domain::contact::ContactKey;
 use crate::domain::creditor::CreditorContact;
 use crate::domain::ids::{ClientId, ContactId};
+use crate::domain::wave::WaveProgress;
 use crate::ports::{ContactStore, Page, PageRequest, StoreError};
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -152,6 +153,25 @@ impl ContactStore for EmbeddedStore {
             };
             w.reindex(&key, &keys::creditor_index(&old), &[])?;
             w.delete(&key)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn wave_progress(&self, month: &str) -> Result<Option<WaveProgress>, StoreError> {
+        let key = keys::wave_progress(month);
+        self.read("wave_progress", move |r| r.get(&key)).await
+    }
+
+    async fn save_wave_progress(&self, progress: &WaveProgress) -> Result<bool, StoreError> {
+        let progress = progress.clone();
+        self.write("save_wave_progress", move |w| {
+            let key = keys::wave_progress(&progress.month);
+            let stored = w.get::<WaveProgress>(&key)?.map_or(0, |p| p.version);
+            if stored + 1 != progress.version {
+                return Ok(false);
+            }
+            w.put(&key, &progress)?;
             Ok(true)
         })
         .await
