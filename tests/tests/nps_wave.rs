@@ -41,18 +41,31 @@ fn contact(i: usize) -> CreditorContact {
 
 /// Stores `n` contacts, sixteen writers at a time; returns those of `month`'s wave.
 async fn store_contacts(store: Arc<dyn ContactStore>, n: usize, month: u8) -> Vec<String> {
+    store_some(store, n, |_| true).await;
+    wave_of(n, month)
+}
+
+/// Stores those of contacts `0..n` that `keep` accepts, sixteen writers at a time.
+async fn store_some(store: Arc<dyn ContactStore>, n: usize, keep: fn(&CreditorContact) -> bool) {
     let mut tasks = Vec::new();
     for t in 0..16 {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             for i in (t..n).step_by(16) {
-                store.upsert_creditor(&contact(i)).await.unwrap();
+                let c = contact(i);
+                if keep(&c) {
+                    store.upsert_creditor(&c).await.unwrap();
+                }
             }
         }));
     }
     for t in tasks {
         t.await.unwrap();
     }
+}
+
+/// The addresses of `month`'s wave among contacts `0..n`.
+fn wave_of(n: usize, month: u8) -> Vec<String> {
     (0..n)
         .map(contact)
         .filter(|c| c.wave_month() == month)
@@ -277,7 +290,11 @@ async fn on_dynamodb_a_wave_resumes_across_ticks_with_a_known_cost_per_contact()
     else {
         unreachable!()
     };
-    let wave = store_contacts(Arc::new(store.clone()), 2_400, 11).await;
+    // Only November's contacts are stored: the emulator answers one request at a
+    // time and reads a whole table for every query, so other months' contacts
+    // would only slow every other suite sharing it.
+    store_some(Arc::new(store.clone()), 2_400, |c| c.wave_month() == 11).await;
+    let wave = wave_of(2_400, 11);
     assert!(wave.len() > 150, "{}", wave.len());
     requests.clear();
     let first_day = ts("2026-11-02T08:00:00Z");
