@@ -167,7 +167,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
                 .drain_feed(&store, FEED_CONSUMER, jiff::Timestamp::now())
                 .await
             {
-                tracing::error!(error = ?e, "routing answers failed; trying again");
+                tracing::error!(error = %e, "routing answers failed; trying again");
             }
         }
     });
@@ -181,7 +181,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
             match store.sweep_retention(cutoff).await {
                 Ok(report) => tracing::info!(?report, "retention sweep"),
                 Err(e) => {
-                    tracing::error!(error = ?e, "retention sweep failed; trying again in an hour")
+                    tracing::error!(error = %e, "retention sweep failed; trying again in an hour")
                 }
             }
         }

@@ -22,7 +22,7 @@ pub async fn handle(services: &Services, event: SqsEvent, now: Timestamp) -> Sqs
                     true
                 }
                 Err(e) => {
-                    tracing::error!(message_id = %id, error = ?e, "case step not handled; SQS will redeliver");
+                    tracing::error!(message_id = %id, error = %e, "case step not handled; SQS will redeliver");
                     false
                 }
             },
@@ -31,7 +31,7 @@ pub async fn handle(services: &Services, event: SqsEvent, now: Timestamp) -> Sqs
                 tracing::warn!(message_id = %id, ?fields, "invalid case-step event; left for the DLQ");
                 let body = record.body.as_deref().unwrap_or_default();
                 if let Err(e) = services.count_invalid_event(now, body).await {
-                    tracing::error!(message_id = %id, error = ?e, "counting an invalid event");
+                    tracing::error!(message_id = %id, error = %e, "counting an invalid event");
                 }
                 false
             }

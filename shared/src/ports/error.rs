@@ -39,3 +39,21 @@ impl StoreError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+
+    /// Logs write a store error in its display form, which names the operation and
+    /// never the source: a decoder's message can quote the stored value.
+    #[test]
+    fn the_display_form_never_carries_the_source() {
+        let source = serde_json::from_str::<u32>("\"+46701234567\"").expect_err("not a number");
+        assert!(source.to_string().contains("+46701234567"));
+        let e = StoreError::corrupt("get_survey", source);
+        assert_eq!(
+            e.to_string(),
+            "stored record could not be decoded during get_survey"
+        );
+    }
+}

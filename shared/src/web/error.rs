@@ -131,7 +131,7 @@ impl IntoResponse for ApiError {
                 (StatusCode::BAD_REQUEST, ErrorCode::InvalidCursor)
             }
             ApiError::Store(e) => {
-                tracing::error!(error = ?e, "storage failure");
+                tracing::error!(error = %e, "storage failure");
                 (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)
             }
         };

@@ -153,7 +153,7 @@ pub async fn house_rules(
 }
 
 fn busy(lang: Language, e: &StoreError) -> Response {
-    tracing::error!(error = ?e, "survey page storage failure");
+    tracing::error!(error = %e, "survey page storage failure");
     let t = page_texts(lang);
     message(
         StatusCode::SERVICE_UNAVAILABLE,
