@@ -74,6 +74,20 @@ impl DynamoStore {
         Ok(Some((survey, rev)))
     }
 
+    /// The caller's copy the first time (`true`: it may be behind), the stored
+    /// survey after that.
+    async fn copy_or_read(
+        &self,
+        op: &'static str,
+        id: &SurveyId,
+        first: &mut Option<(Survey, u64)>,
+    ) -> Result<(bool, Option<(Survey, u64)>), StoreError> {
+        match first.take() {
+            Some(copy) => Ok((true, Some(copy))),
+            None => Ok((false, self.survey_at_rev(op, id).await?)),
+        }
+    }
+
     /// The copy the caller holds, if it carries the revision it was read at.
     fn known(known: Option<&Survey>) -> Option<(Survey, u64)> {
         known.and_then(|s| s.rev.0.map(|rev| (s.clone(), rev)))
@@ -92,11 +106,7 @@ impl DynamoStore {
         // survey is read as usual.
         let mut first = Self::known(known);
         for _ in 0..MAX_RACE_ATTEMPTS {
-            let from_copy = first.is_some();
-            let read = match first.take() {
-                Some(copy) => Some(copy),
-                None => self.survey_at_rev(op, id).await?,
-            };
+            let (from_copy, read) = self.copy_or_read(op, id, &mut first).await?;
             let Some((mut survey, rev)) = read else {
                 return Ok(TransitionOutcome::NotFound);
             };
@@ -149,11 +159,7 @@ impl DynamoStore {
         const OP: &str = "record_answer";
         let mut first = Self::known(known);
         for _ in 0..MAX_RACE_ATTEMPTS {
-            let from_copy = first.is_some();
-            let read = match first.take() {
-                Some(copy) => Some(copy),
-                None => self.survey_at_rev(OP, id).await?,
-            };
+            let (from_copy, read) = self.copy_or_read(OP, id, &mut first).await?;
             let Some((mut survey, rev)) = read else {
                 return Ok(AnswerOutcome::NotFound);
             };

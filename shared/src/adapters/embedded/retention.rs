@@ -51,6 +51,20 @@ impl EmbeddedStore {
     }
 }
 
+/// The item keys of partition `pk` whose sort key starts with `sk_prefix`.
+fn keys_under(w: &Writer<'_>, pk: &str, sk_prefix: &str) -> R<Vec<String>> {
+    let lo = format!("{pk}{SEP}{sk_prefix}");
+    let mut out = Vec::new();
+    for row in w.items.range::<&str>(lo.as_str()..)? {
+        let (k, _) = row?;
+        if !k.value().starts_with(&lo) {
+            break;
+        }
+        out.push(k.value().to_string());
+    }
+    Ok(out)
+}
+
 fn sweep_batch(w: &mut Writer<'_>, cutoff: Timestamp) -> R<SweepReport> {
     let mut report = SweepReport::default();
     let mut doomed: Vec<String> = Vec::new();
@@ -111,29 +125,11 @@ fn sweep_batch(w: &mut Writer<'_>, cutoff: Timestamp) -> R<SweepReport> {
     }
     // Activity entries of removed feedback items, and pointers to removed surveys.
     for pk in feedback_gone {
-        let lo = format!("{pk}{SEP}{}", keys::ACTIVITY_PREFIX);
-        let mut acts = Vec::new();
-        for row in w.items.range::<&str>(lo.as_str()..)? {
-            let (k, _) = row?;
-            if !k.value().starts_with(&lo) {
-                break;
-            }
-            acts.push(k.value().to_string());
-        }
-        doomed.extend(acts);
+        doomed.extend(keys_under(w, &pk, keys::ACTIVITY_PREFIX)?);
     }
     // The extra link records in the partitions of removed surveys.
     for pk in &survey_partitions {
-        let lo = format!("{pk}{SEP}{}", keys::LINK_PREFIX);
-        let mut links = Vec::new();
-        for row in w.items.range::<&str>(lo.as_str()..)? {
-            let (k, _) = row?;
-            if !k.value().starts_with(&lo) {
-                break;
-            }
-            links.push(k.value().to_string());
-        }
-        doomed.extend(links);
+        doomed.extend(keys_under(w, pk, keys::LINK_PREFIX)?);
     }
     if !surveys_gone.is_empty() {
         let lo = keys::TOKEN_PK.to_string();
