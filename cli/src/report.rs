@@ -102,6 +102,8 @@ async fn from_dynamodb(args: &ReportArgs, table: &str) -> Result<Report, CliErro
     let store = kundpuls::adapters::dynamo::DynamoStore::new(
         aws_sdk_dynamodb_client(&sdk),
         kundpuls::adapters::dynamo::DynamoConfig::new(table),
+        // The report walks every page itself and hands no cursor out.
+        kundpuls::adapters::cursor::CursorKey::ephemeral(),
     );
     Ok(kundpuls::app::reports::report(&store, &query).await?)
 }

@@ -84,10 +84,18 @@ pub struct Harness {
     pub backend: Backend,
 }
 
+/// The key every test store seals its page cursors with, as every instance of one
+/// deployment shares one.
+pub fn cursor_key() -> kundpuls::adapters::cursor::CursorKey {
+    kundpuls::adapters::cursor::CursorKey::derive(b"kundpuls test page-cursor secret")
+}
+
 impl Harness {
     pub async fn embedded() -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let store = EmbeddedStore::open(dir.path()).expect("embedded store opens");
+        let store = EmbeddedStore::open(dir.path())
+            .expect("embedded store opens")
+            .with_cursor_key(cursor_key());
         Self {
             store: Arc::new(store.clone()),
             backend: Backend::Embedded { store, dir },
@@ -127,7 +135,7 @@ impl Harness {
             );
         }
         let client = aws_sdk_dynamodb::Client::from_conf(config.build());
-        let store = DynamoStore::new(client, DynamoConfig::new(table.clone()));
+        let store = DynamoStore::new(client, DynamoConfig::new(table.clone()), cursor_key());
         Self {
             store: Arc::new(store.clone()),
             backend: Backend::Dynamo {
@@ -146,6 +154,7 @@ impl Harness {
             Backend::Dynamo { sdk, table, .. } => Arc::new(DynamoStore::new(
                 aws_sdk_dynamodb::Client::new(sdk),
                 DynamoConfig::new(table.clone()),
+                cursor_key(),
             )),
         }
     }

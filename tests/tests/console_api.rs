@@ -232,6 +232,21 @@ async fn filters_and_cursor_pages_walk_the_queue_once() {
     let unique: std::collections::BTreeSet<_> = seen.iter().collect();
     assert_eq!((seen.len(), unique.len()), (7, 7), "every item once");
 
+    // A cursor is good only in the listing that gave it out: another status's
+    // listing, or a made-up one, is a 400 that names the cursor.
+    let (_, first) = api
+        .get(Who::EnergyLead, "/api/v1/feedback?status=new&limit=3")
+        .await;
+    let given = first["next"].as_str().expect("a second page");
+    for path in [
+        format!("/api/v1/feedback?status=in_progress&cursor={given}"),
+        "/api/v1/feedback?status=new&cursor=eyJwayI6IkZFRURCQUNLI3gifQ".to_string(),
+    ] {
+        let (status, body) = api.get(Who::EnergyLead, &path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(body["error"]["code"], "invalid_cursor", "{path}");
+    }
+
     let (_, high) = api
         .get(
             Who::EnergyLead,

@@ -3,6 +3,7 @@
 //! the domain decided; they never decide.
 
 pub mod aws;
+pub mod cursor;
 pub mod dynamo;
 pub mod embedded;
 pub mod keys;

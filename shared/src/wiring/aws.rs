@@ -2,6 +2,7 @@
 //! template.
 
 use crate::adapters::aws::load_sdk_config;
+use crate::adapters::cursor::CursorKey;
 use crate::adapters::dynamo::{DynamoConfig, DynamoStore};
 #[cfg(feature = "ses")]
 use crate::adapters::ses::SesEmail;
@@ -154,7 +155,11 @@ impl FunctionEnv {
         let mut dynamo_config = DynamoConfig::new(&self.table_name);
         dynamo_config.counter_shards = self.counter_shards.max(1);
         dynamo_config.retention_days = self.retention_days;
-        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), dynamo_config);
+        let store = DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            dynamo_config,
+            CursorKey::derive(secret.as_bytes()),
+        );
         let keyer = ContactKeyer::new(secret.as_bytes()).map_err(|reason| EnvError::Invalid {
             name: "CONTACT_KEY_SECRET_ID",
             reason,

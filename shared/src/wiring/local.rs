@@ -2,6 +2,7 @@
 //! directory, and the key that signs local tokens (and derives the contact-key
 //! secret) kept beside them.
 
+use crate::adapters::cursor::CursorKey;
 use crate::adapters::embedded::EmbeddedStore;
 use crate::adapters::outbox::FileOutbox;
 use crate::app::{Services, SurveyConfig};
@@ -45,10 +46,12 @@ pub fn key(data_dir: &Path) -> Result<LocalKey, LocalError> {
 
 pub fn open(data_dir: &Path, config: SurveyConfig) -> Result<Local, LocalError> {
     let key = key(data_dir)?;
-    let store = EmbeddedStore::open(data_dir).map_err(|source| LocalError::Store {
-        dir: data_dir.display().to_string(),
-        source,
-    })?;
+    let store = EmbeddedStore::open(data_dir)
+        .map_err(|source| LocalError::Store {
+            dir: data_dir.display().to_string(),
+            source,
+        })?
+        .with_cursor_key(CursorKey::derive(&key.derive("page-cursors")));
     let outbox = FileOutbox::new(data_dir);
     let keyer = ContactKeyer::new(&key.derive("contact-key")).expect("a derived key has 32 bytes");
     let services = Services {

@@ -938,22 +938,73 @@ pub async fn improvements_are_versioned_and_listed_by_status(h: &Harness) {
 }
 
 pub async fn a_foreign_cursor_is_rejected(h: &Harness) {
-    let query = FeedbackQuery {
+    // GIVEN two teams' items, and a real cursor into the first team's queue
+    for n in 0..3 {
+        h.store
+            .create_feedback(&feedback(n, "energy", n), &activity("created"))
+            .await
+            .unwrap();
+        h.store
+            .create_feedback(&feedback(n + 10, "telecom", n), &activity("created"))
+            .await
+            .unwrap();
+    }
+    let listing = |team: &str| FeedbackQuery {
+        scope: FeedbackScope::TeamStatus(TeamId::parse(team).unwrap(), FeedbackStatus::New),
+        due_before: None,
+    };
+    let energy = h
+        .store
+        .list_feedback(&listing("energy"), PageRequest::first(1))
+        .await
+        .unwrap();
+    let cursor = energy.next.expect("more than one page");
+    let page = |query: FeedbackQuery, cursor: &str| {
+        let cursor = cursor.to_string();
+        async move {
+            h.store
+                .list_feedback(
+                    &query,
+                    PageRequest {
+                        cursor: Some(cursor),
+                        limit: 10,
+                    },
+                )
+                .await
+        }
+    };
+    // THEN it pages its own listing
+    let rest = page(listing("energy"), &cursor).await.unwrap();
+    assert_eq!(rest.items.len(), 2);
+    // AND is refused by another team's queue and by the all-teams listing
+    let all = FeedbackQuery {
         scope: FeedbackScope::Status(FeedbackStatus::New),
         due_before: None,
     };
-    let err = h
-        .store
-        .list_feedback(
-            &query,
-            PageRequest {
-                cursor: Some("not a cursor!".into()),
-                limit: 10,
-            },
-        )
-        .await
-        .unwrap_err();
-    assert!(matches!(err, StoreError::InvalidCursor), "{err:?}");
+    for (query, what) in [
+        (listing("telecom"), "another team"),
+        (all, "another listing"),
+    ] {
+        let err = page(query, &cursor).await.unwrap_err();
+        assert!(matches!(err, StoreError::InvalidCursor), "{what}: {err:?}");
+    }
+    // AND a made-up cursor, an unsigned position and a moved position are refused
+    let (_, tag) = cursor.split_once('.').expect("position.tag");
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let moved = format!("{}.{tag}", b64("{\"pk\":\"FEEDBACK#x\",\"sk\":\"ITEM\"}"));
+    for forged in [
+        "not a cursor!".to_string(),
+        b64("2026-01-01#x"),
+        b64("{\"pk\":\"FEEDBACK#x\",\"sk\":\"ITEM\"}"),
+        moved,
+    ] {
+        let err = page(listing("energy"), &forged).await.unwrap_err();
+        assert!(
+            matches!(err, StoreError::InvalidCursor),
+            "{forged}: {err:?}"
+        );
+    }
 }
 
 pub async fn every_recorded_answer_reaches_the_change_feed(h: &Harness) {

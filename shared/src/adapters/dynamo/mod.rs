@@ -10,14 +10,13 @@ mod stats;
 pub mod stream;
 mod surveys;
 
+use super::cursor::CursorKey;
 use super::keys::{IndexKey, Key};
 use crate::ports::StoreError;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashMap};
@@ -54,11 +53,20 @@ impl DynamoConfig {
 pub struct DynamoStore {
     client: Client,
     config: DynamoConfig,
+    /// Seals the page cursors this store gives out; the same in every instance.
+    cursors: CursorKey,
 }
 
 impl DynamoStore {
-    pub fn new(client: Client, config: DynamoConfig) -> Self {
-        Self { client, config }
+    /// `cursors` must be the same key in every process serving the same listings
+    /// ([`CursorKey::derive`] from a shared secret), or a page cursor from one
+    /// Lambda instance is refused by the next.
+    pub fn new(client: Client, config: DynamoConfig, cursors: CursorKey) -> Self {
+        Self {
+            client,
+            config,
+            cursors,
+        }
     }
 
     pub fn client(&self) -> &Client {
@@ -274,29 +282,41 @@ fn build<T>(
     r.map_err(|e| StoreError::unavailable(operation, e))
 }
 
-/// `LastEvaluatedKey` as an opaque cursor: every key attribute is a string.
-fn encode_cursor(last: Option<Item>) -> Option<String> {
-    let last = last?;
-    let map: BTreeMap<String, String> = last
-        .into_iter()
-        .filter_map(|(k, v)| v.as_s().ok().map(|s| (k, s.clone())))
-        .collect();
-    serde_json::to_vec(&map)
-        .ok()
-        .map(|b| URL_SAFE_NO_PAD.encode(b))
+impl IndexQuery {
+    /// What a cursor of this query is bound to (see [`super::cursor`]): the same
+    /// listing names as the embedded store's.
+    fn listing(&self) -> String {
+        let direction = if self.reverse { "rev" } else { "fwd" };
+        format!("{}|{}|{direction}", self.index.name(), self.pk)
+    }
 }
 
-fn decode_cursor(cursor: Option<&str>) -> Result<Option<Item>, StoreError> {
-    cursor
-        .map(|c| {
-            let bytes = URL_SAFE_NO_PAD
-                .decode(c)
-                .map_err(|_| StoreError::InvalidCursor)?;
-            let map: BTreeMap<String, String> =
-                serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
-            Ok(map.into_iter().map(|(k, v)| (k, s(v))).collect())
-        })
-        .transpose()
+impl DynamoStore {
+    /// `LastEvaluatedKey` as a cursor sealed for `listing`: every key attribute is
+    /// a string.
+    fn seal_cursor(&self, listing: &str, last: Option<Item>) -> Option<String> {
+        let map: BTreeMap<String, String> = last?
+            .into_iter()
+            .filter_map(|(k, v)| v.as_s().ok().map(|s| (k, s.clone())))
+            .collect();
+        let position = serde_json::to_vec(&map).ok()?;
+        Some(self.cursors.seal(listing, &position))
+    }
+
+    /// The `ExclusiveStartKey` a cursor sealed for `listing` carries.
+    fn open_cursor(&self, listing: &str, cursor: Option<&str>) -> Result<Option<Item>, StoreError> {
+        cursor
+            .map(|c| {
+                let position = self
+                    .cursors
+                    .open(listing, c)
+                    .ok_or(StoreError::InvalidCursor)?;
+                let map: BTreeMap<String, String> =
+                    serde_json::from_slice(&position).map_err(|_| StoreError::InvalidCursor)?;
+                Ok(map.into_iter().map(|(k, v)| (k, s(v))).collect())
+            })
+            .transpose()
+    }
 }
 
 /// A query over one index partition (never a scan).
@@ -316,6 +336,7 @@ impl DynamoStore {
         operation: &'static str,
         q: IndexQuery,
     ) -> Result<crate::ports::Page<T>, StoreError> {
+        let listing = q.listing();
         let mut condition = "#pk = :pk".to_string();
         let mut req = self
             .client
@@ -326,7 +347,7 @@ impl DynamoStore {
             .expression_attribute_values(":pk", s(&q.pk))
             .scan_index_forward(!q.reverse)
             .limit(i32::try_from(q.limit.clamp(1, 1000)).unwrap_or(1000))
-            .set_exclusive_start_key(decode_cursor(q.cursor.as_deref())?);
+            .set_exclusive_start_key(self.open_cursor(&listing, q.cursor.as_deref())?);
         if let Some(below) = q.below {
             condition.push_str(" AND #sk < :below");
             req = req
@@ -346,7 +367,7 @@ impl DynamoStore {
             .collect::<Result<Vec<T>, _>>()?;
         Ok(crate::ports::Page {
             items,
-            next: encode_cursor(out.last_evaluated_key),
+            next: self.seal_cursor(&listing, out.last_evaluated_key),
         })
     }
 }

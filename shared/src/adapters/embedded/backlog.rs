@@ -1,6 +1,6 @@
 //! [`BacklogStore`] on the embedded store.
 
-use super::{EmbeddedStore, IndexQuery, Lookup, R, Writer, decode_cursor};
+use super::{EmbeddedStore, IndexQuery, Lookup, R, Writer};
 use crate::adapters::keys::{self, Index, IndexKey, Key};
 use crate::domain::backlog::{Activity, FeedbackItem, Improvement, ImprovementStatus};
 use crate::domain::ids::{FeedbackId, ImprovementId};
@@ -146,17 +146,15 @@ impl BacklogStore for EmbeddedStore {
         page: PageRequest,
     ) -> Result<Page<FeedbackItem>, StoreError> {
         let listing = keys::feedback_listing(query);
-        self.read("list_feedback", move |r| {
-            r.query(&IndexQuery {
-                index: listing.index,
-                pk: listing.pk,
-                after: decode_cursor(page.cursor.as_deref())?,
-                below: listing.below,
-                reverse: listing.reverse,
-                limit: page.clamped_limit(),
-            })
-        })
-        .await
+        let q = IndexQuery {
+            index: listing.index,
+            pk: listing.pk,
+            after: None,
+            below: listing.below,
+            reverse: listing.reverse,
+            limit: page.clamped_limit(),
+        };
+        self.page("list_feedback", q, page.cursor.as_deref()).await
     }
 
     async fn feedback_activity(&self, id: &FeedbackId) -> Result<Vec<Activity>, StoreError> {

@@ -25,10 +25,9 @@ mod surveys;
 
 pub use retention::SweepReport;
 
+use super::cursor::CursorKey;
 use super::keys::{Index, IndexKey, Key};
 use crate::ports::{Page, StoreError};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -84,6 +83,8 @@ impl Drop for Inner {
 pub struct EmbeddedStore {
     inner: Arc<Inner>,
     path: PathBuf,
+    /// Seals the page cursors this store gives out.
+    cursors: CursorKey,
 }
 
 fn open_tables(tx: &redb::WriteTransaction) -> R<Writer<'_>> {
@@ -155,7 +156,6 @@ impl std::fmt::Debug for EmbeddedStore {
 enum Fault {
     Db(redb::Error),
     Decode(serde_json::Error),
-    Cursor,
 }
 
 macro_rules! from_redb {
@@ -187,7 +187,6 @@ impl Fault {
         match self {
             Fault::Db(e) => StoreError::unavailable(operation, e),
             Fault::Decode(e) => StoreError::corrupt(operation, e),
-            Fault::Cursor => StoreError::InvalidCursor,
         }
     }
 }
@@ -230,7 +229,16 @@ impl EmbeddedStore {
                 writer: Some(writer),
             }),
             path,
+            cursors: CursorKey::ephemeral(),
         })
+    }
+
+    /// Seals page cursors with `key` instead of the random key [`Self::open`] draws,
+    /// so cursors outlive a restart of the process (the local server's data
+    /// directory key derives it).
+    pub fn with_cursor_key(mut self, key: CursorKey) -> Self {
+        self.cursors = key;
+        self
     }
 
     /// Runs `f` inside the writer's next batch transaction and waits until that
@@ -277,17 +285,42 @@ impl EmbeddedStore {
     where
         T: DeserializeOwned + Send + 'static,
     {
-        self.read(operation, move |r| {
-            r.query(&IndexQuery {
-                index,
-                pk,
-                after: decode_cursor(page.cursor.as_deref())?,
-                below: None,
-                reverse: false,
-                limit: page.clamped_limit(),
+        let q = IndexQuery {
+            index,
+            pk,
+            after: None,
+            below: None,
+            reverse: false,
+            limit: page.clamped_limit(),
+        };
+        self.page(operation, q, page.cursor.as_deref()).await
+    }
+
+    /// One page of `q`, starting after `cursor` (which must be one this store sealed
+    /// for the same listing), with the cursor of the next page sealed.
+    async fn page<T>(
+        &self,
+        operation: &'static str,
+        mut q: IndexQuery,
+        cursor: Option<&str>,
+    ) -> Result<Page<T>, StoreError>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        let listing = q.listing();
+        q.after = cursor
+            .map(|c| {
+                self.cursors
+                    .open(&listing, c)
+                    .and_then(|p| String::from_utf8(p).ok())
+                    .ok_or(StoreError::InvalidCursor)
             })
-        })
-        .await
+            .transpose()?;
+        let mut page = self.read(operation, move |r| r.query(&q)).await?;
+        page.next = page
+            .next
+            .map(|sk| self.cursors.seal(&listing, sk.as_bytes()));
+        Ok(page)
     }
 
     /// Runs `f` against a consistent read snapshot on a blocking thread.
@@ -327,7 +360,8 @@ fn index_entry(ik: &IndexKey) -> String {
     format!("{}{}", index_prefix(ik.index, &ik.pk), ik.sk)
 }
 
-/// What a range over one index partition returns: item keys and the cursor after.
+/// What a range over one index partition returns: item keys and, when more follow,
+/// the last one's sort key (sealed into a cursor by [`EmbeddedStore::page`]).
 struct IndexRange {
     keys: Vec<String>,
     next: Option<String>,
@@ -346,20 +380,16 @@ struct IndexQuery {
     limit: usize,
 }
 
-fn encode_cursor(sk: &str) -> String {
-    URL_SAFE_NO_PAD.encode(sk)
+impl IndexQuery {
+    /// What a cursor of this query is bound to (see [`crate::adapters::cursor`]).
+    fn listing(&self) -> String {
+        listing(self.index, &self.pk, self.reverse)
+    }
 }
 
-fn decode_cursor(cursor: Option<&str>) -> R<Option<String>> {
-    cursor
-        .map(|c| {
-            URL_SAFE_NO_PAD
-                .decode(c)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or(Fault::Cursor)
-        })
-        .transpose()
+fn listing(index: Index, pk: &str, reverse: bool) -> String {
+    let direction = if reverse { "rev" } else { "fwd" };
+    format!("{}|{pk}|{direction}", index.name())
 }
 
 /// Tables of a write transaction.
@@ -444,7 +474,7 @@ trait Lookup {
         rows.truncate(q.limit);
         let next = if more {
             rows.last()
-                .map(|(entry, _)| encode_cursor(&entry[prefix.len()..]))
+                .map(|(entry, _)| entry[prefix.len()..].to_string())
         } else {
             None
         };
