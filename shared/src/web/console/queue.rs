@@ -4,13 +4,13 @@ use super::{Chrome, ConsolePage, ConsoleUser, OrPage, page};
 use crate::domain::backlog::FeedbackItem;
 use crate::domain::score::Score;
 use crate::domain::themes::ALL_THEMES;
-use crate::ports::PageRequest;
+use crate::ports::{PageRequest, StoreError};
 use crate::web::auth::Role;
 use crate::web::console_api::{FeedbackListQuery, resolve_listing, today};
 use crate::web::error::ApiError;
 use crate::web::state::AppState;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::{Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
@@ -110,10 +110,23 @@ pub(super) fn query_string(pairs: &[(&str, &str)]) -> String {
     }
 }
 
+/// The queue's address with the same filters and no page cursor.
+fn without_cursor(raw: Option<&str>) -> String {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(raw.unwrap_or_default()).unwrap_or_default();
+    let kept: Vec<(&str, &str)> = pairs
+        .iter()
+        .filter(|(k, _)| k != "cursor")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    format!("/console{}", query_string(&kept))
+}
+
 pub async fn queue(
     State(state): State<AppState>,
     ConsoleUser(p): ConsoleUser,
     Query(mut q): Query<FeedbackListQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ConsolePage> {
     if q.status.as_deref().is_none_or(str::is_empty) {
         q.status = Some("new".into());
@@ -130,7 +143,7 @@ pub async fn queue(
         Err(e) => return Err(ConsolePage::error(&p, e)),
     };
     let services = &state.services;
-    let page_items = services
+    let page_items = match services
         .list_feedback(
             listing.scope.clone(),
             &listing.filter,
@@ -140,7 +153,14 @@ pub async fn queue(
             },
         )
         .await
-        .or_page(&p)?;
+    {
+        // A page link from another listing, or one signed before a key rotation:
+        // the same view from its first page.
+        Err(StoreError::InvalidCursor) => {
+            return Err(ConsolePage::redirect(&without_cursor(raw.as_deref())));
+        }
+        other => other.or_page(&p)?,
+    };
     let counts = services
         .count_feedback(listing.team.as_ref(), 1000)
         .await
@@ -205,4 +225,19 @@ pub async fn queue(
     }
     .render();
     Ok(page(StatusCode::OK, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_cursor;
+
+    #[test]
+    fn a_refused_cursor_leads_to_the_same_view_from_its_first_page() {
+        assert_eq!(
+            without_cursor(Some("status=new&team=energy&cursor=abc.def&theme=tone")),
+            "/console?status=new&team=energy&theme=tone"
+        );
+        assert_eq!(without_cursor(Some("cursor=abc")), "/console");
+        assert_eq!(without_cursor(None), "/console");
+    }
 }
