@@ -5,6 +5,7 @@ use crate::{Backend, Harness};
 use kundpuls::adapters::outbox::FileOutbox;
 use kundpuls::adapters::ses::SesEmail;
 use kundpuls::adapters::sns::{SnsAlerts, SnsSms};
+use kundpuls::app::pacing::Pacing;
 use kundpuls::app::{Services, SurveyConfig};
 use kundpuls::domain::contact::ContactKeyer;
 use kundpuls::domain::policy::SurveyPolicy;
@@ -42,6 +43,7 @@ pub fn local(h: &Harness, policy: SurveyPolicy) -> (Services, FileOutbox) {
         themes: Default::default(),
         alerts: Some(Arc::new(outbox.clone())),
         config: config(policy),
+        pacing: Arc::new(Pacing::new(Arc::new(store.clone()))),
     };
     (services, outbox)
 }
@@ -78,5 +80,6 @@ pub async fn aws(h: &Harness, policy: SurveyPolicy, from: &str) -> Services {
         themes: Default::default(),
         alerts: Some(Arc::new(SnsAlerts::new(sns, topic))),
         config: config(policy),
+        pacing: Arc::new(Pacing::new(Arc::new(store.clone()))),
     }
 }

@@ -79,6 +79,16 @@ pub fn always() -> SurveyPolicy {
     }
 }
 
+/// [`always`], paced as the template deploys it (each send takes its second's slot
+/// of the account's rate), at rates no test reaches.
+pub fn paced() -> SurveyPolicy {
+    SurveyPolicy {
+        sms_per_second: Some(1_000),
+        email_per_second: Some(1_000),
+        ..always()
+    }
+}
+
 /// The link token of the one message sent to `phone`.
 pub fn token_sent_to(h: &Harness, phone: &str) -> SurveyToken {
     let link = match &h.backend {

@@ -17,7 +17,7 @@ use kundpuls::ports::{
     AnswerOutcome, ApplyOutcome, CreateOutcome, FatigueGuard, TransitionOutcome,
 };
 use kundpuls_tests::fixtures::{csat_answer, csat_survey, days, now};
-use kundpuls_tests::journey::always;
+use kundpuls_tests::journey::paced;
 use kundpuls_tests::{Backend, Harness};
 
 #[tokio::test]
@@ -158,7 +158,7 @@ async fn survey_of(
 async fn on_moto() -> (Harness, kundpuls::app::Services, kundpuls_tests::RequestLog) {
     let h = Harness::dynamodb().await;
     let from = format!("nps-{}@nordkredit.example", uuid::Uuid::new_v4().simple());
-    let services = kundpuls_tests::app::aws(&h, always(), &from).await;
+    let services = kundpuls_tests::app::aws(&h, paced(), &from).await;
     let Backend::Dynamo { requests, .. } = &h.backend else {
         unreachable!("a DynamoDB harness")
     };
@@ -190,7 +190,7 @@ fn wave_contacts(n: usize) -> Vec<ContactRow> {
         .collect()
 }
 
-/// The cost model's figures (`kundpuls cost`, README) are what the code does:
+/// The cost model's figures (README, "What a survey costs") are what the code does:
 /// each step is run through the real use cases on moto and its requests counted.
 #[tokio::test]
 async fn the_cost_model_counts_what_each_step_sends() {

@@ -462,3 +462,82 @@ fn bounces_and_complaints_come_back_and_suppress_the_address() {
         ]
     );
 }
+
+/// Sends keep to the account's quotas: every function reads the rates from the
+/// stack's parameters, every function that texts or emails may take its slot
+/// (a conditional `UpdateItem` on the table), and the case-step consumer has as
+/// many instances as its queue may use and no more.
+#[test]
+fn every_sender_is_paced_and_the_case_step_consumer_is_bounded() {
+    let t = template();
+    let env = &t["Globals"]["Function"]["Environment"]["Variables"];
+    for (var, param) in [
+        ("KUNDPULS_POLICY_SMS_PER_SECOND", "SmsPerSecond"),
+        ("KUNDPULS_POLICY_EMAIL_PER_SECOND", "EmailPerSecond"),
+    ] {
+        assert_eq!(env[var], serde_json::json!({ "!Ref": param }), "{var}");
+        assert_eq!(t["Parameters"][param]["Type"], "Number", "{param}");
+        assert!(t["Parameters"][param]["MinValue"].as_u64().unwrap() >= 1);
+    }
+    // The variables read as the policy's rates.
+    let policy = kundpuls::app::config::load_policy(
+        None,
+        [
+            (
+                "KUNDPULS_POLICY_SMS_PER_SECOND".to_string(),
+                "20".to_string(),
+            ),
+            (
+                "KUNDPULS_POLICY_EMAIL_PER_SECOND".to_string(),
+                "14".to_string(),
+            ),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        (policy.sms_per_second, policy.email_per_second),
+        (Some(20), Some(14))
+    );
+
+    let mut senders = 0;
+    for (name, f) in functions(&t) {
+        let all: Vec<Value> = statements(f);
+        let sends = all.iter().any(|s| {
+            s["Effect"] == "Allow"
+                && actions(s)
+                    .iter()
+                    .any(|a| a == "ses:SendEmail" || (a == "sns:Publish" && s["Resource"] == "*"))
+        });
+        if !sends {
+            continue;
+        }
+        senders += 1;
+        let updates = all.iter().any(|s| {
+            s["Effect"] == "Allow"
+                && actions(s).iter().any(|a| a == "dynamodb:UpdateItem")
+                && s["Resource"].to_string().contains("Table.Arn")
+        });
+        assert!(
+            updates,
+            "{name} sends, so it must be able to take a send slot"
+        );
+    }
+    assert_eq!(
+        senders, 3,
+        "the consumer, the ingest API and the schedule send"
+    );
+
+    let consumer = &t["Resources"]["SendDebtorSurveysFunction"]["Properties"];
+    let bound = serde_json::json!({ "!Ref": "CaseStepConcurrency" });
+    assert_eq!(consumer["ReservedConcurrentExecutions"], bound);
+    assert_eq!(
+        consumer["Events"]["CaseSteps"]["Properties"]["ScalingConfig"]["MaximumConcurrency"],
+        bound
+    );
+    assert!(
+        t["Parameters"]["CaseStepConcurrency"]["MinValue"]
+            .as_u64()
+            .unwrap()
+            >= 2
+    );
+}

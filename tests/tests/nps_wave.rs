@@ -17,7 +17,7 @@ use kundpuls::domain::ids::{ClientId, ContactId};
 use kundpuls::domain::survey::SurveyKind;
 use kundpuls::domain::wave::WaveProgress;
 use kundpuls::ports::{ContactStore, Page, PageRequest, StoreError};
-use kundpuls_tests::journey::always;
+use kundpuls_tests::journey::{always, paced};
 use kundpuls_tests::{Backend, Harness, app};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -283,7 +283,7 @@ async fn a_pass_left_unfinished_at_month_end_is_finished_first_next_month_and_co
 async fn on_dynamodb_a_wave_resumes_across_ticks_with_a_known_cost_per_contact() {
     let h = Harness::dynamodb().await;
     let from = format!("nps-{}@nordkredit.example", uuid::Uuid::new_v4().simple());
-    let services = app::aws(&h, always(), &from).await;
+    let services = app::aws(&h, paced(), &from).await;
     let Backend::Dynamo {
         store, requests, ..
     } = &h.backend

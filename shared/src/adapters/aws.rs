@@ -110,25 +110,17 @@ impl<E> ServiceError for E where
 }
 
 /// Sorts an SDK error from a send into what it says about the message: refused
-/// before it could be accepted (`NotSent`), or possibly accepted (`Unknown`).
+/// before it could be accepted (`Throttled` for its rate, `NotSent` otherwise), or
+/// possibly accepted (`Unknown`).
 /// Service-specific permanent refusals are matched by the caller first.
 pub fn classify_send_error<E: ServiceError>(
     e: aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
 ) -> crate::ports::SendError {
     use crate::ports::SendError;
     use aws_smithy_runtime_api::client::result::SdkError;
-    let not_sent = match &e {
-        // The request was never built, so never written.
-        SdkError::ConstructionFailure(_) => true,
-        // Failed to connect: nothing was written. Anything else on the wire (a
-        // reset, a read timeout) may have come after the request was written.
-        SdkError::DispatchFailure(d) => d.is_user() || never_connected(&e),
-        // The attempt or operation timed out, or a response came and could not be
-        // read: the provider may well have acted on the request.
-        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => false,
+    let throttled = match &e {
         SdkError::ServiceError(s) => {
-            let status = s.raw().status().as_u16();
-            let throttled = status == 429
+            s.raw().status().as_u16() == 429
                 || matches!(
                     s.err().code(),
                     Some(
@@ -138,11 +130,25 @@ pub fn classify_send_error<E: ServiceError>(
                             | "TooManyRequestsException"
                             | "LimitExceededException"
                     )
-                );
-            // A 4xx is the provider refusing the request; a 5xx may come after it
-            // acted on it.
-            throttled || (400..500).contains(&status)
+                )
         }
+        _ => false,
+    };
+    if throttled {
+        return SendError::Throttled(Box::new(e));
+    }
+    let not_sent = match &e {
+        // The request was never built, so never written.
+        SdkError::ConstructionFailure(_) => true,
+        // Failed to connect: nothing was written. Anything else on the wire (a
+        // reset, a read timeout) may have come after the request was written.
+        SdkError::DispatchFailure(d) => d.is_user() || never_connected(&e),
+        // The attempt or operation timed out, or a response came and could not be
+        // read: the provider may well have acted on the request.
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => false,
+        // A 4xx is the provider refusing the request; a 5xx may come after it
+        // acted on it.
+        SdkError::ServiceError(s) => (400..500).contains(&s.raw().status().as_u16()),
         _ => false,
     };
     if not_sent {

@@ -28,6 +28,7 @@
 //! improvement       IMPROVEMENT#<id>        ITEM               IMPS#<status> / <created>#<id>
 //! erasure record    ERASURE#<hmac(id)>      <at>
 //! NPS wave progress WAVE#<YYYY-MM>          PROGRESS
+//! sends in a second RATE#<channel>#<unix s> RATE               (count `n`; TTL a day)
 //! theme lexicon     CONFIG#lexicon          ITEM
 //!                   CONFIG#lexicon          ACT#<version>
 //! ```
@@ -360,6 +361,11 @@ pub fn up_to(t: jiff::Timestamp) -> String {
 }
 
 /// Where one month's NPS wave stands (`YYYY-MM`).
+/// One channel's send count in one second (see [`crate::ports::SendQuota`]).
+pub fn send_slots(channel: crate::domain::survey::Channel, second: i64) -> Key {
+    Key::new(format!("RATE#{}#{second}", channel.as_str()), "RATE")
+}
+
 pub fn wave_progress(month: &str) -> Key {
     Key::new(format!("WAVE#{month}"), "PROGRESS")
 }

@@ -258,23 +258,38 @@ impl Services {
             Ok(Prepared::Done(d)) => return Ok(d),
             Err(e) => {
                 // Nothing went out: give the claim back for a later attempt.
-                let release = SurveyChange::Release {
-                    attempt: attempt.to_string(),
-                    at: now,
-                    refund: true,
-                };
-                if let Err(again) = self.surveys.apply(&survey.id, release).await {
-                    tracing::warn!(survey_id = %survey.id, error = %again, "claim not released; it will lapse");
-                }
+                self.give_back(survey, attempt, now).await;
                 return Err(e);
             }
         };
-        let notifier = match survey.channel {
-            Channel::Sms => &self.sms,
-            Channel::Email => &self.email,
+        let (notifier, per_second) = match survey.channel {
+            Channel::Sms => (&self.sms, self.config.policy.sms_per_second),
+            Channel::Email => (&self.email, self.config.policy.email_per_second),
         };
         let attempt = attempt.to_string();
-        match notifier.send(&message).await {
+        // The account's rate: wait for a slot, or give the claim back for later.
+        match self.pacing.slot(survey.channel, per_second).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let at = now + self.config.policy.retry_delay(1);
+                let change = SurveyChange::Release {
+                    attempt,
+                    at,
+                    refund: true,
+                };
+                self.settle(survey, change, |s| s.send_at == Some(at))
+                    .await?;
+                tracing::info!(survey_id = %survey.id, retry_at = %at, "no send slot within the wait; will retry");
+                return Ok(Delivered::Retrying { at });
+            }
+            Err(e) => {
+                self.give_back(survey, &attempt, now).await;
+                return Err(e);
+            }
+        }
+        let sent = notifier.send(&message).await;
+        self.pacing.heard(survey.channel, &sent);
+        match sent {
             Ok(()) => {
                 let change = SurveyChange::Sent {
                     attempt: attempt.clone(),
@@ -295,7 +310,7 @@ impl Services {
                 tracing::warn!(survey_id = %survey.id, reason, "survey refused by the channel");
                 self.fail(survey, attempt, reason, now).await
             }
-            Err(SendError::NotSent(e)) => {
+            Err(SendError::NotSent(e) | SendError::Throttled(e)) => {
                 let policy = &self.config.policy;
                 if survey.attempts >= policy.max_send_attempts.max(1) {
                     tracing::warn!(survey_id = %survey.id, error = %e, attempts = survey.attempts, "not sent; no attempts left");
@@ -329,6 +344,19 @@ impl Services {
                 tracing::warn!(survey_id = %survey.id, error = %e, "send outcome unknown; never sent again");
                 Ok(Delivered::Unknown)
             }
+        }
+    }
+
+    /// Gives a held claim back after a fault before the channel call (nothing went
+    /// out), so a later attempt may send; if even that fails, the claim lapses.
+    async fn give_back(&self, survey: &Survey, attempt: &str, now: Timestamp) {
+        let release = SurveyChange::Release {
+            attempt: attempt.to_string(),
+            at: now,
+            refund: true,
+        };
+        if let Err(again) = self.surveys.apply(&survey.id, release).await {
+            tracing::warn!(survey_id = %survey.id, error = %again, "claim not released; it will lapse");
         }
     }
 
@@ -456,6 +484,13 @@ impl Services {
         survey: &Survey,
         now: Timestamp,
     ) -> Result<Delivered, StoreError> {
+        // The slot first: a reminder without one stays due for the next tick.
+        let rate = self.config.policy.email_per_second;
+        if !self.pacing.slot(Channel::Email, rate).await? {
+            return Ok(Delivered::Retrying {
+                at: now + self.config.policy.retry_delay(1),
+            });
+        }
         if !matches!(
             self.surveys
                 .apply(&survey.id, SurveyChange::Remind { at: now })
@@ -473,7 +508,9 @@ impl Services {
                 });
             }
         };
-        match self.email.send(&message).await {
+        let sent = self.email.send(&message).await;
+        self.pacing.heard(Channel::Email, &sent);
+        match sent {
             Ok(()) => {
                 self.count(survey, "reminded", CounterField::Reminded, now)
                     .await?;

@@ -7,6 +7,7 @@ pub mod config;
 pub mod contacts;
 mod delivery;
 pub mod erasure;
+pub mod pacing;
 pub mod reports;
 pub mod routing;
 pub mod schedule;
@@ -34,5 +35,8 @@ pub struct Services {
     pub themes: themes::LexiconCache,
     /// Alerts to team leads; routing needs them, the other functions do not.
     pub alerts: Option<Arc<dyn Alerter>>,
+    /// Sends paced to the account's quotas (the policy's `sms_per_second`,
+    /// `email_per_second`), shared by every sender of this process.
+    pub pacing: Arc<pacing::Pacing>,
     pub config: Arc<SurveyConfig>,
 }

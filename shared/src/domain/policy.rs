@@ -93,6 +93,13 @@ pub struct SurveyPolicy {
     /// timeout: a claim that runs out means its holder died, and the send's outcome
     /// is unknown.
     pub send_lease_seconds: u32,
+    /// SMS per second for the whole account, shared by every sending function (the
+    /// SNS account's SMS rate; unset: not paced, as for the local outbox). See
+    /// README, "Capacity plan".
+    pub sms_per_second: Option<u32>,
+    /// Emails per second for the whole account (the SES account's maximum send
+    /// rate, 14 on a new production account; unset: not paced).
+    pub email_per_second: Option<u32>,
     /// Used when an event names no country (SE).
     pub default_country: Country,
     /// Sending hours everywhere, unless `country_windows` says otherwise.
@@ -149,6 +156,8 @@ impl Default for SurveyPolicy {
             max_send_attempts: 3,
             send_retry_minutes: vec![1, 5, 30],
             send_lease_seconds: 300,
+            sms_per_second: None,
+            email_per_second: None,
         }
     }
 }

@@ -9,6 +9,7 @@ mod contacts;
 mod error;
 mod feed;
 mod notifier;
+mod quota;
 mod stats;
 mod surveys;
 
@@ -17,6 +18,7 @@ pub use contacts::ContactStore;
 pub use error::StoreError;
 pub use feed::{AnswerFeed, FeedCursor, FeedEntry};
 pub use notifier::{Alert, Alerter, Notifier, OutboundMessage, SendError};
+pub use quota::SendQuota;
 pub use stats::{ApplyOutcome, StatsStore};
 pub use surveys::{
     AnswerOutcome, CreateOutcome, FatigueGuard, SurveyStore, TransitionOutcome, WorkList,

@@ -34,10 +34,14 @@ pub enum SendError {
     /// suppressed address): nothing went out, and retrying will not help.
     #[error("message permanently refused: {reason}")]
     Permanent { reason: String },
-    /// The provider certainly did not take the message (throttled, refused before
-    /// accepting, no connection made): worth another attempt later.
+    /// The provider certainly did not take the message (refused before accepting,
+    /// no connection made): worth another attempt later.
     #[error("message not sent, worth retrying")]
     NotSent(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The provider refused the message for its rate (a 429, `Throttling`…): not
+    /// sent, worth another attempt later, and the sender should slow down.
+    #[error("message not sent: throttled by the provider")]
+    Throttled(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The request may have been accepted (a timeout or a 5xx after it was written,
     /// a connection lost mid-response): never sent again automatically.
     #[error("message outcome unknown")]

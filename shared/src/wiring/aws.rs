@@ -11,6 +11,7 @@ use crate::adapters::sns::{SnsAlerts, SnsSms};
 #[cfg(not(all(feature = "ses", feature = "sns")))]
 use crate::adapters::unlinked::Unlinked;
 use crate::app::config::{ConfigError, PolicyError, load_policy};
+use crate::app::pacing::Pacing;
 use crate::app::{Services, SurveyConfig};
 use crate::domain::contact::ContactKeyer;
 use crate::ports::Alerter;
@@ -175,6 +176,7 @@ impl FunctionEnv {
             themes: Default::default(),
             alerts: self.alerts(&sdk),
             config: Arc::new(self.survey.clone()),
+            pacing: Arc::new(Pacing::new(Arc::new(store.clone()))),
         };
         Ok(Wired {
             services,

@@ -5,6 +5,7 @@
 use crate::adapters::cursor::CursorKey;
 use crate::adapters::embedded::EmbeddedStore;
 use crate::adapters::outbox::FileOutbox;
+use crate::app::pacing::Pacing;
 use crate::app::{Services, SurveyConfig};
 use crate::domain::contact::ContactKeyer;
 use crate::ports::StoreError;
@@ -65,6 +66,7 @@ pub fn open(data_dir: &Path, config: SurveyConfig) -> Result<Local, LocalError> 
         themes: Default::default(),
         alerts: Some(Arc::new(outbox.clone())),
         config: Arc::new(config),
+        pacing: Arc::new(Pacing::new(Arc::new(store.clone()))),
     };
     Ok(Local {
         services,

@@ -1,7 +1,7 @@
 //! What each step of a survey's life costs in DynamoDB requests and capacity
 //! units, as `tests/tests/dynamodb_requests.rs` measures it on every attempt sent
 //! (the test fails when the code and these figures part), and the bill they make
-//! with the other services per 1,000 surveys (`kundpuls cost`).
+//! with the other services per 1,000 surveys (README, "What a survey costs").
 //!
 //! Units follow DynamoDB's on-demand billing for items under 1 KB (writes) and
 //! 4 KB (reads): a strongly consistent read or a query page is one read unit; a
@@ -22,24 +22,27 @@ pub struct StepCost {
 /// contact's opt-out, suppression and last survey), the create with its link
 /// pointer and fatigue guard (3 items), the decision counted once (17 items: every
 /// dimension's counter shard and the effect record), the SMS marked sent on the
-/// copy just created (no read) and counted sent (17 items).
+/// copy just created (no read) and counted sent (17 items), and the second's
+/// send slot taken (one conditional update: the account's SMS rate, see
+/// [`crate::app::pacing`]).
 pub const CSAT_SEND: StepCost = StepCost {
     step: "CSAT case step, SMS sent",
-    requests: 8,
+    requests: 9,
     read_units: 4,
-    write_units: 75,
+    write_units: 76,
 };
 
 /// One creditor contact in the month's NPS wave, emailed at once: this year's
 /// survey looked up (so a later pass skips the contact in one read), opt-out and
 /// suppression reads, the create (3 items), the decision counted (11 items), a
-/// read before sending, the email marked sent and counted (11 items). What each
-/// contact adds to a tick (the tick's own listing queries are shared).
+/// read before sending, the second's send slot, the email marked sent and
+/// counted (11 items). What each contact adds to a tick (the tick's own listing
+/// queries are shared).
 pub const NPS_SEND: StepCost = StepCost {
     step: "NPS contact, email sent",
-    requests: 8,
+    requests: 9,
     read_units: 4,
-    write_units: 51,
+    write_units: 52,
 };
 
 /// The respondent opens the link (pointer and survey), then submits (pointer and

@@ -5,6 +5,7 @@
 mod backlog;
 mod contacts;
 pub mod cost;
+mod quota;
 pub mod schema;
 mod stats;
 pub mod stream;

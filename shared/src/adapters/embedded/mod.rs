@@ -18,6 +18,7 @@
 mod backlog;
 mod contacts;
 mod feed;
+mod quota;
 mod retention;
 mod rewrite;
 mod stats;
@@ -85,6 +86,8 @@ pub struct EmbeddedStore {
     path: PathBuf,
     /// Seals the page cursors this store gives out.
     cursors: CursorKey,
+    /// Sends per channel and second (see [`quota`]).
+    slots: Arc<quota::SendSlots>,
 }
 
 fn open_tables(tx: &redb::WriteTransaction) -> R<Writer<'_>> {
@@ -230,6 +233,7 @@ impl EmbeddedStore {
             }),
             path,
             cursors: CursorKey::ephemeral(),
+            slots: Default::default(),
         })
     }
 
