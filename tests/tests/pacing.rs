@@ -235,3 +235,72 @@ async fn dynamodb_counts_send_slots() {
     };
     slots_are_counted_once_per_second(Arc::new(store.clone())).await;
 }
+
+/// Takes 20 ms of real time per message, like a provider far away.
+struct Slow(Arc<dyn Notifier>);
+
+#[async_trait]
+impl Notifier for Slow {
+    async fn send(&self, message: &OutboundMessage) -> Result<(), SendError> {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        self.0.send(message).await
+    }
+}
+
+/// Due sends keep to the tick's time budget like the wave does: a tick stops when
+/// its deadline passes, says so, and the next tick sends the rest, each once.
+#[tokio::test]
+async fn due_sends_stop_at_the_ticks_deadline_and_the_next_tick_goes_on() {
+    use kundpuls::app::schedule::TickBudget;
+    let h = Harness::embedded().await;
+    let (mut services, outbox) = app::local(&h, SurveyPolicy::default());
+    services.sms = Arc::new(Slow(services.sms.clone()));
+    // 30 steps at 07:00 in Stockholm, before the sending hours: scheduled for 09:00.
+    let early: Timestamp = "2026-11-23T06:00:00Z".parse().unwrap();
+    for i in 0..30 {
+        let mut json = dated(
+            example_json(
+                &format!("evt-due-{i}"),
+                "call_completed",
+                &format!("+4670{:07}", 2_000_000 + i),
+            ),
+            early - SignedDuration::from_mins(1),
+        );
+        json["debtor"]["debtor_id"] = format!("D-due-{i}").into();
+        let outcome = services
+            .handle_case_step(&event(&json), early)
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome, StepOutcome::Scheduled { .. }),
+            "{outcome:?}"
+        );
+    }
+    let open: Timestamp = "2026-11-23T08:00:00Z".parse().unwrap();
+    // A tick whose time is already up sends nothing and says so.
+    let spent = TickBudget {
+        deadline: Some(std::time::Instant::now()),
+        contacts: None,
+    };
+    let none = services.run_schedule_within(open, spent).await.unwrap();
+    assert_eq!((none.sent, none.out_of_time), (0, true), "{none:?}");
+    // Ticks of 150 ms each send part and leave the rest to the next.
+    let mut ticks = Vec::new();
+    while ticks.iter().sum::<usize>() < 30 && ticks.len() < 50 {
+        let budget = TickBudget {
+            deadline: Some(std::time::Instant::now() + std::time::Duration::from_millis(150)),
+            contacts: None,
+        };
+        let report = services.run_schedule_within(open, budget).await.unwrap();
+        assert!(report.sent > 0, "every tick gets somewhere: {report:?}");
+        ticks.push(report.sent);
+    }
+    assert!(ticks.len() > 1, "one tick could not send all 30: {ticks:?}");
+    let lines = kundpuls::adapters::outbox::read_outbox(outbox.path()).unwrap();
+    let ids: BTreeSet<&str> = lines.iter().map(|l| l.survey_id.as_str()).collect();
+    assert_eq!((lines.len(), ids.len()), (30, 30), "each survey once");
+    println!(
+        "due sends: 30 in {} ticks of 150 ms: {ticks:?}",
+        ticks.len()
+    );
+}

@@ -49,6 +49,9 @@ pub struct TickReport {
     pub nps_rolled_over: usize,
     /// The budget ran out with the wave's pass unfinished; the next tick resumes.
     pub wave_paused: bool,
+    /// The tick's time ran out before its due sends, expiries or reminders were
+    /// all done; they stay due, and the next tick takes them first.
+    pub out_of_time: bool,
 }
 
 impl TickReport {
@@ -108,9 +111,14 @@ impl TickBudget {
     }
 
     fn spent(&self, walked: usize) -> bool {
+        self.out_of_time() || self.contacts.is_some_and(|n| walked >= n)
+    }
+
+    /// The deadline has passed: the rule for due sends, expiries and reminders,
+    /// whose count the budget does not limit.
+    fn out_of_time(&self) -> bool {
         self.deadline
             .is_some_and(|d| std::time::Instant::now() >= d)
-            || self.contacts.is_some_and(|n| walked >= n)
     }
 
     /// The next page's size: at most [`BATCH`], and no more than the contacts the
@@ -127,16 +135,22 @@ impl Services {
         self.run_schedule_within(now, TickBudget::unlimited()).await
     }
 
-    /// One tick, walking the NPS wave only as far as `budget` allows.
+    /// One tick: due sends, expiries and reminders until the budget's deadline,
+    /// then the NPS wave as far as the budget allows. Whatever is left stays due
+    /// for the next tick.
     pub async fn run_schedule_within(
         &self,
         now: Timestamp,
         budget: TickBudget,
     ) -> Result<TickReport, StoreError> {
         let mut report = TickReport::default();
-        self.send_due(now, &mut report).await?;
-        self.expire_due(now, &mut report).await?;
-        self.remind_due(now, &mut report).await?;
+        self.send_due(now, &budget, &mut report).await?;
+        self.expire_due(now, &budget, &mut report).await?;
+        self.remind_due(now, &budget, &mut report).await?;
+        if report.out_of_time {
+            tracing::info!(?report, "schedule tick out of time");
+            return Ok(report);
+        }
         self.nps_wave(now, &budget, &mut report).await?;
         tracing::info!(?report, "schedule tick");
         Ok(report)
@@ -146,12 +160,21 @@ impl Services {
     /// first, so a send under way elsewhere (ingest, a replay, another tick) is never
     /// repeated; a retry moves the survey's due time on, so a failing send never
     /// blocks the ones behind it.
-    async fn send_due(&self, now: Timestamp, report: &mut TickReport) -> Result<(), StoreError> {
+    async fn send_due(
+        &self,
+        now: Timestamp,
+        budget: &TickBudget,
+        report: &mut TickReport,
+    ) -> Result<(), StoreError> {
         for _ in 0..MAX_BATCHES {
             let due = self.surveys.due(WorkList::ToSend, now, BATCH).await?;
             let full = due.len() == BATCH;
             let mut progressed = false;
             for survey in due {
+                if budget.out_of_time() {
+                    report.out_of_time = true;
+                    return Ok(());
+                }
                 let delivered = match survey.state {
                     SurveyState::Sending => {
                         if self.lapse(&survey, now).await? {
@@ -172,11 +195,20 @@ impl Services {
         Ok(())
     }
 
-    async fn expire_due(&self, now: Timestamp, report: &mut TickReport) -> Result<(), StoreError> {
+    async fn expire_due(
+        &self,
+        now: Timestamp,
+        budget: &TickBudget,
+        report: &mut TickReport,
+    ) -> Result<(), StoreError> {
         for _ in 0..MAX_BATCHES {
             let due = self.surveys.due(WorkList::ToExpire, now, BATCH).await?;
             let full = due.len() == BATCH;
             for survey in due {
+                if budget.out_of_time() {
+                    report.out_of_time = true;
+                    return Ok(());
+                }
                 if let TransitionOutcome::Done(_) = self
                     .surveys
                     .apply(&survey.id, SurveyChange::Expire { now })
@@ -194,10 +226,19 @@ impl Services {
         Ok(())
     }
 
-    async fn remind_due(&self, now: Timestamp, report: &mut TickReport) -> Result<(), StoreError> {
+    async fn remind_due(
+        &self,
+        now: Timestamp,
+        budget: &TickBudget,
+        report: &mut TickReport,
+    ) -> Result<(), StoreError> {
         let cutoff = now - SurveyPolicy::days(self.config.policy.nps_reminder_after_days);
         let policy = &self.config.policy;
         for survey in self.surveys.due(WorkList::ToRemind, cutoff, BATCH).await? {
+            if budget.out_of_time() {
+                report.out_of_time = true;
+                return Ok(());
+            }
             if survey.kind != SurveyKind::Nps {
                 continue;
             }
@@ -217,8 +258,11 @@ impl Services {
                     .await?;
                 continue;
             }
-            if self.remind(&survey, now).await? == Delivered::Sent {
-                report.reminded += 1;
+            match self.remind(&survey, now).await? {
+                Delivered::Sent => report.reminded += 1,
+                // No send slot in time: still due, for the next tick.
+                Delivered::Retrying { .. } => report.retrying += 1,
+                _ => {}
             }
         }
         Ok(())
