@@ -112,6 +112,8 @@ pub fn preview(command: PreviewCommand) -> Result<(), CliError> {
         &kundpuls::domain::messages::email::NpsEmailInput {
             language,
             agency: "Nordkredit",
+            controller: "Nordkredit AB",
+            privacy_url: Some("https://nordkredit.se/integritet"),
             contact_name: "Karin Berg",
             account_manager: "Anna Lind",
             link: "https://survey.nordkredit.se/s/AAAAAAAAAAAAAAAAAAAAAA",

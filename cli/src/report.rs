@@ -105,7 +105,16 @@ async fn from_dynamodb(args: &ReportArgs, table: &str) -> Result<Report, CliErro
         // The report walks every page itself and hands no cursor out.
         kundpuls::adapters::cursor::CursorKey::ephemeral(),
     );
-    Ok(kundpuls::app::reports::report(&store, &query).await?)
+    let mut report = kundpuls::app::reports::report(&store, &query).await?;
+    kundpuls::app::reports::with_client_targets(&mut report, &query, |c| {
+        let store = store.clone();
+        async move {
+            use kundpuls::ports::BacklogStore;
+            store.get_client_settings(&c).await
+        }
+    })
+    .await?;
+    Ok(report)
 }
 
 fn aws_sdk_dynamodb_client(sdk: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
@@ -194,7 +203,7 @@ fn print(report: &Report, format: Format) -> Result<(), CliError> {
             );
             for r in report.rows.iter().chain([&report.total]) {
                 println!(
-                    "{:<24} {:>6} {:>8} {:>8} {:>8} {:>9} {:>8}  {}",
+                    "{:<24} {:>6} {:>8} {:>8} {:>8} {:>9} {:>8}  {}{}",
                     r.key,
                     r.n,
                     figure(r.value(), if nps { 1 } else { 2 }),
@@ -210,7 +219,8 @@ fn print(report: &Report, format: Format) -> Result<(), CliError> {
                         "low sample (n < 30)"
                     } else {
                         ""
-                    }
+                    },
+                    r.target.map(|t| format!(" target {t}")).unwrap_or_default()
                 );
             }
         }

@@ -45,6 +45,10 @@ pub struct ServeArgs {
     /// The agency's name in emails.
     #[arg(long, default_value = "Kundpuls Demo AB")]
     pub agency: String,
+    /// The agency's privacy notice, linked from every survey page and email
+    /// (https://…).
+    #[arg(long, env = "PRIVACY_URL")]
+    pub privacy_url: Option<String>,
     /// Sign team leads in to the console through an OpenID Connect provider's
     /// managed login (authorization code with PKCE), as on AWS: its issuer…
     #[arg(long, env = "SIGN_IN_ISSUER", requires_all = ["sign_in_url", "sign_in_client_id"])]
@@ -91,7 +95,8 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         policy.country_windows.clear();
     }
     let base_url = format!("http://{}", args.addr);
-    let config = SurveyConfig::new(&base_url, &args.sender, &args.agency, policy)?;
+    let config = SurveyConfig::new(&base_url, &args.sender, &args.agency, policy)?
+        .with_privacy_url(args.privacy_url.as_deref().unwrap_or_default())?;
     let local = local::open(&args.data_dir, config)?;
     if args.demo {
         demo::load(&local.services).await?;

@@ -208,7 +208,7 @@ test("the reports dashboard draws NPS/CSAT charts with the target and tables, on
     trs.map((tr) => [...tr.querySelectorAll("th, td")].map((c) => c.textContent.trim())),
   );
   const anna = rows.find((r) => r[0] === "h-anna");
-  assert.deepEqual(anna?.slice(0, 4), ["h-anna", "1", "1.00", "0 %"], JSON.stringify(rows));
+  assert.deepEqual(anna?.slice(0, 5), ["h-anna", "1", "1.00", "4.0", "0 %"], JSON.stringify(rows));
   assert.deepEqual(rows.at(-1).slice(0, 3), ["total", "1", "1.00"]);
   assert.ok((await page.$$("td.below")).length >= 1, "a figure below the 4.0 target is marked");
   const width = await page.evaluate(() => document.documentElement.scrollWidth);

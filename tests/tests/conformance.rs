@@ -52,4 +52,5 @@ conformance!(
     every_recorded_answer_reaches_the_change_feed,
     linking_saves_item_and_improvement_together_or_neither,
     the_lexicon_is_stored_versioned_and_logged,
+    client_settings_are_versioned_and_listed_by_client,
 );

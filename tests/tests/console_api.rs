@@ -746,3 +746,116 @@ async fn only_an_admin_can_erase_a_person() {
     );
     assert!(api.h.store.answer(&a.survey_id).await.unwrap().is_none());
 }
+
+/// Client settings: admins create and edit them with `If-Match`, leads read them,
+/// every refusal names its field, and every save is logged.
+#[tokio::test]
+async fn client_settings_are_versioned_validated_and_admin_only() {
+    let api = api().await;
+    let path = "/api/v1/clients/ellevio";
+    let body = json!({
+        "display_name": "Ellevio Energi",
+        "sms_sender": "Ellevio",
+        "nps_target": 45,
+        "csat_target": 4.3,
+        "brand_colour": "#0B5394",
+        "reply_to": "kundservice@ellevio.example"
+    });
+    // A lead may not write; nobody may do anything.
+    let (status, _, _) = api
+        .call(
+            Who::EnergyLead,
+            "PUT",
+            path,
+            Some("\"0\""),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = api.call(Who::Nobody, "GET", path, None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Before any save the client has no settings.
+    assert_eq!(api.get(Who::Admin, path).await.0, StatusCode::NOT_FOUND);
+    // The admin creates them (version 0 → 1)…
+    let (status, saved, etag) = api
+        .call(Who::Admin, "PUT", path, Some("\"0\""), Some(body.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(etag.as_deref(), Some("\"1\""));
+    assert_eq!(saved["brand_colour"], "#0b5394");
+    assert_eq!(saved["updated_by"], "admin-1");
+    // …a second create, or an edit on a stale version, is a conflict.
+    let (status, conflict, _) = api
+        .call(Who::Admin, "PUT", path, Some("\"0\""), Some(body.clone()))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{conflict}");
+    let mut edit = body.clone();
+    edit["csat_target"] = json!(4.5);
+    let (status, _, etag) = api
+        .call(Who::Admin, "PUT", path, Some("\"1\""), Some(edit))
+        .await;
+    assert_eq!((status, etag.as_deref()), (StatusCode::OK, Some("\"2\"")));
+    // The lead reads the settings and their log, and the list.
+    let (status, view) = api.get(Who::EnergyLead, path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["settings"]["csat_target"], 4.5);
+    assert_eq!(view["activity"].as_array().unwrap().len(), 2);
+    let (status, list) = api.get(Who::TelecomLead, "/api/v1/clients").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["items"][0]["client_id"], "ellevio");
+    // Every wrong field is named.
+    let bad = json!({
+        "sms_sender": "Ab",
+        "nps_target": 120,
+        "csat_target": 0,
+        "brand_colour": "#ffee00",
+        "reply_to": "nobody"
+    });
+    let (status, refused, _) = api
+        .call(
+            Who::Admin,
+            "PUT",
+            "/api/v1/clients/acme",
+            Some("\"0\""),
+            Some(bad),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let fields: Vec<&str> = refused["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "display_name",
+            "sms_sender",
+            "nps_target",
+            "csat_target",
+            "brand_colour",
+            "reply_to"
+        ]
+    );
+    let (status, unknown, _) = api
+        .call(
+            Who::Admin,
+            "PUT",
+            "/api/v1/clients/acme",
+            Some("\"0\""),
+            Some(json!({"display_name": "Acme", "colour": "#000000"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{unknown}");
+    let (status, _, _) = api
+        .call(
+            Who::Admin,
+            "PUT",
+            "/api/v1/clients/not%20an%20id",
+            Some("\"0\""),
+            Some(json!({"display_name": "Acme"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -159,6 +159,9 @@ async fn on_moto() -> (Harness, kundpuls::app::Services, kundpuls_tests::Request
     let h = Harness::dynamodb().await;
     let from = format!("nps-{}@nordkredit.example", uuid::Uuid::new_v4().simple());
     let services = kundpuls_tests::app::aws(&h, paced(), &from).await;
+    // A running function holds the clients' settings already (one listing per 30 s,
+    // whatever the number of surveys): the figures below are per survey.
+    services.all_client_settings().await.unwrap();
     let Backend::Dynamo { requests, .. } = &h.backend else {
         unreachable!("a DynamoDB harness")
     };

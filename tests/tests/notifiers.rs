@@ -33,6 +33,7 @@ fn sms(to: &PhoneNumber, language: Language) -> OutboundMessage {
         html: None,
         headers: vec![],
         reply_to: None,
+        sender: None,
         link: LINK.into(),
     }
 }
@@ -41,6 +42,8 @@ fn nps_email(to: &Email) -> OutboundMessage {
     let rendered = render_nps(&NpsEmailInput {
         language: Language::Sv,
         agency: "Nordkredit",
+        controller: "Nordkredit AB",
+        privacy_url: None,
         contact_name: "Karin",
         account_manager: "Anna Lind",
         link: LINK,
@@ -57,6 +60,7 @@ fn nps_email(to: &Email) -> OutboundMessage {
         html: Some(rendered.html),
         headers: rendered.headers,
         reply_to: None,
+        sender: None,
         link: LINK.into(),
     }
 }

@@ -31,6 +31,8 @@
 //! sends in a second RATE#<channel>#<unix s> RATE               (count `n`; TTL a day)
 //! theme lexicon     CONFIG#lexicon          ITEM
 //!                   CONFIG#lexicon          ACT#<version>
+//! client settings   CONFIG#client#<id>      ITEM               CONFIG#clients / <client id>
+//!                   CONFIG#client#<id>      ACT#<version>
 //! ```
 //!
 //! `<at>`, `<send_at>`… are [`sort_key`]s (zero-padded Unix milliseconds), `<due>` is
@@ -257,6 +259,22 @@ pub fn effect(effect_id: &str) -> Key {
 
 pub fn feedback(id: &FeedbackId) -> Key {
     Key::new(format!("{FEEDBACK_PK}{id}"), ITEM_SK)
+}
+
+/// A client's settings (versioned, like the lexicon).
+pub fn client_settings(client: &ClientId) -> Key {
+    Key::new(format!("CONFIG#client#{client}"), ITEM_SK)
+}
+
+/// Every client with settings, by id, for the settings list.
+pub const CLIENT_SETTINGS_LIST: &str = "CONFIG#clients";
+
+pub fn client_settings_index(client: &ClientId) -> Vec<IndexKey> {
+    vec![IndexKey {
+        index: Index::Gsi1,
+        pk: CLIENT_SETTINGS_LIST.into(),
+        sk: client.to_string(),
+    }]
 }
 
 /// The admin-edited theme lexicon (one record, versioned).

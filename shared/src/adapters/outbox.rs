@@ -29,6 +29,9 @@ pub struct OutboxLine {
     pub html: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<String>,
+    /// The SMS sender id or the email's display name, when a client's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender: Option<String>,
     pub link: String,
     pub survey_id: String,
     pub sent_at: Timestamp,
@@ -90,6 +93,7 @@ impl Notifier for FileOutbox {
             text: message.text.clone(),
             html: message.html.clone(),
             reply_to: message.reply_to.clone(),
+            sender: message.sender.clone(),
             link: message.link.clone(),
             survey_id: message.survey_id.to_string(),
             sent_at: Timestamp::now(),
@@ -130,6 +134,7 @@ impl Alerter for FileOutbox {
             text: alert.text.clone(),
             html: None,
             reply_to: None,
+            sender: None,
             link: alert.link.clone(),
             survey_id: alert.survey_id.to_string(),
             sent_at: Timestamp::now(),

@@ -14,6 +14,8 @@ pub struct SesEmail {
     client: Client,
     /// The mailbox the surveys come from, e.g. `"Nordkredit AB" <survey@nordkredit.se>`.
     from: String,
+    /// The verified address alone, for mail in a client's name.
+    address: String,
     configuration_set: Option<String>,
 }
 
@@ -56,6 +58,7 @@ impl SesEmail {
         Self {
             client,
             from: mailbox(display_name, address),
+            address: address.to_string(),
             configuration_set,
         }
     }
@@ -96,7 +99,11 @@ impl Notifier for SesEmail {
         let result = self
             .client
             .send_email()
-            .from_email_address(&self.from)
+            .from_email_address(match &message.sender {
+                // The client's name at the agency's verified address.
+                Some(name) => mailbox(name, &self.address),
+                None => self.from.clone(),
+            })
             .set_reply_to_addresses(message.reply_to.clone().map(|r| vec![r]))
             .destination(Destination::builder().to_addresses(to.as_str()).build())
             .content(EmailContent::builder().simple(simple.build()).build())

@@ -46,12 +46,20 @@ impl Notifier for SnsSms {
                 reason: "not_a_phone_number".into(),
             });
         };
+        let sender = message.sender.as_deref().unwrap_or(&self.sender_id);
+        // A client's number goes as the origination number, an alphanumeric id as
+        // the sender id.
+        let sender_attribute = if sender.starts_with('+') {
+            "AWS.MM.SMS.OriginationNumber"
+        } else {
+            "AWS.SNS.SMS.SenderID"
+        };
         let result = self
             .client
             .publish()
             .phone_number(phone.as_str())
             .message(&message.text)
-            .message_attributes("AWS.SNS.SMS.SenderID", attribute(&self.sender_id)?)
+            .message_attributes(sender_attribute, attribute(sender)?)
             .message_attributes("AWS.SNS.SMS.SMSType", attribute("Transactional")?)
             .send()
             .await;

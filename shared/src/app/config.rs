@@ -20,6 +20,10 @@ pub enum ConfigError {
         "SMS sender name must be 1–{MAX_SENDER_LEN} letters, digits or spaces with at least one letter: {0:?}"
     )]
     SenderName(String),
+    #[error(
+        "privacy notice address must be https://… without spaces, at most 200 characters: {0:?}"
+    )]
+    PrivacyUrl(String),
     #[error("agency name must be 1–80 characters")]
     AgencyName,
 }
@@ -32,6 +36,9 @@ pub struct SurveyConfig {
     sender_name: String,
     /// The agency's name in emails.
     agency_name: String,
+    /// The agency's privacy notice (`PRIVACY_URL`), linked from every survey page
+    /// and email beside the line naming it as the data controller.
+    privacy_url: Option<String>,
     pub policy: SurveyPolicy,
 }
 
@@ -80,8 +87,33 @@ impl SurveyConfig {
             base_url: base.to_string(),
             sender_name: sender.to_string(),
             agency_name: agency.to_string(),
+            privacy_url: None,
             policy,
         })
+    }
+
+    /// Links the agency's privacy notice (an `https://` address, at most 200
+    /// characters); empty: none.
+    pub fn with_privacy_url(mut self, url: &str) -> Result<Self, ConfigError> {
+        let url = url.trim();
+        if url.is_empty() {
+            self.privacy_url = None;
+            return Ok(self);
+        }
+        let ok = url.len() <= 200
+            && url
+                .strip_prefix("https://")
+                .is_some_and(|r| !r.is_empty() && !r.starts_with('/'))
+            && !url.contains(|c: char| c.is_whitespace() || matches!(c, '"' | '<' | '>'));
+        if !ok {
+            return Err(ConfigError::PrivacyUrl(url.to_string()));
+        }
+        self.privacy_url = Some(url.to_string());
+        Ok(self)
+    }
+
+    pub fn privacy_url(&self) -> Option<&str> {
+        self.privacy_url.as_deref()
     }
 
     pub fn base_url(&self) -> &str {

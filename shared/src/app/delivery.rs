@@ -80,6 +80,7 @@ impl Services {
     ) -> Result<Result<OutboundMessage, &'static str>, StoreError> {
         let link = self.config.link(token);
         let language = survey.subject.language;
+        let client = self.client_settings(&survey.subject.client_id).await?;
         let message = match survey.kind {
             SurveyKind::Csat => {
                 let Some(to @ Recipient::Sms(_)) = survey.recipient.clone() else {
@@ -91,10 +92,21 @@ impl Services {
                     to,
                     language,
                     subject: None,
-                    text: csat_text(language, self.config.sender_name(), &link),
+                    text: csat_text(
+                        language,
+                        client
+                            .as_deref()
+                            .and_then(|c| c.sms_name())
+                            .unwrap_or(self.config.sender_name()),
+                        &link,
+                    ),
                     html: None,
                     headers: vec![],
                     reply_to: None,
+                    sender: client
+                        .as_deref()
+                        .and_then(|c| c.sms_sender.as_ref())
+                        .map(|s| s.as_str().to_string()),
                     link,
                 }
             }
@@ -114,7 +126,11 @@ impl Services {
                 }
                 let email = render_nps(&NpsEmailInput {
                     language: contact.language,
-                    agency: self.config.agency_name(),
+                    agency: client
+                        .as_deref()
+                        .map_or(self.config.agency_name(), |c| c.display_name.as_str()),
+                    controller: self.config.agency_name(),
+                    privacy_url: self.config.privacy_url(),
                     contact_name: &contact.name,
                     account_manager: &contact.account_manager,
                     link: &link,
@@ -133,7 +149,14 @@ impl Services {
                     reply_to: contact
                         .account_manager_email
                         .as_ref()
-                        .map(|e| e.as_str().to_string()),
+                        .map(|e| e.as_str().to_string())
+                        .or_else(|| {
+                            client
+                                .as_deref()
+                                .and_then(|c| c.reply_to.as_ref())
+                                .map(|e| e.as_str().to_string())
+                        }),
+                    sender: client.as_deref().map(|c| c.display_name.clone()),
                     link,
                 }
             }
@@ -431,7 +454,7 @@ impl Services {
             None => self.new_link_token(survey).await?,
         };
         match self.message(survey, &token, false).await? {
-            Ok(m) => Ok(Prepared::Message(m)),
+            Ok(m) => Ok(Prepared::Message(Box::new(m))),
             Err(reason) => {
                 let failed = self
                     .fail(survey, attempt.to_string(), reason.to_string(), now)
@@ -547,7 +570,7 @@ impl<'a> Held<'a> {
 }
 
 enum Prepared {
-    Message(OutboundMessage),
+    Message(Box<OutboundMessage>),
     Done(Delivered),
 }
 

@@ -3,6 +3,7 @@
 //! function and the local server call these, so the logic exists once.
 
 pub mod case_steps;
+pub mod clients;
 pub mod config;
 pub mod contacts;
 mod delivery;
@@ -33,6 +34,8 @@ pub struct Services {
     pub keyer: ContactKeyer,
     /// The theme lexicon in use, cached briefly (see [`themes`]).
     pub themes: themes::LexiconCache,
+    /// Clients' settings, cached briefly (see [`clients`]).
+    pub clients: clients::ClientCache,
     /// Alerts to team leads; routing needs them, the other functions do not.
     pub alerts: Option<Arc<dyn Alerter>>,
     /// Sends paced to the account's quotas (the policy's `sms_per_second`,

@@ -3,7 +3,8 @@
 //! number of answers. A team scope reads that team's counters only.
 
 use super::Services;
-use crate::domain::ids::TeamId;
+use crate::domain::client::ClientSettings;
+use crate::domain::ids::{ClientId, TeamId};
 use crate::domain::reports::{Month, ReportRow, previous_period, rolling_12};
 use crate::domain::stats::{Counter, CounterKey, Dimension};
 use crate::domain::survey::SurveyKind;
@@ -53,7 +54,8 @@ pub struct Report {
     pub to: String,
     pub team: Option<TeamId>,
     pub filter: Option<(Dimension, String)>,
-    /// The goal the figures are read against: NPS 40, CSAT 4.0.
+    /// The goal the figures are read against: NPS 40, CSAT 4.0, or the client's own
+    /// when the report follows one client (rows grouped by client carry theirs).
     pub target: f64,
     pub rows: Vec<ReportRow>,
     pub total: ReportRow,
@@ -124,8 +126,63 @@ impl Groups<'_> {
 
 impl Services {
     pub async fn report(&self, q: &ReportQuery) -> Result<Report, StoreError> {
-        report(&*self.stats, q).await
+        let mut report = report(&*self.stats, q).await?;
+        with_client_targets(&mut report, q, |c| async move {
+            self.client_settings(&c)
+                .await
+                .map(|s| s.map(|s| (*s).clone()))
+        })
+        .await?;
+        Ok(report)
     }
+}
+
+/// Whether a report's rows or whole follow clients (and so read their targets).
+pub fn report_names_clients(q: &ReportQuery) -> bool {
+    matches!(
+        (&q.group_by, &q.filter),
+        (GroupBy::Dimension(Dimension::Client), _) | (GroupBy::Month, Some((Dimension::Client, _)))
+    )
+}
+
+/// A client's own target for `kind`, if it set one.
+pub fn client_target(settings: &ClientSettings, kind: SurveyKind) -> Option<f64> {
+    match kind {
+        SurveyKind::Nps => settings.nps_target,
+        SurveyKind::Csat => settings.csat_target,
+    }
+}
+
+/// Reads each client's figures against its own goal: per row when grouped by
+/// client, for the whole report when it follows one client's months.
+pub async fn with_client_targets<F, Fut>(
+    report: &mut Report,
+    q: &ReportQuery,
+    settings_of: F,
+) -> Result<(), StoreError>
+where
+    F: Fn(ClientId) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<ClientSettings>, StoreError>>,
+{
+    let target_of = |s: Option<ClientSettings>| s.and_then(|s| client_target(&s, q.kind));
+    match (&q.group_by, &q.filter) {
+        (GroupBy::Dimension(Dimension::Client), _) => {
+            for row in &mut report.rows {
+                if let Ok(id) = ClientId::parse(&row.key) {
+                    row.target = target_of(settings_of(id).await?);
+                }
+            }
+        }
+        (GroupBy::Month, Some((Dimension::Client, value))) => {
+            if let Ok(id) = ClientId::parse(value)
+                && let Some(t) = target_of(settings_of(id).await?)
+            {
+                report.target = t;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// A report straight from a stats store (the CLI reads a DynamoDB table this way).

@@ -49,6 +49,7 @@ macro_rules! string_conversions {
 
 pub mod backlog;
 pub mod case_step;
+pub mod client;
 pub mod contact;
 pub mod creditor;
 pub mod error;

@@ -106,6 +106,10 @@ pub struct ReportRow {
     /// Surveys not sent, by reason (`fatigue`, `opted_out`…).
     #[serde(default)]
     pub skipped: std::collections::BTreeMap<String, u64>,
+    /// The row's own goal, where it differs from the report's: a client's target
+    /// when grouped by client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<f64>,
 }
 
 impl ReportRow {
@@ -144,6 +148,7 @@ impl ReportRow {
             rolling_12: rolling.and_then(|r| headline(kind, r)),
             rolling_12_n: rolling.map_or(0, |r| r.get(&CounterField::Answered)),
             skipped: current.skipped(),
+            target: None,
         }
     }
 

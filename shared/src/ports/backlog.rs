@@ -2,7 +2,8 @@ use super::{Page, PageRequest, StoreError};
 use crate::domain::backlog::{
     Activity, FeedbackItem, FeedbackStatus, Improvement, ImprovementStatus,
 };
-use crate::domain::ids::{FeedbackId, ImprovementId, TeamId};
+use crate::domain::client::ClientSettings;
+use crate::domain::ids::{ClientId, FeedbackId, ImprovementId, TeamId};
 use crate::domain::themes::StoredLexicon;
 use async_trait::async_trait;
 use jiff::civil::Date;
@@ -127,4 +128,28 @@ pub trait BacklogStore: Send + Sync {
     ) -> Result<SaveOutcome, StoreError>;
 
     async fn lexicon_activity(&self) -> Result<Vec<Activity>, StoreError>;
+
+    async fn get_client_settings(
+        &self,
+        client: &ClientId,
+    ) -> Result<Option<ClientSettings>, StoreError>;
+
+    /// Like `save_lexicon`: expected version 0 creates the client's settings.
+    async fn save_client_settings(
+        &self,
+        settings: &ClientSettings,
+        expected_version: u64,
+        activity: &Activity,
+    ) -> Result<SaveOutcome, StoreError>;
+
+    /// Every client with settings, by client id.
+    async fn list_client_settings(
+        &self,
+        page: PageRequest,
+    ) -> Result<Page<ClientSettings>, StoreError>;
+
+    async fn client_settings_activity(
+        &self,
+        client: &ClientId,
+    ) -> Result<Vec<Activity>, StoreError>;
 }

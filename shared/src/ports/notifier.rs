@@ -21,6 +21,9 @@ pub struct OutboundMessage {
     pub headers: Vec<(String, String)>,
     /// Email only: where a reply goes (the contact's account manager).
     pub reply_to: Option<String>,
+    /// Who the message comes from, when not the agency: the client's SMS sender id,
+    /// or the display name its email comes from (at the agency's address).
+    pub sender: Option<String>,
     /// The survey link inside the message.
     pub link: String,
 }

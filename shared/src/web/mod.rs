@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod charts;
+pub mod clients_api;
 pub mod console;
 pub mod console_api;
 pub mod dev;
@@ -63,6 +64,8 @@ fn console_api_routes() -> OpenApiRouter<AppState> {
             console_api::patch_improvement
         ))
         .routes(routes!(themes_api::get_themes, themes_api::put_themes))
+        .routes(routes!(clients_api::list_clients))
+        .routes(routes!(clients_api::get_client, clients_api::put_client))
         .routes(routes!(reports::report))
         .routes(routes!(exports::answers_csv))
         .routes(routes!(exports::feedback_csv))
@@ -126,6 +129,10 @@ pub fn console_router() -> Router<AppState> {
             post(console::update_improvement),
         )
         .route("/console/reports", get(console::reports))
+        .route(
+            "/console/clients",
+            get(console::clients).post(console::save_client),
+        )
         .route(console::CSS_PATH, get(console::stylesheet))
         .route(console::JS_PATH, get(console::script))
         .layer(DefaultBodyLimit::max(64 * 1024));
@@ -141,6 +148,7 @@ pub fn survey_router() -> Router<AppState> {
             get(survey::opt_out_confirm).post(survey::opt_out),
         )
         .route(survey::CSS_PATH, get(survey::stylesheet))
+        .route("/assets/brand/{file}", get(survey::brand_stylesheet))
         .layer(DefaultBodyLimit::max(16 * 1024))
         .layer(axum::middleware::from_fn(survey::house_rules));
     headers::secured(router, &headers::SURVEY_PAGES)

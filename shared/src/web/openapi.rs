@@ -33,7 +33,8 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
     tags(
         (name = "ingest", description = "The case system and admins: case steps and creditor contacts."),
         (name = "backlog", description = "Team leads and admins: feedback items and improvements."),
-        (name = "insight", description = "Reports, exports, the theme lexicon, erasure.")
+        (name = "insight", description = "Reports, exports, the theme lexicon, erasure."),
+        (name = "clients", description = "Each client's name, SMS sender, targets and brand: leads read, admins write.")
     )
 )]
 pub struct ApiDoc;

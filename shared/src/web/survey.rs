@@ -26,12 +26,93 @@ pub const MAX_COMMENT_CHARS: usize = 1000;
 
 pub const CSS: &str = include_str!("../../templates/survey.css");
 /// Where the stylesheet is served; the path changes when it does, so it caches forever.
-pub const CSS_PATH: &str = "/assets/survey-1.css";
+pub const CSS_PATH: &str = "/assets/survey-2.css";
+
+/// What frames a page about a known survey: the client's name and colour when it
+/// has settings, and the line naming the agency as data controller.
+#[derive(Debug, Default)]
+struct Frame {
+    /// The client's name above the page's heading.
+    brand: Option<String>,
+    /// The client's colour as its own stylesheet (the CSP allows no inline style).
+    brand_css: Option<String>,
+    privacy: Option<String>,
+    privacy_url: Option<String>,
+    privacy_notice: &'static str,
+}
+
+/// The stylesheet path of a brand colour (`#0b5394` → `/assets/brand/0b5394.css`).
+pub fn brand_css_path(colour: &str) -> String {
+    format!("{BRAND_CSS_PREFIX}{}.css", colour.trim_start_matches('#'))
+}
+
+const BRAND_CSS_PREFIX: &str = "/assets/brand/";
+
+async fn frame(state: &AppState, survey: &Survey) -> Frame {
+    let config = &state.services.config;
+    let t = page_texts(survey.subject.language);
+    // A page without the client's name is better than no page.
+    let client = match state
+        .services
+        .client_settings(&survey.subject.client_id)
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "client settings unavailable; page shown in the agency's name");
+            None
+        }
+    };
+    Frame {
+        brand: client.as_ref().map(|c| c.display_name.clone()),
+        brand_css: client
+            .as_ref()
+            .and_then(|c| c.brand_colour.as_deref())
+            .map(brand_css_path),
+        privacy: Some(
+            t.privacy_controller
+                .replace("{controller}", config.agency_name()),
+        ),
+        privacy_url: config.privacy_url().map(str::to_string),
+        privacy_notice: t.privacy_notice,
+    }
+}
+
+/// `GET /assets/brand/{rrggbb}.css`: a client's colour on the buttons, chosen
+/// scores and links. Only colours that keep white text readable are served.
+pub async fn brand_stylesheet(Path(file): Path<String>) -> Response {
+    let colour = file
+        .strip_suffix(".css")
+        .map(|hex| format!("#{}", hex.to_ascii_lowercase()))
+        .filter(|c| {
+            crate::domain::client::parse_colour(c).is_some_and(|rgb| {
+                crate::domain::client::contrast_with_white(rgb)
+                    >= crate::domain::client::MIN_CONTRAST
+            })
+        });
+    let Some(c) = colour else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let css = format!(
+        ".scale label,.yesno label{{border-color:{c};color:{c}}}\n\
+         .scale input:checked+label,.yesno input:checked+label,button{{background:{c};color:#fff}}\n\
+         a{{color:{c}}}\n"
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        css,
+    )
+        .into_response()
+}
 
 #[derive(Template)]
 #[template(path = "survey_form.html")]
 struct FormPage<'a> {
     lang: &'a str,
+    frame: Frame,
     t: &'a PageTexts,
     css: &'a str,
     question: String,
@@ -54,6 +135,7 @@ struct FormPage<'a> {
 #[template(path = "survey_message.html")]
 struct MessagePage<'a> {
     lang: &'a str,
+    frame: Frame,
     css: &'a str,
     title: &'a str,
     body: &'a str,
@@ -74,10 +156,23 @@ fn message(
     button: Option<(String, &str, &str, &str)>,
     link: Option<(String, &str)>,
 ) -> Response {
+    framed_message(status, lang, title, body, button, link, Frame::default())
+}
+
+fn framed_message(
+    status: StatusCode,
+    lang: Language,
+    title: &str,
+    body: &str,
+    button: Option<(String, &str, &str, &str)>,
+    link: Option<(String, &str)>,
+    frame: Frame,
+) -> Response {
     html(
         status,
         MessagePage {
             lang: lang.code(),
+            frame,
             css: CSS_PATH,
             title,
             body,
@@ -219,7 +314,7 @@ enum Closing {
     Closed,
 }
 
-fn closing(kind: Closing, lang: Language, token: &str) -> Response {
+fn closing(kind: Closing, lang: Language, token: &str, frame: Frame) -> Response {
     let t = page_texts(lang);
     let (status, title, body) = match kind {
         Closing::Thanks => (StatusCode::OK, t.thanks_title, t.thanks_body),
@@ -227,17 +322,17 @@ fn closing(kind: Closing, lang: Language, token: &str) -> Response {
         Closing::Closed => (StatusCode::GONE, t.expired_title, t.expired_body),
     };
     let link = Some((opt_out_href(token), t.opt_out_link));
-    message(status, lang, title, body, None, link)
+    framed_message(status, lang, title, body, None, link, frame)
 }
 
-fn closed_page(survey: &Survey, token: &str, now: Timestamp) -> Option<Response> {
+fn closed_kind(survey: &Survey, now: Timestamp) -> Option<Closing> {
     let kind = match survey.state {
         SurveyState::Answered => Closing::AlreadyAnswered,
         SurveyState::Expired | SurveyState::Failed => Closing::Closed,
         _ if survey.is_expired_at(now) => Closing::Closed,
         _ => return None,
     };
-    Some(closing(kind, survey.subject.language, token))
+    Some(kind)
 }
 
 /// How the form was reached: the person's own link, or the email's hidden link that
@@ -276,6 +371,7 @@ fn form(
     token: &str,
     view: FormView<'_>,
     now: Timestamp,
+    frame: Frame,
 ) -> Response {
     let FormView {
         selected,
@@ -286,7 +382,11 @@ fn form(
     } = view;
     let lang = survey.subject.language;
     let t = page_texts(lang);
-    let agency = state.services.config.agency_name();
+    let agency = frame
+        .brand
+        .clone()
+        .unwrap_or_else(|| state.services.config.agency_name().to_string());
+    let agency = agency.as_str();
     let nps = survey.kind == SurveyKind::Nps;
     let (question, low, high, first, last) = if nps {
         (
@@ -316,6 +416,7 @@ fn form(
         status,
         FormPage {
             lang: lang.code(),
+            frame,
             t,
             css: CSS_PATH,
             question,
@@ -351,8 +452,9 @@ pub async fn show(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, Response> {
     let now = Timestamp::now();
-    if let Some(page) = closed_page(&survey, &token, now) {
-        return Ok(page);
+    if let Some(kind) = closed_kind(&survey, now) {
+        let frame = frame(&state, &survey).await;
+        return Ok(closing(kind, survey.subject.language, &token, frame));
     }
     let selected = query
         .get("score")
@@ -363,12 +465,14 @@ pub async fn show(
     } else {
         Reached::Link
     };
+    let frame = frame(&state, &survey).await;
     Ok(form(
         &state,
         &survey,
         &token,
         FormView::opened(selected, reached),
         now,
+        frame,
     ))
 }
 
@@ -407,8 +511,9 @@ pub async fn submit(
         .as_deref()
         .and_then(|s| s.trim().parse::<u8>().ok());
     let Some(score) = selected.and_then(|v| score_for(survey.kind, v)) else {
-        if let Some(page) = closed_page(&survey, &token, now) {
-            return Ok(page);
+        if let Some(kind) = closed_kind(&survey, now) {
+            let frame = frame(&state, &survey).await;
+            return Ok(closing(kind, lang, &token, frame));
         }
         let view = FormView {
             selected: None,
@@ -417,7 +522,14 @@ pub async fn submit(
             reached: Reached::Link,
             error: Some(t.error_score),
         };
-        return Ok(form(&state, &survey, &token, view, now));
+        return Ok(form(
+            &state,
+            &survey,
+            &token,
+            view,
+            now,
+            frame(&state, &survey).await,
+        ));
     };
     if comment.chars().count() > MAX_COMMENT_CHARS {
         let view = FormView {
@@ -427,7 +539,14 @@ pub async fn submit(
             reached: Reached::Link,
             error: Some(t.error_comment),
         };
-        return Ok(form(&state, &survey, &token, view, now));
+        return Ok(form(
+            &state,
+            &survey,
+            &token,
+            view,
+            now,
+            frame(&state, &survey).await,
+        ));
     }
     let mut suspect = state.stamp.check(&survey.id, input.stamp.as_deref(), now);
     if input
@@ -455,7 +574,8 @@ pub async fn submit(
         .record_answer_to(&survey, answer, now)
         .await
         .map_err(|e| busy(lang, &e))?;
-    let closing_page = |kind| closing(kind, lang, &token);
+    let frame = frame(&state, &survey).await;
+    let closing_page = |kind| closing(kind, lang, &token, frame);
     Ok(match outcome {
         AnswerOutcome::Recorded(a) => {
             tracing::info!(survey_id = %survey.id, suspect = a.is_suspect(), "answer recorded");

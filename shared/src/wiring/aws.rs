@@ -115,7 +115,7 @@ impl FunctionEnv {
     /// `TABLE_NAME`, `PUBLIC_BASE_URL`, `SMS_SENDER_NAME`, `AGENCY_NAME`,
     /// `SES_FROM_ADDRESS`, `CONTACT_KEY_SECRET_ID` are required;
     /// `SES_CONFIGURATION_SET`, `COUNTER_SHARDS` (8), `RETENTION_DAYS` (400),
-    /// `ALERT_TOPIC_ARN`,
+    /// `ALERT_TOPIC_ARN`, `PRIVACY_URL`,
     /// `SURVEY_POLICY` (TOML) and `KUNDPULS_POLICY_*` overrides are optional.
     pub fn from_env() -> Result<Self, EnvError> {
         let policy_text = std::env::var("SURVEY_POLICY")
@@ -127,7 +127,8 @@ impl FunctionEnv {
             &var("SMS_SENDER_NAME")?,
             &var("AGENCY_NAME")?,
             policy,
-        )?;
+        )?
+        .with_privacy_url(&std::env::var("PRIVACY_URL").unwrap_or_default())?;
         Ok(Self {
             table_name: var("TABLE_NAME")?,
             ses_from: var("SES_FROM_ADDRESS")?,
@@ -174,6 +175,7 @@ impl FunctionEnv {
             email: self.email(&sdk),
             keyer,
             themes: Default::default(),
+            clients: Default::default(),
             alerts: self.alerts(&sdk),
             config: Arc::new(self.survey.clone()),
             pacing: Arc::new(Pacing::new(Arc::new(store.clone()))),

@@ -64,6 +64,7 @@ pub fn open(data_dir: &Path, config: SurveyConfig) -> Result<Local, LocalError> 
         email: Arc::new(outbox.clone()),
         keyer,
         themes: Default::default(),
+        clients: Default::default(),
         alerts: Some(Arc::new(outbox.clone())),
         config: Arc::new(config),
         pacing: Arc::new(Pacing::new(Arc::new(store.clone()))),

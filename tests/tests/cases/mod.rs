@@ -1266,3 +1266,86 @@ pub async fn the_lexicon_is_stored_versioned_and_logged(h: &Harness) {
     assert_eq!((got.version, got.lexicon), (2, lexicon));
     assert_eq!(h.store.lexicon_activity().await.unwrap().len(), 2);
 }
+
+pub async fn client_settings_are_versioned_and_listed_by_client(h: &Harness) {
+    use kundpuls::domain::client::ClientSettingsInput;
+    let settings = |id: &str, version: u64| {
+        ClientSettingsInput {
+            display_name: Some(format!("Client {id}")),
+            nps_target: Some(45.0),
+            ..Default::default()
+        }
+        .validate(ClientId::parse(id).unwrap(), version, now(), "admin-1")
+        .unwrap()
+    };
+    // GIVEN three clients created, out of order
+    for id in ["telia", "acme", "ellevio"] {
+        assert_eq!(
+            h.store
+                .save_client_settings(&settings(id, 1), 0, &activity("created"))
+                .await
+                .unwrap(),
+            SaveOutcome::Saved
+        );
+    }
+    // THEN a second create is a conflict naming the stored version
+    assert_eq!(
+        h.store
+            .save_client_settings(&settings("acme", 1), 0, &activity("again"))
+            .await
+            .unwrap(),
+        SaveOutcome::Conflict { current: 1 }
+    );
+    // AND an edit on the current version saves; on a stale one it does not
+    let mut edited = settings("acme", 2);
+    edited.csat_target = Some(4.4);
+    assert_eq!(
+        h.store
+            .save_client_settings(&edited, 1, &activity("edited"))
+            .await
+            .unwrap(),
+        SaveOutcome::Saved
+    );
+    assert_eq!(
+        h.store
+            .save_client_settings(&settings("acme", 2), 1, &activity("stale"))
+            .await
+            .unwrap(),
+        SaveOutcome::Conflict { current: 2 }
+    );
+    let acme = ClientId::parse("acme").unwrap();
+    let stored = h.store.get_client_settings(&acme).await.unwrap().unwrap();
+    assert_eq!((stored.version, stored.csat_target), (2, Some(4.4)));
+    assert_eq!(
+        h.store.client_settings_activity(&acme).await.unwrap().len(),
+        2
+    );
+    assert!(
+        h.store
+            .get_client_settings(&ClientId::parse("nobody").unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // AND the list pages through the clients by id
+    let first = h
+        .store
+        .list_client_settings(PageRequest::first(2))
+        .await
+        .unwrap();
+    let rest = h
+        .store
+        .list_client_settings(PageRequest {
+            cursor: first.next.clone(),
+            limit: 2,
+        })
+        .await
+        .unwrap();
+    let ids: Vec<String> = first
+        .items
+        .iter()
+        .chain(&rest.items)
+        .map(|s| s.client_id.to_string())
+        .collect();
+    assert_eq!(ids, ["acme", "ellevio", "telia"]);
+}

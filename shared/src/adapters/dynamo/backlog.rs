@@ -4,7 +4,8 @@
 use super::{DynamoStore, IndexQuery, Item, Tx, build, decode, record, s};
 use crate::adapters::keys::{self, Index, IndexKey, Key};
 use crate::domain::backlog::{Activity, FeedbackItem, Improvement, ImprovementStatus};
-use crate::domain::ids::{FeedbackId, ImprovementId};
+use crate::domain::client::ClientSettings;
+use crate::domain::ids::{ClientId, FeedbackId, ImprovementId};
 use crate::domain::themes::StoredLexicon;
 use crate::ports::{
     BacklogStore, FeedbackQuery, Page, PageRequest, SaveOutcome, StoreError, VersionedWrite,
@@ -296,6 +297,67 @@ impl BacklogStore for DynamoStore {
 
     async fn lexicon_activity(&self) -> Result<Vec<Activity>, StoreError> {
         self.activity_of("lexicon_activity", &keys::lexicon()).await
+    }
+
+    async fn get_client_settings(
+        &self,
+        client: &ClientId,
+    ) -> Result<Option<ClientSettings>, StoreError> {
+        self.get("get_client_settings", &keys::client_settings(client))
+            .await
+    }
+
+    async fn save_client_settings(
+        &self,
+        settings: &ClientSettings,
+        expected_version: u64,
+        activity: &Activity,
+    ) -> Result<SaveOutcome, StoreError> {
+        const OP: &str = "save_client_settings";
+        let key = keys::client_settings(&settings.client_id);
+        let index = keys::client_settings_index(&settings.client_id);
+        let record = Self::versioned_item(OP, &key, settings, &index)?;
+        if expected_version == 0 {
+            return Ok(
+                if self.create_versioned(OP, &key, record, activity).await? {
+                    SaveOutcome::Saved
+                } else {
+                    let current = self
+                        .get_client_settings(&settings.client_id)
+                        .await?
+                        .map_or(0, |s| s.version);
+                    SaveOutcome::Conflict { current }
+                },
+            );
+        }
+        self.save_versioned(OP, &key, record, expected_version, activity)
+            .await
+    }
+
+    async fn list_client_settings(
+        &self,
+        page: PageRequest,
+    ) -> Result<Page<ClientSettings>, StoreError> {
+        self.query_index(
+            "list_client_settings",
+            IndexQuery {
+                index: Index::Gsi1,
+                pk: keys::CLIENT_SETTINGS_LIST.into(),
+                below: None,
+                reverse: false,
+                limit: page.clamped_limit(),
+                cursor: page.cursor,
+            },
+        )
+        .await
+    }
+
+    async fn client_settings_activity(
+        &self,
+        client: &ClientId,
+    ) -> Result<Vec<Activity>, StoreError> {
+        self.activity_of("client_settings_activity", &keys::client_settings(client))
+            .await
     }
 
     async fn create_improvement(

@@ -3,7 +3,8 @@
 use super::{EmbeddedStore, IndexQuery, Lookup, R, Writer};
 use crate::adapters::keys::{self, Index, IndexKey, Key};
 use crate::domain::backlog::{Activity, FeedbackItem, Improvement, ImprovementStatus};
-use crate::domain::ids::{FeedbackId, ImprovementId};
+use crate::domain::client::ClientSettings;
+use crate::domain::ids::{ClientId, FeedbackId, ImprovementId};
 use crate::domain::themes::StoredLexicon;
 use crate::ports::{
     BacklogStore, FeedbackQuery, Page, PageRequest, SaveOutcome, StoreError, VersionedWrite,
@@ -41,6 +42,21 @@ impl Versioned for Improvement {
     }
     fn index(&self) -> Vec<IndexKey> {
         keys::improvement_index(self)
+    }
+    fn version(&self) -> u64 {
+        self.version
+    }
+    fn set_version(&mut self, v: u64) {
+        self.version = v;
+    }
+}
+
+impl Versioned for ClientSettings {
+    fn key(&self) -> Key {
+        keys::client_settings(&self.client_id)
+    }
+    fn index(&self) -> Vec<IndexKey> {
+        keys::client_settings_index(&self.client_id)
     }
     fn version(&self) -> u64 {
         self.version
@@ -308,6 +324,61 @@ impl BacklogStore for EmbeddedStore {
     async fn lexicon_activity(&self) -> Result<Vec<Activity>, StoreError> {
         let key = keys::lexicon();
         self.read("lexicon_activity", move |r| {
+            r.items_with_prefix(&key.pk, keys::ACTIVITY_PREFIX)
+        })
+        .await
+    }
+
+    async fn get_client_settings(
+        &self,
+        client: &ClientId,
+    ) -> Result<Option<ClientSettings>, StoreError> {
+        let key = keys::client_settings(client);
+        self.read("get_client_settings", move |r| r.get(&key)).await
+    }
+
+    async fn save_client_settings(
+        &self,
+        settings: &ClientSettings,
+        expected_version: u64,
+        activity: &Activity,
+    ) -> Result<SaveOutcome, StoreError> {
+        let (item, activity) = (settings.clone(), activity.clone());
+        self.write("save_client_settings", move |w| {
+            if expected_version == 0 {
+                let key = item.key();
+                return Ok(if create_in(w, item, &activity)? {
+                    SaveOutcome::Saved
+                } else {
+                    SaveOutcome::Conflict {
+                        current: w.get::<ClientSettings>(&key)?.map_or(0, |s| s.version),
+                    }
+                });
+            }
+            save_in(w, item, expected_version, &activity)
+        })
+        .await
+    }
+
+    async fn list_client_settings(
+        &self,
+        page: PageRequest,
+    ) -> Result<Page<ClientSettings>, StoreError> {
+        self.page_of(
+            "list_client_settings",
+            Index::Gsi1,
+            keys::CLIENT_SETTINGS_LIST.into(),
+            page,
+        )
+        .await
+    }
+
+    async fn client_settings_activity(
+        &self,
+        client: &ClientId,
+    ) -> Result<Vec<Activity>, StoreError> {
+        let key = keys::client_settings(client);
+        self.read("client_settings_activity", move |r| {
             r.items_with_prefix(&key.pk, keys::ACTIVITY_PREFIX)
         })
         .await

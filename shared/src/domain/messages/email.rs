@@ -9,7 +9,12 @@ use askama::Template;
 #[derive(Debug, Clone)]
 pub struct NpsEmailInput<'a> {
     pub language: Language,
+    /// The name the email speaks in: the client's, or the agency's.
     pub agency: &'a str,
+    /// The data controller the privacy line names: always the agency.
+    pub controller: &'a str,
+    /// The agency's privacy notice, if configured.
+    pub privacy_url: Option<&'a str>,
     pub contact_name: &'a str,
     pub account_manager: &'a str,
     /// `https://…/s/<token>`.
@@ -42,6 +47,9 @@ struct NpsEmailHtml<'a> {
     manager: &'a str,
     opt_out: &'a str,
     opt_out_link: &'a str,
+    privacy: &'a str,
+    privacy_notice: &'a str,
+    privacy_url: Option<&'a str>,
     honeypot_link: &'a str,
     /// The scale in two rows, 0–5 and 6–10: narrow enough for a 320 px screen
     /// without a media query.
@@ -100,6 +108,14 @@ pub fn render_nps(input: &NpsEmailInput<'_>) -> Result<RenderedEmail, askama::Er
         text.push_str(&format!("\n{manager}\n"));
     }
     text.push_str(&format!("\n{}: {opt_out}\n", t.email_opt_out));
+    let page = super::page::page_texts(input.language);
+    let privacy = page
+        .privacy_controller
+        .replace("{controller}", input.controller);
+    match input.privacy_url {
+        Some(url) => text.push_str(&format!("\n{privacy} {}: {url}\n", page.privacy_notice)),
+        None => text.push_str(&format!("\n{privacy}\n")),
+    }
 
     let rows = vec![scores[..6].to_vec(), scores[6..].to_vec()];
     let html = NpsEmailHtml {
@@ -115,6 +131,9 @@ pub fn render_nps(input: &NpsEmailInput<'_>) -> Result<RenderedEmail, askama::Er
         manager: &manager,
         opt_out: t.email_opt_out,
         opt_out_link: &opt_out,
+        privacy: &privacy,
+        privacy_notice: page.privacy_notice,
+        privacy_url: input.privacy_url,
         honeypot_link: &honeypot_link(input.link),
         rows,
     }
@@ -161,6 +180,8 @@ mod tests {
         NpsEmailInput {
             language,
             agency: "Nordkredit",
+            controller: "Nordkredit AB",
+            privacy_url: Some("https://nordkredit.example/integritet"),
             contact_name: "Karin Berg",
             account_manager: "Anna Lind",
             link: "https://survey.example.se/s/AAAAAAAAAAAAAAAAAAAAAA",

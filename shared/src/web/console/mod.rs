@@ -12,6 +12,7 @@
 mod assets;
 mod banner;
 mod board;
+mod clients;
 mod item;
 mod login;
 mod queue;
@@ -20,6 +21,7 @@ mod sign_in;
 
 pub use assets::{script, stylesheet};
 pub use board::{board, create_improvement, update_improvement};
+pub use clients::{clients, save_client};
 pub use item::{item, triage};
 pub use login::{login, login_form, logout};
 pub use queue::queue;

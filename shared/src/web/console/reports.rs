@@ -24,10 +24,13 @@ pub struct ReportLine {
     pub rolling: String,
     pub low: bool,
     pub below_target: bool,
+    /// The goal the row is read against (a client's own, or the report's).
+    pub target: String,
 }
 
 fn report_line(r: &crate::domain::reports::ReportRow, kind: SurveyKind, target: f64) -> ReportLine {
     let nps = kind == SurveyKind::Nps;
+    let target = r.target.unwrap_or(target);
     let f = |v: Option<f64>, d: usize| v.map(|v| format!("{v:.d$}")).unwrap_or_else(|| "—".into());
     let digits = if nps { 0 } else { 2 };
     ReportLine {
@@ -58,6 +61,11 @@ fn report_line(r: &crate::domain::reports::ReportRow, kind: SurveyKind, target: 
         rolling: f(r.rolling_12, digits),
         low: r.low_sample && r.n > 0,
         below_target: r.value().is_some_and(|v| v < target),
+        target: if nps {
+            format!("{target:.0}")
+        } else {
+            format!("{target:.1}")
+        },
     }
 }
 
@@ -166,9 +174,9 @@ pub async fn reports(
     let (y_min, y_max) = if nps { (-100.0, 100.0) } else { (1.0, 5.0) };
     let target = by_month.target;
     let target_label = if nps {
-        "target 40".to_string()
+        format!("target {target:.0}")
     } else {
-        "target 4.0".to_string()
+        format!("target {target:.1}")
     };
     let trend_svg = LineChart {
         title: &format!(
