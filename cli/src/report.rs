@@ -160,6 +160,7 @@ fn print(report: &Report, format: Format) -> Result<(), CliError> {
                 "low_sample",
                 "trend",
                 "rolling_12",
+                "target",
             ])?;
             for r in report.rows.iter().chain([&report.total]) {
                 w.write_record([
@@ -173,6 +174,8 @@ fn print(report: &Report, format: Format) -> Result<(), CliError> {
                     r.low_sample.to_string(),
                     figure(r.trend, 3),
                     figure(r.rolling_12, 3),
+                    // The row's own goal (a client's), else the report's.
+                    figure(Some(r.target.unwrap_or(report.target)), 1),
                 ])?;
             }
             w.flush()?;

@@ -226,7 +226,7 @@ fn the_report_command_reads_the_servers_counters() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "team,n,value,margin,top2_share,fcr_rate,response_rate,low_sample,trend,rolling_12"
+        "team,n,value,margin,top2_share,fcr_rate,response_rate,low_sample,trend,rolling_12,target"
     );
     assert!(lines[1].starts_with("energy,0,—,—,—,—,0.000,"), "{csv}");
     assert!(lines[2].starts_with("total,0,"), "{csv}");

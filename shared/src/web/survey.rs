@@ -588,17 +588,19 @@ pub async fn submit(
 }
 
 pub async fn opt_out_confirm(
+    State(state): State<AppState>,
     SurveyLink { token, survey, .. }: SurveyLink,
 ) -> Result<Response, Response> {
     let lang = survey.subject.language;
     let t = page_texts(lang);
-    Ok(message(
+    Ok(framed_message(
         StatusCode::OK,
         lang,
         t.opt_out_title,
         t.opt_out_body,
         Some((opt_out_href(&token), "confirm", "1", t.opt_out_button)),
         None,
+        frame(&state, &survey).await,
     ))
 }
 
@@ -623,13 +625,14 @@ pub async fn opt_out(
             .opt_in(&survey.contact_key)
             .await
             .map_err(unavailable)?;
-        return Ok(message(
+        return Ok(framed_message(
             StatusCode::OK,
             lang,
             t.opted_in_title,
             t.opted_in_body,
             None,
             None,
+            frame(&state, &survey).await,
         ));
     }
     contacts
@@ -637,13 +640,14 @@ pub async fn opt_out(
         .await
         .map_err(unavailable)?;
     tracing::info!(survey_id = %survey.id, "contact opted out");
-    Ok(message(
+    Ok(framed_message(
         StatusCode::OK,
         lang,
         t.opted_out_title,
         t.opted_out_body,
         Some((opt_out_href(&token), "undo", "1", t.undo_button)),
         None,
+        frame(&state, &survey).await,
     ))
 }
 
