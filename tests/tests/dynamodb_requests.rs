@@ -159,9 +159,12 @@ async fn on_moto() -> (Harness, kundpuls::app::Services, kundpuls_tests::Request
     let h = Harness::dynamodb().await;
     let from = format!("nps-{}@nordkredit.example", uuid::Uuid::new_v4().simple());
     let services = kundpuls_tests::app::aws(&h, paced(), &from).await;
-    // A running function holds the clients' settings already (one listing per 30 s,
-    // whatever the number of surveys): the figures below are per survey.
-    services.all_client_settings().await.unwrap();
+    // A running function holds its clients' settings already (one read per client
+    // per 30 s, whatever the number of surveys): the figures below are per survey.
+    for client in ["acme-energy", "acme"] {
+        let client = kundpuls::domain::ids::ClientId::parse(client).unwrap();
+        services.client_settings(&client).await.unwrap();
+    }
     let Backend::Dynamo { requests, .. } = &h.backend else {
         unreachable!("a DynamoDB harness")
     };

@@ -82,26 +82,40 @@ async fn a_low_score_with_a_comment_becomes_one_tagged_high_priority_item_and_co
 }
 
 #[tokio::test]
-async fn good_scores_without_comments_and_suspect_answers_make_no_items() {
+async fn good_scores_without_comments_make_no_items_and_suspect_ones_that_say_something_wait_for_review()
+ {
     let h = Harness::embedded().await;
-    let (services, _) = app::local(&h, always());
+    let (services, outbox) = app::local(&h, always());
     let happy = answer(&h, &services, 2, 5, None, false).await;
+    let quiet_bot = answer(&h, &services, 4, 5, None, true).await;
     let bot = answer(&h, &services, 3, 1, Some("spam spam"), true).await;
-    services.route_answer(&happy).await.unwrap();
-    services.route_answer(&bot).await.unwrap();
+    for a in [&happy, &quiet_bot, &bot] {
+        services.route_answer(a).await.unwrap();
+    }
+    for a in [&happy, &quiet_bot] {
+        assert!(
+            h.store
+                .get_feedback(&a.feedback_id())
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+    // Nothing a person may have said is dropped: the suspect CSAT 1 with a comment
+    // waits in review, without an alert, and out of the figures.
+    let held = h
+        .store
+        .get_feedback(&bot.feedback_id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((held.status, held.suspect), (FeedbackStatus::Review, true));
     assert!(
-        h.store
-            .get_feedback(&happy.feedback_id())
-            .await
+        outbox
+            .read_all()
             .unwrap()
-            .is_none()
-    );
-    assert!(
-        h.store
-            .get_feedback(&bot.feedback_id())
-            .await
-            .unwrap()
-            .is_none()
+            .iter()
+            .all(|l| l.channel != "alert")
     );
     let all = h
         .store
@@ -119,8 +133,83 @@ async fn good_scores_without_comments_and_suspect_answers_make_no_items() {
             all.get(&CounterField::Suspect),
             all.get(&CounterField::Score(1))
         ),
-        (1, 1, 0)
+        (1, 2, 0)
     );
+}
+
+/// A held answer a lead accepts is counted once from then on (and alerts); one
+/// dismissed as automated never is, on both stores.
+async fn held_answers_count_once_when_accepted_and_never_when_dismissed(
+    h: &Harness,
+    services: &kundpuls::app::Services,
+) {
+    let accepted = answer(h, services, 31, 1, Some("Otrevlig handläggare"), true).await;
+    let dismissed = answer(h, services, 32, 2, Some("buy cheap watches"), true).await;
+    for a in [&accepted, &dismissed] {
+        services.route_answer(a).await.unwrap();
+    }
+    let counted =
+        |field: &'static str| async move { kundpuls_tests::csat_counter(&*h.store, field).await };
+    assert_eq!((counted("n").await, counted("suspect").await), (0, 2));
+    let now = Timestamp::now();
+    let move_to = |id, version, status| {
+        let patch = kundpuls::app::triage::FeedbackPatch {
+            status: Some(status),
+            ..Default::default()
+        };
+        async move {
+            services
+                .update_feedback(&id, version, &patch, "lead-anna", now, &|_| true)
+                .await
+                .unwrap()
+        }
+    };
+    // Accepted: counted once, as a real 1 with a comment, and marked accepted.
+    let item = move_to(accepted.feedback_id(), 1, FeedbackStatus::New).await;
+    assert_eq!(item.status, FeedbackStatus::New);
+    // Later moves, and a dismissal reopened, never count it again.
+    let item = move_to(item.id.clone(), item.version, FeedbackStatus::Dismissed).await;
+    move_to(item.id.clone(), item.version, FeedbackStatus::Triaged).await;
+    assert_eq!(
+        (
+            counted("n").await,
+            counted("s1").await,
+            counted("comments").await,
+            counted("accepted").await
+        ),
+        (1, 1, 1, 1)
+    );
+    // Dismissed as automated: never counted; review is not a place to go back to.
+    let gone = move_to(dismissed.feedback_id(), 1, FeedbackStatus::Dismissed).await;
+    assert_eq!(gone.status, FeedbackStatus::Dismissed);
+    assert!(!FeedbackStatus::Dismissed.can_move_to(FeedbackStatus::Review));
+    assert_eq!((counted("n").await, counted("s2").await), (1, 0));
+}
+
+#[tokio::test]
+async fn held_answers_on_the_embedded_store() {
+    let h = Harness::embedded().await;
+    let (services, outbox) = app::local(&h, always());
+    held_answers_count_once_when_accepted_and_never_when_dismissed(&h, &services).await;
+    // The accepted CSAT 1 alerted its lead once it was accepted.
+    let alerts = outbox
+        .read_all()
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.channel == "alert")
+        .count();
+    assert_eq!(alerts, 1);
+}
+
+#[tokio::test]
+async fn held_answers_on_dynamodb() {
+    let h = Harness::dynamodb().await;
+    let from = format!(
+        "survey-{}@nordkredit.example",
+        uuid::Uuid::new_v4().simple()
+    );
+    let services = app::aws(&h, always(), &from).await;
+    held_answers_count_once_when_accepted_and_never_when_dismissed(&h, &services).await;
 }
 
 #[tokio::test]

@@ -145,7 +145,8 @@ impl Site {
 
     /// A stamp as if the page had been rendered `ago` earlier.
     fn stamp(&self, survey: &Survey, ago: SignedDuration) -> String {
-        self.stamp.issue(&survey.id, Timestamp::now() - ago, false)
+        self.stamp
+            .issue(&survey.id, Timestamp::now() - ago, false, false)
     }
 }
 
@@ -351,7 +352,7 @@ async fn machines_are_recorded_but_flagged() {
         let (survey, token) = site.survey("en").await;
         let stamp = site
             .stamp
-            .issue(&survey.id, Timestamp::now() - ago, via_honeypot);
+            .issue(&survey.id, Timestamp::now() - ago, via_honeypot, false);
         site.post(
             &format!("/s/{}", token.expose()),
             &format!("stamp={stamp}&score=5{extra}"),
@@ -395,6 +396,63 @@ async fn machines_are_recorded_but_flagged() {
                 Timestamp::now() + SignedDuration::from_secs(10)
             )
             .contains(&SuspectReason::Honeypot)
+    );
+}
+
+/// A person who chose the score in the email and sends at once is a person: the
+/// page opened with `?score=` is stamped as preselected, and a submit 0.4 s later
+/// is recorded without suspicion, so its comment reaches the backlog.
+#[tokio::test]
+async fn a_score_chosen_in_the_email_and_sent_at_once_is_not_suspect() {
+    let site = site(Harness::embedded().await).await;
+    let (survey, token) = site.survey("sv").await;
+    let page = site.get(&format!("/s/{}?score=1", token.expose())).await;
+    let stamp = page
+        .body
+        .split("name=\"stamp\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    // Sent 0.4 s after the page was rendered.
+    assert!(
+        site.stamp
+            .check(
+                &survey.id,
+                Some(&stamp),
+                Timestamp::now() + SignedDuration::from_millis(400)
+            )
+            .is_empty()
+    );
+    site.post(
+        &format!("/s/{}", token.expose()),
+        &format!("stamp={stamp}&score=1&comment=Ingen+lyssnade"),
+    )
+    .await;
+    let answer = site.h.store.answer(&survey.id).await.unwrap().unwrap();
+    assert!(answer.suspect.is_empty(), "{:?}", answer.suspect);
+    assert!(answer.needs_follow_up());
+    // The same speed on a page without a chosen score is still too fast.
+    let (survey, token) = site.survey("sv").await;
+    let plain = site.get(&format!("/s/{}", token.expose())).await;
+    let stamp = plain
+        .body
+        .split("name=\"stamp\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        site.stamp.check(
+            &survey.id,
+            Some(&stamp),
+            Timestamp::now() + SignedDuration::from_millis(400)
+        ),
+        vec![SuspectReason::TooFast]
     );
 }
 

@@ -1,6 +1,6 @@
-//! Clients' settings: read wherever a message, a page or a figure names a client,
-//! from a copy of all of them each process refreshes every 30 s; edited by
-//! admins, versioned and logged.
+//! Clients' settings: read wherever a message, a page or a figure names a client
+//! (each client at most once per 30 s per process); edited by admins, versioned
+//! and logged.
 
 use super::Services;
 use crate::domain::backlog::Activity;
@@ -14,26 +14,23 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::RwLock;
 
-/// How long a process keeps its copy of every client's settings: an edit made
-/// elsewhere shows in messages and pages within this.
+/// How long a process keeps a client's settings: an edit made elsewhere shows in
+/// messages and pages within this.
 pub const CLIENT_SETTINGS_TTL: Duration = Duration::from_secs(30);
 
-/// Clients read per page when the copy is refreshed.
+/// Clients read per page when every client is listed (reports).
 const LIST_PAGE: usize = 1000;
 
-/// Every client's settings, read in one listing (one `Query` per 1,000 clients)
-/// at most once per [`CLIENT_SETTINGS_TTL`]: a message, a page or a report names
-/// its client from this copy, whatever the number of clients or surveys.
+/// Each client's settings as last read (one `GetItem`, kept for
+/// [`CLIENT_SETTINGS_TTL`]): a function that sends or shows surveys reads a client
+/// once per 30 s whatever the number of surveys, and needs no index to do it.
 #[derive(Clone)]
 pub struct ClientCache {
-    inner: Arc<RwLock<Option<Snapshot>>>,
+    inner: Arc<RwLock<HashMap<ClientId, Entry>>>,
     ttl: Duration,
 }
 
-struct Snapshot {
-    clients: HashMap<ClientId, Arc<ClientSettings>>,
-    read_at: Instant,
-}
+type Entry = (Option<Arc<ClientSettings>>, Instant);
 
 impl Default for ClientCache {
     fn default() -> Self {
@@ -42,35 +39,28 @@ impl Default for ClientCache {
 }
 
 impl ClientCache {
-    /// A copy kept for `ttl` (tests counting requests keep it for the whole run).
+    /// Settings kept for `ttl` (tests counting requests keep them for the run).
     pub fn keeping_for(ttl: Duration) -> Self {
         Self {
-            inner: Arc::new(RwLock::new(None)),
+            inner: Arc::new(RwLock::new(HashMap::new())),
             ttl,
         }
     }
 
-    async fn fresh(&self) -> Option<HashMap<ClientId, Arc<ClientSettings>>> {
-        let guard = self.inner.read().await;
-        guard
-            .as_ref()
-            .filter(|s| s.read_at.elapsed() < self.ttl)
-            .map(|s| s.clients.clone())
+    async fn fresh(&self, client: &ClientId) -> Option<Option<Arc<ClientSettings>>> {
+        let map = self.inner.read().await;
+        map.get(client)
+            .filter(|(_, at)| at.elapsed() < self.ttl)
+            .map(|(s, _)| s.clone())
     }
 
-    async fn set(&self, clients: HashMap<ClientId, Arc<ClientSettings>>) {
-        *self.inner.write().await = Some(Snapshot {
-            clients,
-            read_at: Instant::now(),
-        });
-    }
-
-    /// A save made by this process is seen by it at once.
-    async fn put(&self, settings: ClientSettings) {
-        if let Some(s) = self.inner.write().await.as_mut() {
-            s.clients
-                .insert(settings.client_id.clone(), Arc::new(settings));
+    async fn set(&self, client: ClientId, settings: Option<Arc<ClientSettings>>) {
+        let mut map = self.inner.write().await;
+        if map.len() > 10_000 {
+            let ttl = self.ttl;
+            map.retain(|_, (_, at)| at.elapsed() < ttl);
         }
+        map.insert(client, (settings, Instant::now()));
     }
 }
 
@@ -91,16 +81,22 @@ impl Services {
         &self,
         client: &ClientId,
     ) -> Result<Option<Arc<ClientSettings>>, StoreError> {
-        Ok(self.all_client_settings().await?.get(client).cloned())
+        if let Some(cached) = self.clients.fresh(client).await {
+            return Ok(cached);
+        }
+        let settings = self
+            .backlog
+            .get_client_settings(client)
+            .await?
+            .map(Arc::new);
+        self.clients.set(client.clone(), settings.clone()).await;
+        Ok(settings)
     }
 
-    /// Every client's settings, from this process's copy (refreshed when stale).
+    /// Every client's settings, listed now (reports: one `Query` per 1,000 clients).
     pub async fn all_client_settings(
         &self,
     ) -> Result<HashMap<ClientId, Arc<ClientSettings>>, StoreError> {
-        if let Some(all) = self.clients.fresh().await {
-            return Ok(all);
-        }
         let mut all = HashMap::new();
         let mut cursor = None;
         loop {
@@ -119,7 +115,6 @@ impl Services {
                 None => break,
             }
         }
-        self.clients.set(all.clone()).await;
         Ok(all)
     }
 
@@ -154,7 +149,9 @@ impl Services {
             .await?
         {
             SaveOutcome::Saved => {
-                self.clients.put(settings.clone()).await;
+                self.clients
+                    .set(settings.client_id.clone(), Some(Arc::new(settings.clone())))
+                    .await;
                 Ok(settings)
             }
             SaveOutcome::Conflict { current } => Err(ClientEditError::Conflict { current }),

@@ -127,10 +127,23 @@ impl Groups<'_> {
 impl Services {
     pub async fn report(&self, q: &ReportQuery) -> Result<Report, StoreError> {
         let mut report = report(&*self.stats, q).await?;
-        with_client_targets(&mut report, q, |c| async move {
-            self.client_settings(&c)
-                .await
-                .map(|s| s.map(|s| (*s).clone()))
+        if !report_names_clients(q) {
+            return Ok(report);
+        }
+        // Grouped by client: one listing of every client's settings, not a read per
+        // row; one client's months: that client's (cached) settings.
+        let all = match q.group_by {
+            GroupBy::Dimension(Dimension::Client) => Some(self.all_client_settings().await?),
+            _ => None,
+        };
+        with_client_targets(&mut report, q, |c| {
+            let all = all.as_ref().map(|a| a.get(&c).map(|s| (**s).clone()));
+            async move {
+                match all {
+                    Some(found) => Ok(found),
+                    None => Ok(self.client_settings(&c).await?.map(|s| (*s).clone())),
+                }
+            }
         })
         .await?;
         Ok(report)

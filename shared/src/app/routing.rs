@@ -9,7 +9,7 @@ use super::Services;
 use crate::domain::backlog::{Activity, FeedbackItem, FeedbackStatus, Priority};
 use crate::domain::ids::FeedbackId;
 use crate::domain::score::{NpsGroup, Score};
-use crate::domain::stats::{answer_effect_id, increments_for_answer};
+use crate::domain::stats::{answer_effect_id, increments_for_accepted, increments_for_answer};
 use crate::domain::survey::Answer;
 use crate::domain::themes::COMPLAINT_THEMES;
 use crate::domain::themes::Lexicon;
@@ -93,10 +93,15 @@ impl Services {
             priority,
             due_on: add_business_days(created, days),
             themes,
-            status: FeedbackStatus::New,
+            status: if answer.is_suspect() {
+                FeedbackStatus::Review
+            } else {
+                FeedbackStatus::New
+            },
             assignee: None,
             contacted_at: None,
             improvement_id: None,
+            suspect: answer.is_suspect(),
             version: 1,
         }
     }
@@ -109,23 +114,39 @@ impl Services {
             == ApplyOutcome::Applied;
         let mut feedback_created = false;
         let mut alerted = false;
-        if answer.needs_follow_up() {
+        if answer.needs_follow_up() || answer.needs_review() {
             let lexicon = self.lexicon().await?;
             let item = self.feedback_item(answer, &lexicon);
-            let activity = Activity {
-                at: answer.answered_at,
-                actor: "system".into(),
-                action: format!(
+            let action = if item.suspect {
+                format!(
+                    "held for review: a {} answer ({}) that looked automated ({})",
+                    answer.kind.as_str(),
+                    answer.score.value(),
+                    answer
+                        .suspect
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else {
+                format!(
                     "created from a {} answer ({})",
                     answer.kind.as_str(),
                     answer.score.value()
-                ),
+                )
+            };
+            let activity = Activity {
+                at: answer.answered_at,
+                actor: "system".into(),
+                action,
             };
             feedback_created = self.backlog.create_feedback(&item, &activity).await?;
             if feedback_created {
                 tracing::info!(feedback_id = %item.id, priority = ?item.priority, "feedback item created");
             }
-            if severe(answer.score) {
+            // A held answer alerts once a lead accepts it, not before.
+            if severe(answer.score) && !item.suspect {
                 alerted = self.alert_once(&item).await?;
             }
         }
@@ -134,6 +155,31 @@ impl Services {
             feedback_created,
             alerted,
         })
+    }
+
+    /// A lead accepted a held answer as a person's: it is counted now, once (its
+    /// own effect, whatever happens to the item later), and alerts like any other.
+    /// An answer erased meanwhile is not counted.
+    pub(crate) async fn accept_held(&self, item: &FeedbackItem) -> Result<bool, StoreError> {
+        let Some(answer) = self.surveys.answer(&item.survey_id).await? else {
+            tracing::info!(feedback_id = %item.id, "accepted, but its answer is gone (erased); nothing counted");
+            return Ok(false);
+        };
+        let answer = answer.accepted();
+        let counted = self
+            .stats
+            .apply_once(
+                &format!("accepted:{}", answer.survey_id),
+                &increments_for_accepted(&answer),
+            )
+            .await?
+            == ApplyOutcome::Applied;
+        if severe(answer.score) {
+            let mut item = item.clone();
+            item.suspect = false;
+            self.alert_once(&item).await?;
+        }
+        Ok(counted)
     }
 
     /// The console page of a feedback item, for alerts.
@@ -146,7 +192,7 @@ impl Services {
     /// never alerts twice. If publishing then fails, the alert is not retried (that
     /// could alert twice); the failure is logged and the item waits in the queue with
     /// its priority and due date.
-    async fn alert_once(&self, item: &FeedbackItem) -> Result<bool, StoreError> {
+    pub(crate) async fn alert_once(&self, item: &FeedbackItem) -> Result<bool, StoreError> {
         let Some(alerts) = &self.alerts else {
             return Ok(false);
         };

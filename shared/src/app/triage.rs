@@ -411,6 +411,11 @@ impl Services {
             self.backlog.save_all(&writes).await?
         };
         item.version = saved(outcome, expected_version)?;
+        // A held answer accepted as a person's (or a dismissed one reopened): from
+        // now on it counts, once.
+        if item.suspect && item.status.is_open() && item.status != FeedbackStatus::Review {
+            self.accept_held(&item).await?;
+        }
         Ok(item)
     }
 

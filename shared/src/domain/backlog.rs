@@ -16,6 +16,10 @@ use serde::{Deserialize, Serialize};
 #[derive(strum::IntoStaticStr, strum::VariantArray, strum::EnumString, utoipa::ToSchema)]
 #[strum(serialize_all = "snake_case")]
 pub enum FeedbackStatus {
+    /// A suspect answer (too fast, no render stamp, the honeypot) that says something
+    /// (a comment or a low score): held for a lead to accept as a person's, counted
+    /// from then on, or dismiss as automated, never counted.
+    Review,
     New,
     Triaged,
     InProgress,
@@ -29,12 +33,14 @@ impl FeedbackStatus {
 
     /// The moves triage allows: forward along `new → triaged → in_progress →
     /// resolved | dismissed` (steps may be skipped), and reopening a closed item to
-    /// `triaged`.
+    /// `triaged`; an item in `review` is accepted (`new`) or dismissed, and nothing
+    /// goes back to `review`.
     pub fn can_move_to(self, to: FeedbackStatus) -> bool {
         use FeedbackStatus::*;
         matches!(
             (self, to),
-            (New, Triaged | InProgress | Resolved | Dismissed)
+            (Review, New | Dismissed)
+                | (New, Triaged | InProgress | Resolved | Dismissed)
                 | (Triaged, InProgress | Resolved | Dismissed)
                 | (InProgress, Resolved | Dismissed)
                 | (Resolved | Dismissed, Triaged)
@@ -44,7 +50,10 @@ impl FeedbackStatus {
     pub fn is_open(self) -> bool {
         matches!(
             self,
-            FeedbackStatus::New | FeedbackStatus::Triaged | FeedbackStatus::InProgress
+            FeedbackStatus::Review
+                | FeedbackStatus::New
+                | FeedbackStatus::Triaged
+                | FeedbackStatus::InProgress
         )
     }
 
@@ -88,6 +97,10 @@ pub struct FeedbackItem {
     pub assignee: Option<String>,
     pub contacted_at: Option<Timestamp>,
     pub improvement_id: Option<ImprovementId>,
+    /// Made from a suspect answer (held in `review`): counted only once a lead
+    /// accepts it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suspect: bool,
     /// Starts at 1; every saved change adds one.
     pub version: u64,
 }

@@ -87,6 +87,9 @@ pub struct ReportRow {
     /// Answers counted (suspect ones excluded).
     pub n: u64,
     pub suspect: u64,
+    /// Of all answers submitted, the share held as suspect (by channel, this shows
+    /// how much of the email's traffic is mail scanners).
+    pub suspect_share: Option<f64>,
     pub comments: u64,
     pub sent: u64,
     pub response_rate: Option<f64>,
@@ -112,6 +115,13 @@ pub struct ReportRow {
     pub target: Option<f64>,
 }
 
+/// Suspect submissions over all submissions; an accepted one is in both `n` and
+/// `suspect`, so it is taken out of `n` once.
+fn suspect_share(n: u64, suspect: u64, accepted: u64) -> Option<f64> {
+    let submitted = n.saturating_sub(accepted) + suspect;
+    (submitted > 0).then(|| suspect as f64 / submitted as f64)
+}
+
 impl ReportRow {
     pub fn from_counters(
         kind: SurveyKind,
@@ -127,6 +137,11 @@ impl ReportRow {
             key,
             n,
             suspect: current.get(&CounterField::Suspect),
+            suspect_share: suspect_share(
+                n,
+                current.get(&CounterField::Suspect),
+                current.get(&CounterField::Accepted),
+            ),
             comments: current.get(&CounterField::Comments),
             sent: current.get(&CounterField::Sent),
             response_rate: response_rate(n, current.get(&CounterField::Sent)),

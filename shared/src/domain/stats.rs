@@ -164,8 +164,10 @@ impl Counter {
 pub enum CounterField {
     /// Answers in the figures (suspect ones excluded): `n`.
     Answered,
-    /// Answers held out of every figure as suspect.
+    /// Answers held out of every figure as suspect (when submitted).
     Suspect,
+    /// Suspect answers a lead later accepted as a person's: also in `n` from then.
+    Accepted,
     /// Answers with a comment.
     Comments,
     /// Answers with this score: `s0` … `s10`.
@@ -197,6 +199,7 @@ impl CounterField {
         match self {
             CounterField::Answered => "n".into(),
             CounterField::Suspect => "suspect".into(),
+            CounterField::Accepted => "accepted".into(),
             CounterField::Comments => "comments".into(),
             CounterField::Score(s) => format!("s{s}"),
             CounterField::FcrYes => "fcr_yes".into(),
@@ -216,6 +219,7 @@ impl CounterField {
         let fixed = [
             CounterField::Answered,
             CounterField::Suspect,
+            CounterField::Accepted,
             CounterField::Comments,
             CounterField::FcrYes,
             CounterField::FcrNo,
@@ -253,7 +257,16 @@ pub fn answer_effect_id(answer: &Answer) -> String {
 /// The counters an answer adds to. Suspect answers count only as `suspect`, so they
 /// stay visible but out of every figure.
 pub fn increments_for_answer(answer: &Answer) -> Vec<CounterIncrement> {
-    let mut fields = Vec::new();
+    increments_with(answer, &[])
+}
+
+/// A held answer accepted by a lead: counted like any answer, and as `accepted`.
+pub fn increments_for_accepted(answer: &Answer) -> Vec<CounterIncrement> {
+    increments_with(answer, &[CounterField::Accepted])
+}
+
+fn increments_with(answer: &Answer, extra: &[CounterField]) -> Vec<CounterIncrement> {
+    let mut fields = extra.to_vec();
     if answer.is_suspect() {
         fields.push(CounterField::Suspect);
     } else {

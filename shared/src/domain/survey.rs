@@ -261,6 +261,16 @@ pub enum SuspectReason {
     BadRenderStamp,
 }
 
+impl SuspectReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuspectReason::Honeypot => "honeypot",
+            SuspectReason::TooFast => "too_fast",
+            SuspectReason::BadRenderStamp => "bad_render_stamp",
+        }
+    }
+}
+
 /// What a respondent submits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnswerInput {
@@ -314,7 +324,23 @@ impl Answer {
 
     /// A low score or any comment from a person needs a human.
     pub fn needs_follow_up(&self) -> bool {
-        !self.is_suspect() && (self.score.is_low() || self.comment.is_some())
+        !self.is_suspect() && self.says_something()
+    }
+
+    /// A suspect answer that says something is not dropped: a lead decides whether a
+    /// person wrote it.
+    pub fn needs_review(&self) -> bool {
+        self.is_suspect() && self.says_something()
+    }
+
+    fn says_something(&self) -> bool {
+        self.score.is_low() || self.comment.is_some()
+    }
+
+    /// The answer as counted once a lead has accepted it as a person's.
+    pub fn accepted(mut self) -> Self {
+        self.suspect.clear();
+        self
     }
 
     /// The answer as it may stay after its respondent was erased (while it still

@@ -429,9 +429,12 @@ fn form(
             ask_fcr: survey.subject.step.as_ref().is_some_and(|s| s.is_call()),
             fcr,
             comment,
-            stamp: state
-                .stamp
-                .issue(&survey.id, now, reached == Reached::Honeypot),
+            stamp: state.stamp.issue(
+                &survey.id,
+                now,
+                reached == Reached::Honeypot,
+                selected.is_some(),
+            ),
             error,
             opt_out_href: opt_out_href(token),
         }

@@ -47,6 +47,8 @@ struct ItemPage {
     /// (value, label, selected) for the status select: the current status and the
     /// moves the workflow allows.
     statuses: Vec<(&'static str, String, bool)>,
+    /// Held for review: the page says what accepting and dismissing do.
+    review: bool,
     contacted: bool,
     improvements: Vec<(String, String, bool)>,
     activity: Vec<ActivityLine>,
@@ -101,11 +103,19 @@ pub async fn item(
     {
         improvements.push((linked.id.to_string(), linked.title.clone(), true));
     }
+    let review = item.status == FeedbackStatus::Review;
     let statuses = FeedbackStatus::ALL
         .iter()
         .copied()
         .filter(|s| *s == item.status || item.status.can_move_to(*s))
-        .map(|s| (s.as_str(), human(s.as_str()), s == item.status))
+        .map(|s| {
+            let label = match (review, s) {
+                (true, FeedbackStatus::New) => "new: a person wrote it (count it)".to_string(),
+                (true, FeedbackStatus::Dismissed) => "dismissed: automated".to_string(),
+                _ => human(s.as_str()),
+            };
+            (s.as_str(), label, s == item.status)
+        })
         .collect();
     let step = item
         .step
@@ -167,6 +177,7 @@ pub async fn item(
         comment_lang: item.language.code(),
         context,
         statuses,
+        review,
         contacted: item.contacted_at.is_some(),
         improvements,
         activity: view.activity.iter().map(activity_line).collect(),
