@@ -49,6 +49,10 @@ pub struct ServeArgs {
     /// (https://…).
     #[arg(long, env = "PRIVACY_URL")]
     pub privacy_url: Option<String>,
+    /// The agency's case system, e.g. https://cms.example/cases/{case_id}: each
+    /// feedback item's case becomes a link on the console.
+    #[arg(long, env = "CASE_LINK_TEMPLATE")]
+    pub case_link_template: Option<String>,
     /// Sign team leads in to the console through an OpenID Connect provider's
     /// managed login (authorization code with PKCE), as on AWS: its issuer…
     #[arg(long, env = "SIGN_IN_ISSUER", requires_all = ["sign_in_url", "sign_in_client_id"])]
@@ -96,7 +100,8 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     }
     let base_url = format!("http://{}", args.addr);
     let config = SurveyConfig::new(&base_url, &args.sender, &args.agency, policy)?
-        .with_privacy_url(args.privacy_url.as_deref().unwrap_or_default())?;
+        .with_privacy_url(args.privacy_url.as_deref().unwrap_or_default())?
+        .with_case_link_template(args.case_link_template.as_deref().unwrap_or_default())?;
     let local = local::open(&args.data_dir, config)?;
     if args.demo {
         demo::load(&local.services).await?;

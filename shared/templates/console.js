@@ -92,7 +92,23 @@
     });
   }
 
+  // Copy buttons beside a case or contact reference: shown only where the
+  // clipboard can be written, and they say when they did.
+  function enhanceCopy(button) {
+    if (!navigator.clipboard) return;
+    const source = document.getElementById(button.dataset.copy);
+    if (!source) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+        button.textContent = "Copied";
+        setTimeout(function () { button.textContent = "Copy"; }, 2000);
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("button[data-copy]").forEach(enhanceCopy);
     document.querySelectorAll("form[data-enhance=triage]").forEach(enhanceTriage);
     const table = document.querySelector("table.queue");
     if (table) enhanceQueue(table);

@@ -65,7 +65,11 @@ before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "kundpuls-console-"));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  server = spawn(bin, ["serve", "--data-dir", dataDir, "--addr", `127.0.0.1:${port}`, "--ignore-send-windows"], { stdio: "ignore" });
+  server = spawn(
+    bin,
+    ["serve", "--data-dir", dataDir, "--addr", `127.0.0.1:${port}`, "--ignore-send-windows", "--case-link-template", "https://cms.example/cases/{case_id}"],
+    { stdio: "ignore" },
+  );
   await waitForHealth(base, 20000);
   mkdirSync(artifacts, { recursive: true });
   browser = await chromium.launch(launchOptions(browserPath));
@@ -135,6 +139,15 @@ test("a lead triages the item end to end in the browser", async () => {
   assert.match(await page.textContent("h1"), /CSAT 1 after call completed/);
   assert.match(await page.textContent("blockquote"), /otrevlig/);
   assert.equal(await page.getAttribute("blockquote", "lang"), "sv");
+  // Whom to call back: the case, linked to the agency's case system, with a copy button.
+  const caseId = (await page.textContent("#ref-case")).trim();
+  assert.match(caseId, /^C-/);
+  assert.equal(await page.getAttribute(".ref a", "href"), `https://cms.example/cases/${caseId}`);
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+  await page.click("button[data-copy=ref-case]");
+  await page.waitForFunction(() => document.querySelector("button[data-copy=ref-case]").textContent === "Copied", null, { timeout: 5000 });
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), caseId);
+  await page.screenshot({ path: join(artifacts, "console-item-case-link-1280.png"), fullPage: true });
   await axe(page, "item page");
 
   // Triage in place: no navigation happens.

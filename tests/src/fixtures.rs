@@ -104,6 +104,8 @@ pub fn feedback(n: u32, team: &str, due_day: u32) -> FeedbackItem {
         assignee: None,
         contacted_at: None,
         improvement_id: None,
+        case_id: None,
+        contact_id: None,
         suspect: false,
         version: 1,
     }

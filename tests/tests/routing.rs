@@ -58,6 +58,7 @@ async fn a_low_score_with_a_comment_becomes_one_tagged_high_priority_item_and_co
     assert_eq!(item.priority, Priority::High);
     assert_eq!(item.themes, vec![TREATMENT.to_string()]);
     assert_eq!(item.status, FeedbackStatus::New);
+    assert_eq!(item.case_id.as_ref().map(|c| c.as_str()), Some("C-100045"));
     // Monday + 1 business day.
     assert_eq!(item.due_on, jiff::civil::date(2026, 11, 24));
     let counter = h
@@ -270,6 +271,15 @@ async fn routing_on_dynamodb_is_exactly_once_too() {
     let results: Vec<_> = futures_join(&services, &a).await;
     assert_eq!(results.iter().filter(|r| r.feedback_created).count(), 1);
     assert_eq!(results.iter().filter(|r| r.counted).count(), 1);
+    // The item says whom to call back: the case and the handler.
+    let item = h
+        .store
+        .get_feedback(&a.feedback_id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(item.case_id.as_ref().map(|c| c.as_str()), Some("C-100045"));
+    assert_eq!(item.handler_id.as_ref().map(|c| c.as_str()), Some("h-anna"));
 }
 
 async fn futures_join(
@@ -287,4 +297,51 @@ async fn futures_join(
         out.push(t.await.unwrap());
     }
     out
+}
+
+/// Alerts follow priority: a complaint at CSAT 2 is high and alerts its lead once,
+/// however often it is routed; a CSAT 2 about waiting is normal and does not.
+#[tokio::test]
+async fn a_complaint_at_any_score_is_high_and_alerts_once() {
+    let h = Harness::embedded().await;
+    let (services, outbox) = app::local(&h, always());
+    let complaint = answer(
+        &h,
+        &services,
+        41,
+        2,
+        Some("Handläggaren var otrevlig"),
+        false,
+    )
+    .await;
+    let waiting = answer(&h, &services, 42, 2, Some("Lång kö i telefon"), false).await;
+    for _ in 0..3 {
+        services.route_answer(&complaint).await.unwrap();
+        services.route_answer(&waiting).await.unwrap();
+    }
+    let high = h
+        .store
+        .get_feedback(&complaint.feedback_id())
+        .await
+        .unwrap()
+        .unwrap();
+    let normal = h
+        .store
+        .get_feedback(&waiting.feedback_id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (high.priority, normal.priority),
+        (Priority::High, Priority::Normal)
+    );
+    let alerts: Vec<String> = outbox
+        .read_all()
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.channel == "alert")
+        .map(|l| l.link)
+        .collect();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(alerts[0].ends_with(&complaint.feedback_id().to_string()));
 }

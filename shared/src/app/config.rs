@@ -24,6 +24,10 @@ pub enum ConfigError {
         "privacy notice address must be https://… without spaces, at most 200 characters: {0:?}"
     )]
     PrivacyUrl(String),
+    #[error(
+        "case link template must be https://… with {{case_id}} in it, without spaces, at most 300 characters: {0:?}"
+    )]
+    CaseLinkTemplate(String),
     #[error("agency name must be 1–80 characters")]
     AgencyName,
 }
@@ -39,6 +43,9 @@ pub struct SurveyConfig {
     /// The agency's privacy notice (`PRIVACY_URL`), linked from every survey page
     /// and email beside the line naming it as the data controller.
     privacy_url: Option<String>,
+    /// The agency's case system, `https://cms.example/cases/{case_id}`
+    /// (`CASE_LINK_TEMPLATE`): a feedback item's case reference becomes a link.
+    case_link_template: Option<String>,
     pub policy: SurveyPolicy,
 }
 
@@ -88,8 +95,37 @@ impl SurveyConfig {
             sender_name: sender.to_string(),
             agency_name: agency.to_string(),
             privacy_url: None,
+            case_link_template: None,
             policy,
         })
+    }
+
+    /// Links each feedback item's case to the agency's case system: an `https://`
+    /// address with `{case_id}` in it, at most 300 characters; empty: no links.
+    pub fn with_case_link_template(mut self, template: &str) -> Result<Self, ConfigError> {
+        let t = template.trim();
+        if t.is_empty() {
+            self.case_link_template = None;
+            return Ok(self);
+        }
+        let ok = t.len() <= 300
+            && t.contains("{case_id}")
+            && t.strip_prefix("https://")
+                .is_some_and(|r| !r.starts_with('/'))
+            && !t.contains(|c: char| c.is_whitespace() || matches!(c, '"' | '<' | '>'));
+        if !ok {
+            return Err(ConfigError::CaseLinkTemplate(t.to_string()));
+        }
+        self.case_link_template = Some(t.to_string());
+        Ok(self)
+    }
+
+    /// The case system's page of a case, when a template is set.
+    pub fn case_link(&self, case: &crate::domain::ids::CaseId) -> Option<String> {
+        // Case ids are letters, digits and `-_.:`, safe in a URL as they are.
+        self.case_link_template
+            .as_ref()
+            .map(|t| t.replace("{case_id}", case.as_str()))
     }
 
     /// Links the agency's privacy notice (an `https://` address, at most 200
@@ -157,6 +193,30 @@ mod tests {
                 max: MAX_BASE_URL_LEN
             })
         );
+    }
+
+    #[test]
+    fn a_case_link_template_names_the_case() {
+        let c = config("https://x.se", "Nordkredit")
+            .and_then(|c| c.with_case_link_template("https://cms.example/cases/{case_id}?tab=log"))
+            .expect("valid");
+        let case = crate::domain::ids::CaseId::parse("C-100045").expect("an id");
+        assert_eq!(
+            c.case_link(&case).as_deref(),
+            Some("https://cms.example/cases/C-100045?tab=log")
+        );
+        for bad in [
+            "http://cms.example/{case_id}",
+            "https://cms.example/cases",
+            "https://x/{case_id} y",
+        ] {
+            assert!(
+                config("https://x.se", "Nordkredit")
+                    .and_then(|c| c.with_case_link_template(bad))
+                    .is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

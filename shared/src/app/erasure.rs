@@ -74,7 +74,8 @@ impl Services {
         Ok(record)
     }
 
-    /// Removes a feedback item's comment (a versioned save, retried on a race).
+    /// Removes a feedback item's comment and its case or contact reference (a
+    /// versioned save, retried on a race).
     async fn erase_feedback_text(
         &self,
         id: &FeedbackId,
@@ -85,12 +86,18 @@ impl Services {
             let Some(mut item) = self.backlog.get_feedback(id).await? else {
                 return Ok(false);
             };
-            if item.comment.is_none() {
+            if item.comment.is_none() && item.case_id.is_none() && item.contact_id.is_none() {
                 return Ok(true);
             }
             let expected = item.version;
             item.comment = None;
-            let activity = Activity::new(now, actor, "comment erased on the respondent's request");
+            item.case_id = None;
+            item.contact_id = None;
+            let activity = Activity::new(
+                now,
+                actor,
+                "comment and case reference erased on the respondent's request",
+            );
             match self
                 .backlog
                 .save_feedback(&item, expected, &activity)

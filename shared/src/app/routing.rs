@@ -66,7 +66,9 @@ impl Services {
         let complaint = themes
             .iter()
             .any(|t| COMPLAINT_THEMES.contains(&t.as_str()));
-        let priority = if (severe(answer.score) && answer.comment.is_some()) || complaint {
+        // High: a detractor, a CSAT 1, or a complaint (treatment, wrong person) at
+        // any score. Every high item alerts its lead, once.
+        let priority = if severe(answer.score) || complaint {
             Priority::High
         } else {
             Priority::Normal
@@ -101,6 +103,8 @@ impl Services {
             assignee: None,
             contacted_at: None,
             improvement_id: None,
+            case_id: answer.subject.case_id.clone(),
+            contact_id: answer.subject.contact_id.clone(),
             suspect: answer.is_suspect(),
             version: 1,
         }
@@ -146,7 +150,7 @@ impl Services {
                 tracing::info!(feedback_id = %item.id, priority = ?item.priority, "feedback item created");
             }
             // A held answer alerts once a lead accepts it, not before.
-            if severe(answer.score) && !item.suspect {
+            if item.priority == Priority::High && !item.suspect {
                 alerted = self.alert_once(&item).await?;
             }
         }
@@ -174,7 +178,7 @@ impl Services {
             )
             .await?
             == ApplyOutcome::Applied;
-        if severe(answer.score) {
+        if item.priority == Priority::High {
             let mut item = item.clone();
             item.suspect = false;
             self.alert_once(&item).await?;

@@ -2,7 +2,9 @@
 //! improvements that group them around one fix. Both carry a version for optimistic
 //! concurrency; every change is kept in an append-only activity log.
 
-use super::ids::{ClientId, FeedbackId, HandlerId, ImprovementId, SurveyId, TeamId};
+use super::ids::{
+    CaseId, ClientId, ContactId, FeedbackId, HandlerId, ImprovementId, SurveyId, TeamId,
+};
 use super::locale::Language;
 use super::score::Score;
 use super::step::Step;
@@ -97,6 +99,13 @@ pub struct FeedbackItem {
     pub assignee: Option<String>,
     pub contacted_at: Option<Timestamp>,
     pub improvement_id: Option<ImprovementId>,
+    /// The case in the agency's case system (CSAT): a pseudonymous reference a lead
+    /// uses to find whom to call back. Removed when the respondent is erased.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_id: Option<CaseId>,
+    /// The creditor contact's id in the agency's CRM (NPS), likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<ContactId>,
     /// Made from a suspect answer (held in `review`): counted only once a lead
     /// accepts it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

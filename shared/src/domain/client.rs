@@ -381,6 +381,10 @@ mod tests {
         for &lang in Language::ALL {
             let text = sms::csat_text(lang, &name, &link);
             let size = sms::size(&text);
+            println!(
+                "{lang}: {} septets, {} segment(s)",
+                size.units, size.segments
+            );
             assert_eq!(
                 (size.encoding, size.segments),
                 (sms::SmsEncoding::Gsm7, 1),

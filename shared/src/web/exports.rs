@@ -1,7 +1,9 @@
 //! CSV exports, streamed a page at a time (the response starts before the last page
 //! is read, and memory stays flat): `GET /api/v1/export/answers.csv` and
-//! `/feedback.csv`. No contact data in either: no phone numbers, emails, names,
-//! case or contact ids. `?bom=true` starts the file with a UTF-8 byte-order mark so
+//! `/feedback.csv`. No contact data in either: no phone numbers, emails or names.
+//! The feedback export carries each item's case or contact reference (the ids of the
+//! agency's own systems, so a lead can call the person back); the answers export
+//! carries none. `?bom=true` starts the file with a UTF-8 byte-order mark so
 //! Excel reads å, ä, ö and ł right. Team scoping as everywhere in the console.
 
 use super::auth::Principal;
@@ -41,7 +43,7 @@ pub const ANSWER_COLUMNS: [&str; 14] = [
     "language",
 ];
 
-pub const FEEDBACK_COLUMNS: [&str; 18] = [
+pub const FEEDBACK_COLUMNS: [&str; 20] = [
     "feedback_id",
     "survey_id",
     "created_at",
@@ -60,6 +62,8 @@ pub const FEEDBACK_COLUMNS: [&str; 18] = [
     "handler_id",
     "step",
     "language",
+    "case_id",
+    "contact_id",
 ];
 
 fn answer_record(a: &Answer) -> Vec<String> {
@@ -103,6 +107,8 @@ fn feedback_record(f: &FeedbackItem) -> Vec<String> {
         opt(f.handler_id.as_ref().map(|h| h.to_string())),
         opt(f.step.as_ref().map(|s| s.to_string())),
         f.language.code().to_string(),
+        opt(f.case_id.as_ref().map(|c| c.to_string())),
+        opt(f.contact_id.as_ref().map(|c| c.to_string())),
     ]
 }
 

@@ -115,7 +115,7 @@ impl FunctionEnv {
     /// `TABLE_NAME`, `PUBLIC_BASE_URL`, `SMS_SENDER_NAME`, `AGENCY_NAME`,
     /// `SES_FROM_ADDRESS`, `CONTACT_KEY_SECRET_ID` are required;
     /// `SES_CONFIGURATION_SET`, `COUNTER_SHARDS` (8), `RETENTION_DAYS` (400),
-    /// `ALERT_TOPIC_ARN`, `PRIVACY_URL`,
+    /// `ALERT_TOPIC_ARN`, `PRIVACY_URL`, `CASE_LINK_TEMPLATE`,
     /// `SURVEY_POLICY` (TOML) and `KUNDPULS_POLICY_*` overrides are optional.
     pub fn from_env() -> Result<Self, EnvError> {
         let policy_text = std::env::var("SURVEY_POLICY")
@@ -128,7 +128,8 @@ impl FunctionEnv {
             &var("AGENCY_NAME")?,
             policy,
         )?
-        .with_privacy_url(&std::env::var("PRIVACY_URL").unwrap_or_default())?;
+        .with_privacy_url(&std::env::var("PRIVACY_URL").unwrap_or_default())?
+        .with_case_link_template(&std::env::var("CASE_LINK_TEMPLATE").unwrap_or_default())?;
         Ok(Self {
             table_name: var("TABLE_NAME")?,
             ses_from: var("SES_FROM_ADDRESS")?,

@@ -49,6 +49,8 @@ struct ItemPage {
     statuses: Vec<(&'static str, String, bool)>,
     /// Held for review: the page says what accepting and dismissing do.
     review: bool,
+    /// Whom to call back: (label, element key, the reference, its case-system link).
+    refs: Vec<(&'static str, &'static str, String, Option<String>)>,
     contacted: bool,
     improvements: Vec<(String, String, bool)>,
     activity: Vec<ActivityLine>,
@@ -145,6 +147,14 @@ pub async fn item(
         ),
         ("Survey", item.survey_id.to_string()),
     ];
+    let config = &state.services.config;
+    let mut refs = Vec::new();
+    if let Some(case) = &item.case_id {
+        refs.push(("Case", "case", case.to_string(), config.case_link(case)));
+    }
+    if let Some(contact) = &item.contact_id {
+        refs.push(("Contact", "contact", contact.to_string(), None));
+    }
     if let Some(at) = item.contacted_at {
         context.push((
             "Respondent contacted",
@@ -178,6 +188,7 @@ pub async fn item(
         context,
         statuses,
         review,
+        refs,
         contacted: item.contacted_at.is_some(),
         improvements,
         activity: view.activity.iter().map(activity_line).collect(),
