@@ -139,6 +139,10 @@ test("a lead triages the item end to end in the browser", async () => {
   assert.match(await page.textContent("h1"), /CSAT 1 after call completed/);
   assert.match(await page.textContent("blockquote"), /otrevlig/);
   assert.equal(await page.getAttribute("blockquote", "lang"), "sv");
+  // Why it was tagged: the matched words are marked in the comment and listed by theme.
+  const marked = await page.$$eval("blockquote mark", (m) => m.map((x) => x.textContent));
+  assert.ok(marked.includes("otrevlig"), JSON.stringify(marked));
+  assert.match(await page.textContent("ul.why"), /treatment and tone: otrevlig/);
   // Whom to call back: the case, linked to the agency's case system, with a copy button.
   const caseId = (await page.textContent("#ref-case")).trim();
   assert.match(caseId, /^C-/);

@@ -104,6 +104,7 @@ pub fn feedback(n: u32, team: &str, due_day: u32) -> FeedbackItem {
         assignee: None,
         contacted_at: None,
         improvement_id: None,
+        theme_words: Default::default(),
         case_id: None,
         contact_id: None,
         suspect: false,

@@ -57,6 +57,11 @@ async fn a_low_score_with_a_comment_becomes_one_tagged_high_priority_item_and_co
         .unwrap();
     assert_eq!(item.priority, Priority::High);
     assert_eq!(item.themes, vec![TREATMENT.to_string()]);
+    assert_eq!(
+        item.theme_words.get(TREATMENT).map(Vec::as_slice),
+        Some(&["otrevlig".to_string()][..]),
+        "the word that made the theme is kept"
+    );
     assert_eq!(item.status, FeedbackStatus::New);
     assert_eq!(item.case_id.as_ref().map(|c| c.as_str()), Some("C-100045"));
     // Monday + 1 business day.
@@ -344,4 +349,129 @@ async fn a_complaint_at_any_score_is_high_and_alerts_once() {
         .collect();
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert!(alerts[0].ends_with(&complaint.feedback_id().to_string()));
+}
+
+/// A team-lead channel that answers as told, and counts what it took.
+struct Lead {
+    answers: std::sync::Mutex<Vec<&'static str>>,
+    delivered: std::sync::Mutex<Vec<String>>,
+}
+
+impl Lead {
+    fn answering(answers: &[&'static str]) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(Self {
+            answers: std::sync::Mutex::new(answers.iter().rev().copied().collect()),
+            delivered: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl kundpuls::ports::Alerter for Lead {
+    async fn alert(
+        &self,
+        alert: &kundpuls::ports::Alert,
+    ) -> Result<(), kundpuls::ports::SendError> {
+        use kundpuls::ports::SendError;
+        match self.answers.lock().unwrap().pop().unwrap_or("ok") {
+            "not_sent" => Err(SendError::NotSent("refused before it was taken".into())),
+            "unknown" => Err(SendError::Unknown("timed out after it was written".into())),
+            _ => {
+                self.delivered
+                    .lock()
+                    .unwrap()
+                    .push(alert.feedback_id.to_string());
+                Ok(())
+            }
+        }
+    }
+}
+
+/// An alert that did not go out is tried again once due and delivered once; one
+/// whose outcome is unknown, or whose claim ran out, is never repeated.
+async fn alerts_are_retried_from_a_durable_record_and_never_twice(
+    h: &Harness,
+    mut services: kundpuls::app::Services,
+) {
+    use kundpuls::domain::backlog::{AlertRecord, AlertState};
+    let lead = Lead::answering(&["not_sent"]);
+    services.alerts = Some(lead.clone());
+    let a = answer(h, &services, 51, 1, Some("Otrevlig"), false).await;
+    let routed = services.route_answer(&a).await.unwrap();
+    assert!(!routed.alerted);
+    let record = h.store.get_alert(&a.feedback_id()).await.unwrap().unwrap();
+    assert_eq!((record.state, record.attempts), (AlertState::NotSent, 1));
+    let now = Timestamp::now();
+    // Not due yet; then due: published once; later ticks and replays do nothing.
+    assert_eq!(services.retry_alerts(now).await.unwrap().retried, 0);
+    let tick = services
+        .retry_alerts(now + jiff::SignedDuration::from_mins(2))
+        .await
+        .unwrap();
+    assert_eq!((tick.retried, tick.published), (1, 1));
+    services
+        .retry_alerts(now + jiff::SignedDuration::from_hours(2))
+        .await
+        .unwrap();
+    services.route_answer(&a).await.unwrap();
+    assert_eq!(
+        *lead.delivered.lock().unwrap(),
+        vec![a.feedback_id().to_string()]
+    );
+    let record = h.store.get_alert(&a.feedback_id()).await.unwrap().unwrap();
+    assert_eq!((record.state, record.attempts), (AlertState::Published, 2));
+
+    // Unknown: recorded, never repeated.
+    let lead = Lead::answering(&["unknown"]);
+    services.alerts = Some(lead.clone());
+    let b = answer(h, &services, 52, 1, Some("Hotfull"), false).await;
+    services.route_answer(&b).await.unwrap();
+    services
+        .retry_alerts(now + jiff::SignedDuration::from_hours(3))
+        .await
+        .unwrap();
+    let record = h.store.get_alert(&b.feedback_id()).await.unwrap().unwrap();
+    assert_eq!(record.state, AlertState::Unknown);
+    assert!(lead.delivered.lock().unwrap().is_empty());
+
+    // A claim whose holder died: recorded unknown once it runs out, never published.
+    let c = answer(h, &services, 53, 1, Some("Otrevlig igen"), false).await;
+    let held = AlertRecord {
+        feedback_id: c.feedback_id(),
+        state: AlertState::Claimed,
+        attempt: "died".into(),
+        lease_until: now - jiff::SignedDuration::from_secs(1),
+        retry_at: None,
+        attempts: 1,
+        updated_at: now,
+        version: 0,
+    };
+    assert_eq!(
+        h.store.save_alert(&held, 0).await.unwrap(),
+        kundpuls::ports::SaveOutcome::Saved
+    );
+    services.route_answer(&c).await.unwrap();
+    let tick = services.retry_alerts(now).await.unwrap();
+    assert_eq!(tick.unknown, 1);
+    let record = h.store.get_alert(&c.feedback_id()).await.unwrap().unwrap();
+    assert_eq!(record.state, AlertState::Unknown);
+    assert!(lead.delivered.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn alerts_retry_on_the_embedded_store() {
+    let h = Harness::embedded().await;
+    let (services, _) = app::local(&h, always());
+    alerts_are_retried_from_a_durable_record_and_never_twice(&h, services).await;
+}
+
+#[tokio::test]
+async fn alerts_retry_on_dynamodb() {
+    let h = Harness::dynamodb().await;
+    let from = format!(
+        "survey-{}@nordkredit.example",
+        uuid::Uuid::new_v4().simple()
+    );
+    let services = app::aws(&h, always(), &from).await;
+    alerts_are_retried_from_a_durable_record_and_never_twice(&h, services).await;
 }

@@ -1,13 +1,32 @@
 //! The handler lives in the library (`kundpuls::events::answers`), so the
 //! end-to-end suite can drive it too; these tests read real stream records.
 
-pub use kundpuls::events::answers::handle;
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use super::*;
+    use kundpuls::events::answers::{Wake, handle};
+
+    #[test]
+    fn the_function_wakes_for_a_stream_batch_or_its_timer_and_nothing_else() {
+        let timer = serde_json::json!({
+            "version": "0", "id": "x", "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "123456789012",
+            "time": "2026-11-23T10:00:00Z", "region": "eu-north-1",
+            "resources": [], "detail": {}
+        });
+        assert!(matches!(Wake::from_payload(timer), Ok(Wake::Timer)));
+        assert!(matches!(
+            Wake::from_payload(serde_json::json!({"Records": []})),
+            Ok(Wake::Answers(_))
+        ));
+        for other in [
+            serde_json::json!({"source": "someone", "detail-type": "Scheduled Event"}),
+            serde_json::json!({"hello": "world"}),
+        ] {
+            assert!(Wake::from_payload(other).is_err());
+        }
+    }
     use aws_lambda_events::event::dynamodb::Event;
     use kundpuls::domain::ids::FeedbackId;
     use kundpuls::domain::stats::CounterField;

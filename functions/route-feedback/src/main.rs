@@ -1,9 +1,9 @@
-//! Wires the stream-triggered function: configuration and clients once, then the
-//! handler.
+//! Wires the routing function: configuration and clients once, then each wake-up
+//! (a stream batch of answers, or the timer that retries alerts).
 
 mod handler;
 
-use aws_lambda_events::event::dynamodb::Event;
+use kundpuls::events::answers::{Wake, handle_wake};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 #[tokio::main]
@@ -13,8 +13,11 @@ async fn main() -> Result<(), Error> {
         return Err("ALERT_TOPIC_ARN is required: routing alerts team leads".into());
     }
     let services = &services;
-    run(service_fn(move |event: LambdaEvent<Event>| async move {
-        Ok::<_, Error>(handler::handle(services, event.payload).await)
-    }))
+    run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            let wake = Wake::from_payload(event.payload)?;
+            Ok::<_, Error>(handle_wake(services, wake).await?)
+        },
+    ))
     .await
 }

@@ -31,6 +31,8 @@
 //! sends in a second RATE#<channel>#<unix s> RATE               (count `n`; TTL a day)
 //! theme lexicon     CONFIG#lexicon          ITEM
 //!                   CONFIG#lexicon          ACT#<version>
+//! lead alert        ALERT#<feedback id>     ALERT              ALERTS#DUE / <retry or lease end>#<id>
+//!                                                              (only while a retry or a claim is open)
 //! client settings   CONFIG#client#<id>      ITEM               CONFIG#clients / <client id>
 //!                   CONFIG#client#<id>      ACT#<version>
 //! ```
@@ -261,6 +263,25 @@ pub fn feedback(id: &FeedbackId) -> Key {
     Key::new(format!("{FEEDBACK_PK}{id}"), ITEM_SK)
 }
 
+/// The alert record of one feedback item.
+pub fn alert(id: &FeedbackId) -> Key {
+    Key::new(format!("ALERT#{id}"), "ALERT")
+}
+
+/// Alerts waiting for the schedule (a retry, or a claim to check), by due time.
+pub const ALERTS_DUE: &str = "ALERTS#DUE";
+
+pub fn alert_index(a: &crate::domain::backlog::AlertRecord) -> Vec<IndexKey> {
+    a.due_at()
+        .map(|due| IndexKey {
+            index: Index::Gsi1,
+            pk: ALERTS_DUE.into(),
+            sk: format!("{}#{}", sort_key(due), a.feedback_id),
+        })
+        .into_iter()
+        .collect()
+}
+
 /// A client's settings (versioned, like the lexicon).
 pub fn client_settings(client: &ClientId) -> Key {
     Key::new(format!("CONFIG#client#{client}"), ITEM_SK)
@@ -378,12 +399,12 @@ pub fn up_to(t: jiff::Timestamp) -> String {
     format!("{}$", sort_key(t))
 }
 
-/// Where one month's NPS wave stands (`YYYY-MM`).
 /// One channel's send count in one second (see [`crate::ports::SendQuota`]).
 pub fn send_slots(channel: crate::domain::survey::Channel, second: i64) -> Key {
     Key::new(format!("RATE#{}#{second}", channel.as_str()), "RATE")
 }
 
+/// Where one month's NPS wave stands (`YYYY-MM`).
 pub fn wave_progress(month: &str) -> Key {
     Key::new(format!("WAVE#{month}"), "PROGRESS")
 }

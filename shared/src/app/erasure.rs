@@ -86,11 +86,16 @@ impl Services {
             let Some(mut item) = self.backlog.get_feedback(id).await? else {
                 return Ok(false);
             };
-            if item.comment.is_none() && item.case_id.is_none() && item.contact_id.is_none() {
+            if item.comment.is_none()
+                && item.case_id.is_none()
+                && item.contact_id.is_none()
+                && item.theme_words.is_empty()
+            {
                 return Ok(true);
             }
             let expected = item.version;
             item.comment = None;
+            item.theme_words.clear();
             item.case_id = None;
             item.contact_id = None;
             let activity = Activity::new(

@@ -6,14 +6,18 @@
 //! once, and everything here is idempotent.
 
 use super::Services;
-use crate::domain::backlog::{Activity, FeedbackItem, FeedbackStatus, Priority};
+use crate::domain::backlog::{
+    Activity, AlertRecord, AlertState, FeedbackItem, FeedbackStatus, Priority,
+};
 use crate::domain::ids::FeedbackId;
 use crate::domain::score::{NpsGroup, Score};
 use crate::domain::stats::{answer_effect_id, increments_for_accepted, increments_for_answer};
 use crate::domain::survey::Answer;
 use crate::domain::themes::COMPLAINT_THEMES;
 use crate::domain::themes::Lexicon;
-use crate::ports::{Alert, AnswerFeed, ApplyOutcome, FeedCursor, StoreError};
+use crate::ports::{
+    Alert, Alerter, AnswerFeed, ApplyOutcome, FeedCursor, SaveOutcome, SendError, StoreError,
+};
 use jiff::Timestamp;
 use jiff::civil::{Date, Weekday};
 use serde::Serialize;
@@ -48,21 +52,35 @@ fn severe(score: Score) -> bool {
     }
 }
 
+/// How long an alert's claim holds: far longer than one publish at its timeouts.
+pub const ALERT_LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
+/// Publishes tried per alert at most.
+pub const MAX_ALERT_ATTEMPTS: u32 = 5;
+
+/// What one schedule tick did with alerts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct AlertRetries {
+    pub retried: usize,
+    pub published: usize,
+    /// Claims that ran out: recorded unknown, never repeated.
+    pub unknown: usize,
+}
+
 /// The consumer name under which `kundpuls serve` commits its feed position.
 pub const FEED_CONSUMER: &str = "route-feedback";
 
 impl Services {
     pub fn feedback_item(&self, answer: &Answer, lexicon: &Lexicon) -> FeedbackItem {
-        let themes: Vec<String> = answer
+        let tagged = answer
             .comment
             .as_deref()
-            .map(|c| {
-                lexicon
-                    .tag(answer.subject.language, c)
-                    .into_keys()
-                    .collect()
-            })
+            .map(|c| lexicon.tag(answer.subject.language, c))
             .unwrap_or_default();
+        let themes: Vec<String> = tagged.keys().cloned().collect();
+        let theme_words = tagged
+            .into_iter()
+            .map(|(theme, words)| (theme, words.into_iter().collect()))
+            .collect();
         let complaint = themes
             .iter()
             .any(|t| COMPLAINT_THEMES.contains(&t.as_str()));
@@ -103,6 +121,7 @@ impl Services {
             assignee: None,
             contacted_at: None,
             improvement_id: None,
+            theme_words,
             case_id: answer.subject.case_id.clone(),
             contact_id: answer.subject.contact_id.clone(),
             suspect: answer.is_suspect(),
@@ -191,19 +210,42 @@ impl Services {
         format!("{}/console/feedback/{id}", self.config.base_url())
     }
 
-    /// Alerts the item's team lead, at most once per item: the alert is claimed with
-    /// a conditional write before it is published, so a redelivered or raced answer
-    /// never alerts twice. If publishing then fails, the alert is not retried (that
-    /// could alert twice); the failure is logged and the item waits in the queue with
-    /// its priority and due date.
+    /// Alerts the item's team lead, at most once per item. The alert is claimed
+    /// first (a conditional create of its record), so a redelivered or raced answer
+    /// never alerts twice; what came of the publish is then recorded. A publish that
+    /// certainly did not go out is retried by the schedule ([`Self::retry_alerts`]);
+    /// one that may have gone out is never repeated.
     pub(crate) async fn alert_once(&self, item: &FeedbackItem) -> Result<bool, StoreError> {
         let Some(alerts) = &self.alerts else {
             return Ok(false);
         };
-        let claim = format!("alert:{}", item.id);
-        if self.stats.apply_once(&claim, &[]).await? == ApplyOutcome::AlreadyApplied {
+        let now = Timestamp::now();
+        let mut claim = AlertRecord {
+            feedback_id: item.id.clone(),
+            state: AlertState::Claimed,
+            attempt: uuid::Uuid::new_v4().to_string(),
+            lease_until: now + ALERT_LEASE,
+            retry_at: None,
+            attempts: 1,
+            updated_at: now,
+            version: 0,
+        };
+        if self.backlog.save_alert(&claim, 0).await? != SaveOutcome::Saved {
             return Ok(false);
         }
+        claim.version = 1;
+        self.publish_claimed(alerts.as_ref(), item, claim, now)
+            .await
+    }
+
+    /// Publishes an alert this caller holds the claim of, and records the outcome.
+    async fn publish_claimed(
+        &self,
+        alerts: &dyn Alerter,
+        item: &FeedbackItem,
+        mut record: AlertRecord,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
         let link = self.console_link(&item.id);
         let (subject, text) = item.alert_text(&link);
         let alert = Alert {
@@ -214,16 +256,85 @@ impl Services {
             text,
             link,
         };
-        match alerts.alert(&alert).await {
+        let result = alerts.alert(&alert).await;
+        let expected = record.version;
+        record.updated_at = now;
+        record.retry_at = None;
+        record.state = match &result {
+            Ok(()) => AlertState::Published,
+            Err(SendError::NotSent(_) | SendError::Throttled(_))
+                if record.attempts < MAX_ALERT_ATTEMPTS =>
+            {
+                record.retry_at = Some(now + self.config.policy.retry_delay(record.attempts));
+                AlertState::NotSent
+            }
+            Err(SendError::NotSent(_) | SendError::Throttled(_) | SendError::Permanent { .. }) => {
+                AlertState::Failed
+            }
+            Err(SendError::Unknown(_)) => AlertState::Unknown,
+        };
+        match &result {
             Ok(()) => {
-                tracing::info!(feedback_id = %item.id, team = %item.team, "team lead alerted");
-                Ok(true)
+                tracing::info!(feedback_id = %item.id, team = %item.team, "team lead alerted")
             }
             Err(e) => {
-                tracing::error!(feedback_id = %item.id, error = %e, "alerting the team lead failed; the item waits in the queue");
-                Ok(false)
+                tracing::error!(feedback_id = %item.id, error = %e, state = ?record.state, attempts = record.attempts, "alerting the team lead did not succeed; the item waits in the queue")
             }
         }
+        if let Err(e) = self.backlog.save_alert(&record, expected).await {
+            // The claim stays and lapses: the schedule records the alert as unknown.
+            tracing::error!(feedback_id = %item.id, error = %e, "the alert's outcome was not recorded");
+        }
+        Ok(result.is_ok())
+    }
+
+    /// The schedule's part: alerts not sent are tried again once due (a new claim
+    /// each time, up to [`MAX_ALERT_ATTEMPTS`]); a claim that ran out means its
+    /// holder died around the publish, so the alert is recorded unknown and never
+    /// repeated.
+    pub async fn retry_alerts(&self, now: Timestamp) -> Result<AlertRetries, StoreError> {
+        let mut report = AlertRetries::default();
+        let Some(alerts) = &self.alerts else {
+            return Ok(report);
+        };
+        for due in self.backlog.alerts_due(now, 100).await? {
+            let mut next = due.clone();
+            next.updated_at = now;
+            match due.state {
+                AlertState::Claimed if due.lease_until <= now => {
+                    next.state = AlertState::Unknown;
+                    if self.backlog.save_alert(&next, due.version).await? == SaveOutcome::Saved {
+                        tracing::warn!(feedback_id = %due.feedback_id, "an alert's claim ran out; it may have gone out and is not repeated");
+                        report.unknown += 1;
+                    }
+                }
+                AlertState::NotSent if due.retry_at.is_some_and(|t| t <= now) => {
+                    let Some(item) = self.backlog.get_feedback(&due.feedback_id).await? else {
+                        next.state = AlertState::Failed;
+                        self.backlog.save_alert(&next, due.version).await?;
+                        continue;
+                    };
+                    next.state = AlertState::Claimed;
+                    next.attempt = uuid::Uuid::new_v4().to_string();
+                    next.lease_until = now + ALERT_LEASE;
+                    next.retry_at = None;
+                    next.attempts += 1;
+                    if self.backlog.save_alert(&next, due.version).await? != SaveOutcome::Saved {
+                        continue;
+                    }
+                    next.version = due.version + 1;
+                    report.retried += 1;
+                    if self
+                        .publish_claimed(alerts.as_ref(), &item, next, now)
+                        .await?
+                    {
+                        report.published += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(report)
     }
 
     /// Routes everything in the answer feed after `consumer`'s committed position,

@@ -52,6 +52,8 @@ pub struct TickReport {
     /// The tick's time ran out before its due sends, expiries or reminders were
     /// all done; they stay due, and the next tick takes them first.
     pub out_of_time: bool,
+    /// Team-lead alerts tried again, and claims found run out.
+    pub alerts: super::routing::AlertRetries,
 }
 
 impl TickReport {
@@ -151,6 +153,7 @@ impl Services {
             tracing::info!(?report, "schedule tick out of time");
             return Ok(report);
         }
+        report.alerts = self.retry_alerts(now).await?;
         self.nps_wave(now, &budget, &mut report).await?;
         tracing::info!(?report, "schedule tick");
         Ok(report)

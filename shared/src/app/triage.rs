@@ -403,7 +403,7 @@ impl Services {
             writes.insert(
                 0,
                 VersionedWrite::Feedback {
-                    item: item.clone(),
+                    item: Box::new(item.clone()),
                     expected_version,
                     activity,
                 },

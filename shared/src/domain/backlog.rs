@@ -99,6 +99,10 @@ pub struct FeedbackItem {
     pub assignee: Option<String>,
     pub contacted_at: Option<Timestamp>,
     pub improvement_id: Option<ImprovementId>,
+    /// For each theme, the words of the comment that matched it, so a lead sees why
+    /// the item was tagged. Erased with the comment.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub theme_words: std::collections::BTreeMap<String, Vec<String>>,
     /// The case in the agency's case system (CSAT): a pseudonymous reference a lead
     /// uses to find whom to call back. Removed when the respondent is erased.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -343,6 +347,51 @@ mod tests {
             if let Some(a) = got {
                 assert_eq!((a.actor.as_str(), a.at), ("lead-1", Timestamp::UNIX_EPOCH));
             }
+        }
+    }
+}
+
+/// Where a team lead's alert about one feedback item stands. Claimed before the
+/// publish; a publish that certainly did not go out is tried again later; one whose
+/// outcome is unknown (or whose claim ran out) is never repeated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    /// An attempt holds it until `lease_until`.
+    Claimed,
+    /// The channel took it.
+    Published,
+    /// Certainly not published: tried again from `retry_at`.
+    NotSent,
+    /// Refused for good, or out of attempts.
+    Failed,
+    /// It may have gone out: never repeated.
+    Unknown,
+}
+
+/// The durable record of one item's alert (`ALERT#<feedback id>`), versioned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertRecord {
+    pub feedback_id: FeedbackId,
+    pub state: AlertState,
+    /// The attempt that holds (or last held) the claim.
+    pub attempt: String,
+    pub lease_until: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<Timestamp>,
+    /// Publishes tried so far.
+    pub attempts: u32,
+    pub updated_at: Timestamp,
+    pub version: u64,
+}
+
+impl AlertRecord {
+    /// When the record next needs the schedule: a retry, or a claim running out.
+    pub fn due_at(&self) -> Option<Timestamp> {
+        match self.state {
+            AlertState::Claimed => Some(self.lease_until),
+            AlertState::NotSent => self.retry_at,
+            AlertState::Published | AlertState::Failed | AlertState::Unknown => None,
         }
     }
 }

@@ -10,6 +10,50 @@ use crate::app::Services;
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 
+/// What wakes the routing function: a batch of answers from the table's stream,
+/// or its five-minute timer (EventBridge), which tries again the team-lead alerts
+/// that did not go out (see [`Services::retry_alerts`]).
+#[derive(Debug)]
+pub enum Wake {
+    Answers(Event),
+    Timer,
+}
+
+impl Wake {
+    /// Anything else is refused: the function does nothing it was not woken for.
+    pub fn from_payload(payload: serde_json::Value) -> Result<Self, String> {
+        if payload.get("Records").is_some() {
+            return serde_json::from_value(payload)
+                .map(Wake::Answers)
+                .map_err(|e| format!("not a stream batch: {e}"));
+        }
+        let scheduled = payload.get("source").and_then(|s| s.as_str()) == Some("aws.events")
+            && payload.get("detail-type").and_then(|s| s.as_str()) == Some("Scheduled Event");
+        if scheduled {
+            Ok(Wake::Timer)
+        } else {
+            Err("neither a stream batch nor the scheduled timer".into())
+        }
+    }
+}
+
+/// The function's whole work for one wake-up: the stream batch's response, or what
+/// the timer did with alerts.
+pub async fn handle_wake(
+    services: &Services,
+    wake: Wake,
+) -> Result<serde_json::Value, crate::ports::StoreError> {
+    let to_json = |v: serde_json::Result<serde_json::Value>| v.unwrap_or_default();
+    Ok(match wake {
+        Wake::Answers(event) => to_json(serde_json::to_value(handle(services, event).await)),
+        Wake::Timer => {
+            let retried = services.retry_alerts(jiff::Timestamp::now()).await?;
+            tracing::info!(?retried, "alert retries");
+            to_json(serde_json::to_value(retried))
+        }
+    })
+}
+
 pub async fn handle(services: &Services, event: Event) -> DynamoDbEventResponse {
     let mut response = DynamoDbEventResponse::default();
     for record in event.records {

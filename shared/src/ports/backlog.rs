@@ -1,6 +1,6 @@
 use super::{Page, PageRequest, StoreError};
 use crate::domain::backlog::{
-    Activity, FeedbackItem, FeedbackStatus, Improvement, ImprovementStatus,
+    Activity, AlertRecord, FeedbackItem, FeedbackStatus, Improvement, ImprovementStatus,
 };
 use crate::domain::client::ClientSettings;
 use crate::domain::ids::{ClientId, FeedbackId, ImprovementId, TeamId};
@@ -38,7 +38,7 @@ pub enum SaveOutcome {
 #[derive(Debug, Clone)]
 pub enum VersionedWrite {
     Feedback {
-        item: FeedbackItem,
+        item: Box<FeedbackItem>,
         expected_version: u64,
         activity: Activity,
     },
@@ -152,4 +152,21 @@ pub trait BacklogStore: Send + Sync {
         &self,
         client: &ClientId,
     ) -> Result<Vec<Activity>, StoreError>;
+
+    async fn get_alert(&self, id: &FeedbackId) -> Result<Option<AlertRecord>, StoreError>;
+
+    /// Writes `alert` if the stored version equals `expected_version` (0: none
+    /// stored yet); the stored version becomes `expected_version + 1`.
+    async fn save_alert(
+        &self,
+        alert: &AlertRecord,
+        expected_version: u64,
+    ) -> Result<SaveOutcome, StoreError>;
+
+    /// Alerts whose retry or claim end is at or before `until`, oldest first.
+    async fn alerts_due(
+        &self,
+        until: jiff::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<AlertRecord>, StoreError>;
 }

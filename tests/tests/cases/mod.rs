@@ -1189,7 +1189,7 @@ pub async fn linking_saves_item_and_improvement_together_or_neither(h: &Harness)
     let writes = |item_version: u64, imp_version: u64| {
         vec![
             VersionedWrite::Feedback {
-                item: linked_item.clone(),
+                item: Box::new(linked_item.clone()),
                 expected_version: item_version,
                 activity: activity("linked"),
             },

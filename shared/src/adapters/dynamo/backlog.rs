@@ -3,7 +3,7 @@
 
 use super::{DynamoStore, IndexQuery, Item, Tx, build, decode, record, s};
 use crate::adapters::keys::{self, Index, IndexKey, Key};
-use crate::domain::backlog::{Activity, FeedbackItem, Improvement, ImprovementStatus};
+use crate::domain::backlog::{Activity, AlertRecord, FeedbackItem, Improvement, ImprovementStatus};
 use crate::domain::client::ClientSettings;
 use crate::domain::ids::{ClientId, FeedbackId, ImprovementId};
 use crate::domain::themes::StoredLexicon;
@@ -358,6 +358,73 @@ impl BacklogStore for DynamoStore {
     ) -> Result<Vec<Activity>, StoreError> {
         self.activity_of("client_settings_activity", &keys::client_settings(client))
             .await
+    }
+
+    async fn get_alert(&self, id: &FeedbackId) -> Result<Option<AlertRecord>, StoreError> {
+        self.get("get_alert", &keys::alert(id)).await
+    }
+
+    /// One conditional put: on absence for version 0, else on the version read.
+    async fn save_alert(
+        &self,
+        alert: &AlertRecord,
+        expected_version: u64,
+    ) -> Result<SaveOutcome, StoreError> {
+        const OP: &str = "save_alert";
+        let key = keys::alert(&alert.feedback_id);
+        let mut stored = alert.clone();
+        stored.version = expected_version + 1;
+        let mut item = record(OP, &key, &stored, &keys::alert_index(&stored))?;
+        item.insert(
+            super::schema::TTL_ATTRIBUTE.into(),
+            self.ttl_from(alert.updated_at),
+        );
+        let mut req = self
+            .client
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item));
+        req = if expected_version == 0 {
+            req.condition_expression("attribute_not_exists(pk)")
+        } else {
+            req.condition_expression("version = :expected")
+                .expression_attribute_values(":expected", super::n(expected_version))
+        };
+        match req.send().await {
+            Ok(_) => Ok(SaveOutcome::Saved),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                let current = self.get_alert(&alert.feedback_id).await?;
+                Ok(match current {
+                    Some(c) => SaveOutcome::Conflict { current: c.version },
+                    None => SaveOutcome::NotFound,
+                })
+            }
+            Err(e) => Err(StoreError::unavailable(OP, e)),
+        }
+    }
+
+    async fn alerts_due(
+        &self,
+        until: jiff::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<AlertRecord>, StoreError> {
+        let page = self
+            .query_index(
+                "alerts_due",
+                IndexQuery {
+                    index: Index::Gsi1,
+                    pk: keys::ALERTS_DUE.into(),
+                    below: Some(keys::up_to(until)),
+                    reverse: false,
+                    limit,
+                    cursor: None,
+                },
+            )
+            .await?;
+        Ok(page.items)
     }
 
     async fn create_improvement(

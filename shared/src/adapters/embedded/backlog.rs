@@ -2,7 +2,7 @@
 
 use super::{EmbeddedStore, IndexQuery, Lookup, R, Writer};
 use crate::adapters::keys::{self, Index, IndexKey, Key};
-use crate::domain::backlog::{Activity, FeedbackItem, Improvement, ImprovementStatus};
+use crate::domain::backlog::{Activity, AlertRecord, FeedbackItem, Improvement, ImprovementStatus};
 use crate::domain::client::ClientSettings;
 use crate::domain::ids::{ClientId, FeedbackId, ImprovementId};
 use crate::domain::themes::StoredLexicon;
@@ -262,7 +262,7 @@ impl BacklogStore for EmbeddedStore {
                         item,
                         expected_version,
                         ..
-                    } => check(w, item, *expected_version)?,
+                    } => check(w, &**item, *expected_version)?,
                     VersionedWrite::Improvement {
                         item,
                         expected_version,
@@ -279,7 +279,7 @@ impl BacklogStore for EmbeddedStore {
                         item,
                         expected_version,
                         activity,
-                    } => save_in(w, item, expected_version, &activity)?,
+                    } => save_in(w, *item, expected_version, &activity)?,
                     VersionedWrite::Improvement {
                         item,
                         expected_version,
@@ -382,5 +382,52 @@ impl BacklogStore for EmbeddedStore {
             r.items_with_prefix(&key.pk, keys::ACTIVITY_PREFIX)
         })
         .await
+    }
+
+    async fn get_alert(&self, id: &FeedbackId) -> Result<Option<AlertRecord>, StoreError> {
+        let key = keys::alert(id);
+        self.read("get_alert", move |r| r.get(&key)).await
+    }
+
+    async fn save_alert(
+        &self,
+        alert: &AlertRecord,
+        expected_version: u64,
+    ) -> Result<SaveOutcome, StoreError> {
+        let mut stored = alert.clone();
+        self.write("save_alert", move |w| {
+            let key = keys::alert(&stored.feedback_id);
+            let before = w.get::<AlertRecord>(&key)?;
+            let current = before.as_ref().map_or(0, |a| a.version);
+            if current != expected_version {
+                return Ok(match before {
+                    None => SaveOutcome::NotFound,
+                    Some(_) => SaveOutcome::Conflict { current },
+                });
+            }
+            stored.version = expected_version + 1;
+            let old_index = before.as_ref().map(keys::alert_index).unwrap_or_default();
+            w.put(&key, &stored)?;
+            w.reindex(&key, &old_index, &keys::alert_index(&stored))?;
+            Ok(SaveOutcome::Saved)
+        })
+        .await
+    }
+
+    async fn alerts_due(
+        &self,
+        until: jiff::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<AlertRecord>, StoreError> {
+        let q = IndexQuery {
+            index: Index::Gsi1,
+            pk: keys::ALERTS_DUE.into(),
+            after: None,
+            below: Some(keys::up_to(until)),
+            reverse: false,
+            limit: limit.clamp(1, 1000),
+        };
+        self.read("alerts_due", move |r| Ok(r.query::<AlertRecord>(&q)?.items))
+            .await
     }
 }

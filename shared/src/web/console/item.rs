@@ -41,8 +41,11 @@ struct ItemPage {
     team: String,
     version: u64,
     title: String,
-    comment: Option<String>,
+    /// The comment in pieces, each marked if it is a word a theme matched.
+    comment: Option<Vec<(String, bool)>>,
     comment_lang: &'static str,
+    /// Each theme with the words that matched it.
+    why: Vec<(String, String)>,
     context: Vec<(&'static str, String)>,
     /// (value, label, selected) for the status select: the current status and the
     /// moves the workflow allows.
@@ -183,8 +186,16 @@ pub async fn item(
         team: item.team.to_string(),
         version: item.version,
         title: format!("{}{step}", score_label(item.score)),
-        comment: item.comment.clone(),
+        comment: item
+            .comment
+            .as_deref()
+            .map(|c| highlighted(c, &item.theme_words)),
         comment_lang: item.language.code(),
+        why: item
+            .theme_words
+            .iter()
+            .map(|(theme, words)| (human(theme), words.join(", ")))
+            .collect(),
         context,
         statuses,
         review,
@@ -289,4 +300,61 @@ pub async fn triage(
         }
         Err(e) => return Err(ConsolePage::error(&p, e)),
     })
+}
+
+/// The comment cut into runs of letters and digits and what lies between them; a
+/// run is marked when, lower-cased, it is one of the words a theme matched (a
+/// phrase stem is listed beside the themes instead).
+fn highlighted(
+    comment: &str,
+    theme_words: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Vec<(String, bool)> {
+    let matched: std::collections::BTreeSet<&str> =
+        theme_words.values().flatten().map(String::as_str).collect();
+    let mut out: Vec<(String, bool)> = Vec::new();
+    let mut word = String::new();
+    let mut gap = String::new();
+    let flush_word = |word: &mut String, out: &mut Vec<(String, bool)>| {
+        if !word.is_empty() {
+            let hit = matched.contains(word.to_lowercase().as_str());
+            out.push((std::mem::take(word), hit));
+        }
+    };
+    for c in comment.chars() {
+        if c.is_alphanumeric() {
+            if !gap.is_empty() {
+                out.push((std::mem::take(&mut gap), false));
+            }
+            word.push(c);
+        } else {
+            flush_word(&mut word, &mut out);
+            gap.push(c);
+        }
+    }
+    flush_word(&mut word, &mut out);
+    if !gap.is_empty() {
+        out.push((gap, false));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::highlighted;
+
+    #[test]
+    fn the_words_a_theme_matched_are_marked_whatever_their_case() {
+        let words = [("treatment".to_string(), vec!["otrevlig".to_string()])]
+            .into_iter()
+            .collect();
+        let pieces = highlighted("Han var OTREVLIG, otrevligt!", &words);
+        let marked: Vec<&str> = pieces
+            .iter()
+            .filter(|(_, hit)| *hit)
+            .map(|(t, _)| t.as_str())
+            .collect();
+        assert_eq!(marked, ["OTREVLIG"]);
+        let whole: String = pieces.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(whole, "Han var OTREVLIG, otrevligt!");
+    }
 }

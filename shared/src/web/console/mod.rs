@@ -41,7 +41,7 @@ use axum_extra::extract::cookie::CookieJar;
 pub const CSS: &str = include_str!("../../../templates/console.css");
 pub const JS: &str = include_str!("../../../templates/console.js");
 /// Versioned asset paths: they change when the files do, so they cache forever.
-pub const CSS_PATH: &str = "/console/assets/console-1.css";
+pub const CSS_PATH: &str = "/console/assets/console-2.css";
 pub const JS_PATH: &str = "/console/assets/console-2.js";
 pub const SESSION_COOKIE: &str = "kp_console";
 /// `state`, PKCE verifier and the page to come back to, during one sign-in.

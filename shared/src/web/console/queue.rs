@@ -94,7 +94,8 @@ struct QueuePage {
     status: String,
     priority: String,
     theme: String,
-    themes: Vec<(&'static str, String)>,
+    /// The stored lexicon's themes (an admin may have added some).
+    themes: Vec<(String, String)>,
     kind: String,
     overdue: bool,
     next_href: Option<String>,
@@ -120,6 +121,25 @@ fn without_cursor(raw: Option<&str>) -> String {
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     format!("/console{}", query_string(&kept))
+}
+
+/// Every theme of the lexicon in use, in any language, for the filter; the
+/// built-in ones if the lexicon cannot be read.
+async fn lexicon_themes(state: &AppState) -> Vec<(String, String)> {
+    let names: std::collections::BTreeSet<String> = match state.services.lexicon().await {
+        Ok(lexicon) => lexicon.0.values().flat_map(|t| t.keys().cloned()).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "lexicon unavailable; the filter lists the built-in themes");
+            ALL_THEMES.iter().map(|t| t.to_string()).collect()
+        }
+    };
+    names
+        .into_iter()
+        .map(|t| {
+            let label = human(&t);
+            (t, label)
+        })
+        .collect()
 }
 
 pub async fn queue(
@@ -213,7 +233,7 @@ pub async fn queue(
         status: status.to_string(),
         priority: priority.clone(),
         theme: theme.clone(),
-        themes: ALL_THEMES.iter().map(|t| (*t, human(t))).collect(),
+        themes: lexicon_themes(&state).await,
         kind: kind.clone(),
         overdue,
         next_href: page_items.next.as_deref().map(|c| filters(status, c)),
