@@ -101,7 +101,8 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let base_url = format!("http://{}", args.addr);
     let config = SurveyConfig::new(&base_url, &args.sender, &args.agency, policy)?
         .with_privacy_url(args.privacy_url.as_deref().unwrap_or_default())?
-        .with_case_link_template(args.case_link_template.as_deref().unwrap_or_default())?;
+        .with_case_link_template(args.case_link_template.as_deref().unwrap_or_default())?
+        .with_retention_days(args.retention_days);
     let local = local::open(&args.data_dir, config)?;
     if args.demo {
         demo::load(&local.services).await?;
@@ -181,18 +182,23 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
             }
         }
     });
-    // Retention: what DynamoDB's TTL does in AWS, once an hour.
-    let (store, days) = (local.store.clone(), i64::from(args.retention_days.max(1)));
+    // Retention: what DynamoDB's TTL does in AWS, and the ceiling for items left
+    // open, once an hour.
+    let (store, services) = (local.store.clone(), local.services.clone());
+    let retention = jiff::SignedDuration::from_hours(24 * i64::from(args.retention_days.max(1)));
     let sweeper = tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_secs(3600));
         loop {
             interval.tick().await;
-            let cutoff = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * days);
-            match store.sweep_retention(cutoff).await {
+            let now = jiff::Timestamp::now();
+            match store.sweep_retention(now - retention).await {
                 Ok(report) => tracing::info!(?report, "retention sweep"),
                 Err(e) => {
                     tracing::error!(error = %e, "retention sweep failed; trying again in an hour")
                 }
+            }
+            if let Err(e) = services.retention_ceiling(now, retention).await {
+                tracing::error!(error = %e, "retention ceiling failed; trying again in an hour");
             }
         }
     });

@@ -67,7 +67,7 @@ before(async () => {
   base = `http://127.0.0.1:${port}`;
   server = spawn(
     bin,
-    ["serve", "--data-dir", dataDir, "--addr", `127.0.0.1:${port}`, "--ignore-send-windows", "--case-link-template", "https://cms.example/cases/{case_id}"],
+    ["serve", "--data-dir", dataDir, "--addr", `127.0.0.1:${port}`, "--ignore-send-windows", "--case-link-template", "https://cms.example/cases/{case_id}", "--retention-days", "1"],
     { stdio: "ignore" },
   );
   await waitForHealth(base, 20000);
@@ -116,6 +116,10 @@ test("the answer reaches the lead's queue within 2 s, tagged, high priority, ale
   assert.match(cells[4], /treatment and tone/);
   assert.match(cells[4], /waiting and reachability/);
   assert.match(await page.textContent('.tabs a[aria-current="page"] .count'), /^1$/);
+  // A one-day retention puts the ceiling two days out: the queue says when the
+  // comment text of this open item goes.
+  const ceiling = new Date(Date.now() + 2 * 86400000).toISOString().slice(0, 10);
+  assert.equal((await row.$eval("td.excerpt .ceiling", (b) => b.textContent)).trim(), `text removed ${ceiling}`);
   await page.screenshot({ path: join(artifacts, "console-queue-1280.png"), fullPage: true });
   feedbackUrl = `${base}${await row.getAttribute("data-href")}`;
   // One alert line for the lead, with the console link and no personal data.
@@ -138,6 +142,7 @@ test("a lead triages the item end to end in the browser", async () => {
   await page.waitForURL(feedbackUrl);
   assert.match(await page.textContent("h1"), /CSAT 1 after call completed/);
   assert.match(await page.textContent("blockquote"), /otrevlig/);
+  assert.match(await page.textContent(".meta .ceiling"), /^comment text removed on \d{4}-\d\d-\d\d$/);
   assert.equal(await page.getAttribute("blockquote", "lang"), "sv");
   // Why it was tagged: the matched words are marked in the comment and listed by theme.
   const marked = await page.$$eval("blockquote mark", (m) => m.map((x) => x.textContent));

@@ -108,6 +108,7 @@ pub fn feedback(n: u32, team: &str, due_day: u32) -> FeedbackItem {
         case_id: None,
         contact_id: None,
         suspect: false,
+        closed_at: None,
         version: 1,
     }
 }

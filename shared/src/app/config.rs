@@ -46,8 +46,14 @@ pub struct SurveyConfig {
     /// The agency's case system, `https://cms.example/cases/{case_id}`
     /// (`CASE_LINK_TEMPLATE`): a feedback item's case reference becomes a link.
     case_link_template: Option<String>,
+    /// Days closed feedback items are kept (`RETENTION_DAYS`); open items lose
+    /// their comment text at twice this (see `app::retention`).
+    retention_days: u32,
     pub policy: SurveyPolicy,
 }
+
+/// `RETENTION_DAYS` when not set: 400 days, a year of figures and a margin.
+pub const DEFAULT_RETENTION_DAYS: u32 = 400;
 
 /// The longest base URL: `<base>/s/<22-character token>` must fit [`MAX_LINK_LEN`].
 pub const MAX_BASE_URL_LEN: usize = MAX_LINK_LEN - 3 - TOKEN_TEXT_LEN;
@@ -96,8 +102,20 @@ impl SurveyConfig {
             agency_name: agency.to_string(),
             privacy_url: None,
             case_link_template: None,
+            retention_days: DEFAULT_RETENTION_DAYS,
             policy,
         })
+    }
+
+    /// The retention period in days (at least 1).
+    pub fn with_retention_days(mut self, days: u32) -> Self {
+        self.retention_days = days.max(1);
+        self
+    }
+
+    /// The period closed feedback items are kept.
+    pub fn retention(&self) -> jiff::SignedDuration {
+        jiff::SignedDuration::from_hours(24 * i64::from(self.retention_days))
     }
 
     /// Links each feedback item's case to the agency's case system: an `https://`

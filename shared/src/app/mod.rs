@@ -10,6 +10,7 @@ mod delivery;
 pub mod erasure;
 pub mod pacing;
 pub mod reports;
+pub mod retention;
 pub mod routing;
 pub mod schedule;
 pub mod themes;

@@ -125,6 +125,7 @@ impl Services {
             case_id: answer.subject.case_id.clone(),
             contact_id: answer.subject.contact_id.clone(),
             suspect: answer.is_suspect(),
+            closed_at: None,
             version: 1,
         }
     }

@@ -318,6 +318,7 @@ impl Services {
                 to.as_str()
             ));
             item.status = to;
+            item.closed_at = (!to.is_open()).then_some(now);
         }
         if let Some(assignee) = &patch.assignee {
             let assignee = assignee

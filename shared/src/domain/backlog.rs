@@ -114,8 +114,62 @@ pub struct FeedbackItem {
     /// accepts it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub suspect: bool,
+    /// When the item was last resolved or dismissed; cleared when it is reopened.
+    /// Retention counts from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<Timestamp>,
     /// Starts at 1; every saved change adds one.
     pub version: u64,
+}
+
+impl FeedbackItem {
+    /// When a closed item is removed: the retention period after it was closed (an
+    /// item closed before `closed_at` was recorded counts from its creation). An open
+    /// item is never removed: work in progress is kept until it is closed.
+    pub fn expires_at(&self, retention: jiff::SignedDuration) -> Option<Timestamp> {
+        if self.status.is_open() {
+            return None;
+        }
+        let from = self
+            .closed_at
+            .unwrap_or(self.created_at)
+            .max(self.created_at);
+        from.checked_add(retention).ok()
+    }
+
+    /// The hard ceiling for an item left open: twice the retention period after it
+    /// was made, its comment text (and the words matched in it) is removed.
+    pub fn text_ceiling(&self, retention: jiff::SignedDuration) -> Timestamp {
+        self.created_at
+            .checked_add(retention * 2)
+            .unwrap_or(Timestamp::MAX)
+    }
+
+    /// For an open item with text whose ceiling falls within `notice_days` of
+    /// `today` (or has passed): the day (UTC) its text is removed.
+    pub fn text_removed_on(
+        &self,
+        retention: jiff::SignedDuration,
+        today: Date,
+        notice_days: i64,
+    ) -> Option<Date> {
+        if !self.status.is_open() || !self.has_text() {
+            return None;
+        }
+        let ceiling = self
+            .text_ceiling(retention)
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date();
+        let limit = today
+            .checked_add(jiff::Span::new().days(notice_days))
+            .ok()?;
+        (ceiling <= limit).then_some(ceiling)
+    }
+
+    /// Whether the comment text is still there for the ceiling to remove.
+    pub fn has_text(&self) -> bool {
+        self.comment.is_some() || !self.theme_words.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

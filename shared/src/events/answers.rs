@@ -12,7 +12,8 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 
 /// What wakes the routing function: a batch of answers from the table's stream,
 /// or its five-minute timer (EventBridge), which tries again the team-lead alerts
-/// that did not go out (see [`Services::retry_alerts`]).
+/// that did not go out (see [`Services::retry_alerts`]) and applies the retention
+/// ceiling to items left open.
 #[derive(Debug)]
 pub enum Wake {
     Answers(Event),
@@ -39,17 +40,27 @@ impl Wake {
 
 /// The function's whole work for one wake-up: the stream batch's response, or what
 /// the timer did with alerts.
+/// `retention_days` is the period closed items are kept: the timer also removes the
+/// comment text of items left open past twice that (see
+/// [`Services::retention_ceiling`]).
 pub async fn handle_wake(
     services: &Services,
     wake: Wake,
+    retention_days: u32,
 ) -> Result<serde_json::Value, crate::ports::StoreError> {
     let to_json = |v: serde_json::Result<serde_json::Value>| v.unwrap_or_default();
     Ok(match wake {
         Wake::Answers(event) => to_json(serde_json::to_value(handle(services, event).await)),
         Wake::Timer => {
-            let retried = services.retry_alerts(jiff::Timestamp::now()).await?;
-            tracing::info!(?retried, "alert retries");
-            to_json(serde_json::to_value(retried))
+            let now = jiff::Timestamp::now();
+            let retention = jiff::SignedDuration::from_hours(24 * i64::from(retention_days.max(1)));
+            let retried = services.retry_alerts(now).await?;
+            let ceiling = services.retention_ceiling(now, retention).await?;
+            tracing::info!(?retried, ?ceiling, "timer");
+            serde_json::json!({
+                "alerts": to_json(serde_json::to_value(retried)),
+                "retention_ceiling": to_json(serde_json::to_value(ceiling)),
+            })
         }
     })
 }

@@ -122,6 +122,7 @@ impl FunctionEnv {
             .ok()
             .filter(|s| !s.trim().is_empty());
         let policy = load_policy(policy_text.as_deref(), std::env::vars())?;
+        let retention_days = number("RETENTION_DAYS", 400)?;
         let survey = SurveyConfig::new(
             &var("PUBLIC_BASE_URL")?,
             &var("SMS_SENDER_NAME")?,
@@ -129,7 +130,8 @@ impl FunctionEnv {
             policy,
         )?
         .with_privacy_url(&std::env::var("PRIVACY_URL").unwrap_or_default())?
-        .with_case_link_template(&std::env::var("CASE_LINK_TEMPLATE").unwrap_or_default())?;
+        .with_case_link_template(&std::env::var("CASE_LINK_TEMPLATE").unwrap_or_default())?
+        .with_retention_days(retention_days);
         Ok(Self {
             table_name: var("TABLE_NAME")?,
             ses_from: var("SES_FROM_ADDRESS")?,
@@ -138,7 +140,7 @@ impl FunctionEnv {
                 .filter(|s| !s.is_empty()),
             contact_key_secret_id: var("CONTACT_KEY_SECRET_ID")?,
             counter_shards: number("COUNTER_SHARDS", 8)?,
-            retention_days: number("RETENTION_DAYS", 400)?,
+            retention_days,
             alert_topic_arn: std::env::var("ALERT_TOPIC_ARN")
                 .ok()
                 .filter(|s| !s.trim().is_empty()),

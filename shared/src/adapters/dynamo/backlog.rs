@@ -11,11 +11,24 @@ use crate::ports::{
     BacklogStore, FeedbackQuery, Page, PageRequest, SaveOutcome, StoreError, VersionedWrite,
 };
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
+
+/// On a feedback record: when its activity entries expire (epoch seconds). Not a TTL
+/// on the record itself: an open item stays, its history goes at the ceiling.
+const ACTIVITY_EXPIRES: &str = "activity_expires";
+
+fn activity_ttl(owner: &Item) -> Option<AttributeValue> {
+    owner
+        .get(ACTIVITY_EXPIRES)
+        .or_else(|| owner.get(super::schema::TTL_ATTRIBUTE))
+        .cloned()
+}
 
 impl DynamoStore {
-    /// An activity entry; it expires with its owner (`ttl` copied from the owner's
-    /// record, if it has one).
+    /// An activity entry; it expires with its owner (`ttl` from the owner's record:
+    /// its [`ACTIVITY_EXPIRES`] or else its TTL, if it has one).
     fn activity_put(
         &self,
         op: &'static str,
@@ -48,7 +61,7 @@ impl DynamoStore {
         activity: &Activity,
     ) -> Result<bool, StoreError> {
         item.insert("version".into(), super::n(1));
-        let ttl = item.get(super::schema::TTL_ATTRIBUTE).cloned();
+        let ttl = activity_ttl(&item);
         let put = build(
             op,
             Put::builder()
@@ -92,7 +105,7 @@ impl DynamoStore {
         for (key, item, expected, activity) in &writes {
             let mut item = item.clone();
             item.insert("version".into(), super::n(*expected + 1));
-            let ttl = item.get(super::schema::TTL_ATTRIBUTE).cloned();
+            let ttl = activity_ttl(&item);
             let put = build(
                 op,
                 Put::builder()
@@ -135,14 +148,26 @@ impl DynamoStore {
         }
     }
 
-    /// A feedback item's record: it expires `retention_days` after it was made.
+    /// A feedback item's record. A closed item expires `retention_days` after it was
+    /// closed; an open one has no TTL (work in progress is kept), and the retention
+    /// ceiling removes its comment text instead (see `app::retention`). Its
+    /// activity entries expire with the closed item, or at the ceiling while it is
+    /// open ([`ACTIVITY_EXPIRES`]).
     fn feedback_record(&self, op: &'static str, item: &FeedbackItem) -> Result<Item, StoreError> {
         let key = keys::feedback(&item.id);
         let mut record = Self::versioned_item(op, &key, item, &keys::feedback_index(item))?;
-        record.insert(
-            super::schema::TTL_ATTRIBUTE.into(),
-            self.ttl_from(item.created_at),
-        );
+        let retention =
+            jiff::SignedDuration::from_hours(i64::from(self.config.retention_days) * 24);
+        let epoch = |t: jiff::Timestamp| AttributeValue::N(t.as_second().to_string());
+        match item.expires_at(retention) {
+            Some(at) => {
+                record.insert(super::schema::TTL_ATTRIBUTE.into(), epoch(at));
+                record.insert(ACTIVITY_EXPIRES.into(), epoch(at));
+            }
+            None => {
+                record.insert(ACTIVITY_EXPIRES.into(), epoch(item.text_ceiling(retention)));
+            }
+        }
         Ok(record)
     }
 

@@ -182,7 +182,7 @@ pub async fn item(
     };
     let body = ItemPage {
         chrome: Some(Chrome::of(&p, "queue")),
-        row: row(item, today()),
+        row: row(item, today(), state.services.config.retention()),
         team: item.team.to_string(),
         version: item.version,
         title: format!("{}{step}", score_label(item.score)),

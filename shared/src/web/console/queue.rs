@@ -26,7 +26,13 @@ pub struct Row {
     pub excerpt: String,
     pub assignee: String,
     pub status: &'static str,
+    /// An open item whose comment text the retention ceiling removes within
+    /// [`CEILING_NOTICE_DAYS`]: the date it goes.
+    pub text_goes_on: Option<String>,
 }
+
+/// How far ahead the queue shows that an open item's text nears the ceiling.
+pub const CEILING_NOTICE_DAYS: i64 = 30;
 
 pub(super) fn score_label(score: Score) -> String {
     match score {
@@ -39,7 +45,14 @@ pub(super) fn human(s: &str) -> String {
     s.replace('_', " ")
 }
 
-pub(super) fn row(item: &FeedbackItem, today: jiff::civil::Date) -> Row {
+pub(super) fn row(
+    item: &FeedbackItem,
+    today: jiff::civil::Date,
+    retention: jiff::SignedDuration,
+) -> Row {
+    let text_goes_on = item
+        .text_removed_on(retention, today, CEILING_NOTICE_DAYS)
+        .map(|d| d.to_string());
     let excerpt = item
         .comment
         .as_deref()
@@ -71,6 +84,7 @@ pub(super) fn row(item: &FeedbackItem, today: jiff::civil::Date) -> Row {
         excerpt,
         assignee: item.assignee.clone().unwrap_or_default(),
         status: item.status.as_str(),
+        text_goes_on,
     }
 }
 
@@ -226,7 +240,11 @@ pub async fn queue(
     let body = QueuePage {
         chrome: Some(Chrome::of(&p, "queue")),
         tabs,
-        rows: page_items.items.iter().map(|i| row(i, today)).collect(),
+        rows: page_items
+            .items
+            .iter()
+            .map(|i| row(i, today, state.services.config.retention()))
+            .collect(),
         teams: p.teams.iter().map(|t| t.to_string()).collect(),
         free_team: p.role == Role::Admin,
         team: team.clone(),
