@@ -42,11 +42,11 @@ function token(user, role, team) {
   return execFileSync(bin, ["token", "--data-dir", dataDir, "--user", user, "--role", role, "--team", team], { encoding: "utf8" }).trim();
 }
 
-async function signIn(context, user, team) {
+async function signIn(context, user, team, role = "lead") {
   const page = await context.newPage();
   await page.goto(`${base}/console`);
   assert.match(page.url(), /\/console\/login(\?|$)/, "without a session the console asks to sign in");
-  await page.fill("#token", token(user, "lead", team));
+  await page.fill("#token", token(user, role, team));
   await page.click('button[type="submit"]');
   await page.waitForLoadState();
   return page;
@@ -240,5 +240,41 @@ test("the reports dashboard draws NPS/CSAT charts with the target and tables, on
   await page.emulateMedia({ media: "print" });
   assert.equal(await page.$eval("header.top", (h) => getComputedStyle(h).display), "none", "no navigation on paper");
   await page.pdf({ path: join(artifacts, "console-reports-print.pdf"), format: "A4", landscape: true });
+  await context.close();
+});
+
+test("an admin previews a lexicon edit on the newest comments, then saves it as a new version", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await signIn(context, "admin-eva", "energy", "admin");
+  await page.goto(`${base}/console/themes`);
+  const text = await page.inputValue("#lexicon");
+  assert.match(text, /^sv treatment_and_tone: .*otrevlig/m);
+  // Tagging the debtor's "otrevlig" also as praise: the preview names that comment.
+  await page.fill("#lexicon", `${text}sv praise: otrevlig\n`);
+  await page.click('button[value="preview"]');
+  await page.waitForSelector("#preview");
+  assert.match(await page.textContent("#preview"), /Preview on the newest \d+ comments? \(energy\)/);
+  const changes = await page.$$eval("#preview-changes li", (lis) => lis.map((li) => li.textContent));
+  assert.equal(changes.length, 1, JSON.stringify(changes));
+  assert.match(changes[0], /otrevlig.*\+ praise/);
+  const praise = await page.$$eval("#preview-themes tbody tr", (trs) =>
+    trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim())).find((r) => r[0] === "praise"));
+  assert.deepEqual(praise, ["praise", "0", "1"]);
+  await page.screenshot({ path: join(artifacts, "console-themes-preview-1280.png"), fullPage: true });
+  await axe(page, "themes preview");
+  // Nothing was saved by the preview; saving makes version 1.
+  await page.click('button[value="save"]');
+  await page.waitForURL(/\/console\/themes\?saved=1$/);
+  assert.match(await page.textContent(".flash"), /Saved as version 1/);
+  assert.match(await page.inputValue("#lexicon"), /^sv praise: .*otrevlig/m);
+  await context.close();
+});
+
+test("a lead may preview the lexicon but not save it", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await signIn(context, "lead-anna", "energy");
+  await page.goto(`${base}/console/themes`);
+  assert.equal(await page.getAttribute("#lexicon", "readonly"), "");
+  assert.equal(await page.$('button[value="save"]'), null);
   await context.close();
 });

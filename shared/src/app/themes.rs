@@ -110,3 +110,46 @@ impl Services {
         }
     }
 }
+
+/// How many recent comments an edit is previewed on.
+pub const PREVIEW_COMMENTS: usize = 100;
+
+impl Services {
+    /// The newest feedback items with a comment, across `teams` (at most `limit`):
+    /// what a lexicon edit is previewed on. One listing per team, newest first.
+    pub async fn recent_comments(
+        &self,
+        teams: &[crate::domain::ids::TeamId],
+        limit: usize,
+    ) -> Result<Vec<crate::domain::backlog::FeedbackItem>, StoreError> {
+        use crate::ports::{FeedbackQuery, FeedbackScope, PageRequest};
+        let mut items = Vec::new();
+        for team in teams {
+            let query = FeedbackQuery {
+                scope: FeedbackScope::Team(team.clone()),
+                due_before: None,
+            };
+            let mut page = PageRequest::first(limit);
+            let mut found = 0;
+            // Items without a comment are skipped, so a team may need a few pages.
+            for _ in 0..5 {
+                let listed = self.backlog.list_feedback(&query, page).await?;
+                let before = items.len();
+                items.extend(listed.items.into_iter().filter(|i| i.comment.is_some()));
+                found += items.len() - before;
+                match listed.next {
+                    Some(cursor) if found < limit => {
+                        page = PageRequest {
+                            cursor: Some(cursor),
+                            limit,
+                        }
+                    }
+                    _ => break,
+                }
+            }
+        }
+        items.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+        items.truncate(limit);
+        Ok(items)
+    }
+}

@@ -54,6 +54,7 @@ pub mod contact;
 pub mod creditor;
 pub mod error;
 pub mod ids;
+pub mod lexicon_edit;
 pub mod locale;
 pub mod messages;
 pub mod metrics;

@@ -133,6 +133,10 @@ pub fn console_router() -> Router<AppState> {
             "/console/clients",
             get(console::clients).post(console::save_client),
         )
+        .route(
+            "/console/themes",
+            get(console::themes).post(console::edit_themes),
+        )
         .route(console::CSS_PATH, get(console::stylesheet))
         .route(console::JS_PATH, get(console::script))
         .layer(DefaultBodyLimit::max(64 * 1024));

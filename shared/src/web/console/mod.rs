@@ -18,6 +18,7 @@ mod login;
 mod queue;
 mod reports;
 mod sign_in;
+mod themes;
 
 pub use assets::{script, stylesheet};
 pub use board::{board, create_improvement, update_improvement};
@@ -27,6 +28,7 @@ pub use login::{login, login_form, logout};
 pub use queue::queue;
 pub use reports::reports;
 pub use sign_in::{callback, refresh, signed_out};
+pub use themes::{edit_themes, themes};
 
 use super::auth::{Principal, Role};
 use super::error::ApiError;
