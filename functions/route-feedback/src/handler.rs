@@ -27,6 +27,18 @@ mod tests {
             assert!(Wake::from_payload(other).is_err());
         }
     }
+
+    #[tokio::test]
+    async fn the_timer_retries_alerts_and_applies_the_retention_ceiling() {
+        let h = Harness::embedded().await;
+        let (services, _) = app::local(&h, always());
+        let done = kundpuls::events::answers::handle_wake(&services, Wake::Timer, 400)
+            .await
+            .unwrap();
+        assert_eq!(done["retention_ceiling"]["stripped"], 0, "{done}");
+        assert!(done["alerts"].is_object(), "{done}");
+    }
+
     use aws_lambda_events::event::dynamodb::Event;
     use kundpuls::domain::ids::FeedbackId;
     use kundpuls::domain::stats::CounterField;

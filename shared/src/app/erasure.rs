@@ -9,10 +9,9 @@
 //! erasure happened is recorded under the same keyed hash, never the id.
 
 use super::Services;
-use crate::domain::backlog::Activity;
 use crate::domain::ids::FeedbackId;
 use crate::domain::survey::ErasureRecord;
-use crate::ports::{PageRequest, SaveOutcome, StoreError};
+use crate::ports::{PageRequest, StoreError};
 use jiff::Timestamp;
 
 impl Services {
@@ -82,40 +81,30 @@ impl Services {
         actor: &str,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        for _ in 0..5 {
-            let Some(mut item) = self.backlog.get_feedback(id).await? else {
-                return Ok(false);
-            };
-            if item.comment.is_none()
-                && item.case_id.is_none()
-                && item.contact_id.is_none()
-                && item.theme_words.is_empty()
-            {
-                return Ok(true);
-            }
-            let expected = item.version;
-            item.comment = None;
-            item.theme_words.clear();
-            item.case_id = None;
-            item.contact_id = None;
-            let activity = Activity::new(
-                now,
+        let changed = self
+            .change_feedback(
+                "erase_feedback_text",
+                id,
                 actor,
                 "comment and case reference erased on the respondent's request",
-            );
-            match self
-                .backlog
-                .save_feedback(&item, expected, &activity)
-                .await?
-            {
-                SaveOutcome::Saved => return Ok(true),
-                SaveOutcome::NotFound => return Ok(false),
-                SaveOutcome::Conflict { .. } => continue,
-            }
-        }
-        Err(StoreError::unavailable(
-            "erase_feedback_text",
-            "the item kept changing",
-        ))
+                now,
+                |item| {
+                    if item.comment.is_none()
+                        && item.case_id.is_none()
+                        && item.contact_id.is_none()
+                        && item.theme_words.is_empty()
+                    {
+                        return false;
+                    }
+                    item.comment = None;
+                    item.theme_words.clear();
+                    item.case_id = None;
+                    item.contact_id = None;
+                    true
+                },
+            )
+            .await?;
+        // An item already without text counts as erased: it holds nothing of theirs.
+        Ok(changed != super::triage::Changed::Missing)
     }
 }

@@ -6,8 +6,8 @@
 //! wrote is never kept indefinitely because nobody closed the item.
 
 use super::Services;
-use crate::domain::backlog::{Activity, FeedbackStatus};
-use crate::ports::{FeedbackQuery, FeedbackScope, PageRequest, SaveOutcome, StoreError};
+use crate::domain::backlog::FeedbackStatus;
+use crate::ports::{FeedbackQuery, FeedbackScope, PageRequest, StoreError};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
@@ -82,41 +82,29 @@ impl Services {
         Ok(report)
     }
 
-    /// One item's text removed under its version check, read again on a race.
+    /// One item's text removed under its version check.
     async fn strip_text(
         &self,
         id: &crate::domain::ids::FeedbackId,
         cutoff: Timestamp,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        for _ in 0..5 {
-            let Some(mut item) = self.backlog.get_feedback(id).await? else {
-                return Ok(false);
-            };
-            if !item.status.is_open() || item.created_at >= cutoff || !item.has_text() {
-                return Ok(false);
-            }
-            let expected = item.version;
-            item.comment = None;
-            item.theme_words.clear();
-            let activity = Activity::new(
-                now,
-                CEILING_ACTOR,
-                "comment text removed: the item stayed open past the retention ceiling",
-            );
-            match self
-                .backlog
-                .save_feedback(&item, expected, &activity)
-                .await?
-            {
-                SaveOutcome::Saved => return Ok(true),
-                SaveOutcome::NotFound => return Ok(false),
-                SaveOutcome::Conflict { .. } => continue,
-            }
-        }
-        Err(StoreError::unavailable(
+        self.change_feedback(
             "retention_ceiling",
-            "the item kept changing",
-        ))
+            id,
+            CEILING_ACTOR,
+            "comment text removed: the item stayed open past the retention ceiling",
+            now,
+            |item| {
+                if !item.status.is_open() || item.created_at >= cutoff || !item.has_text() {
+                    return false;
+                }
+                item.comment = None;
+                item.theme_words.clear();
+                true
+            },
+        )
+        .await
+        .map(|changed| changed == super::triage::Changed::Saved)
     }
 }

@@ -536,3 +536,50 @@ impl Services {
         Ok(out)
     }
 }
+
+/// What [`Services::change_feedback`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Changed {
+    Saved,
+    /// The item needed no change.
+    NothingToDo,
+    /// No such item.
+    Missing,
+}
+
+impl Services {
+    /// A change the system makes to one item on its own (an erasure, the retention
+    /// ceiling): `change` edits the item and says whether there was anything to
+    /// do; the item is saved under its version check with `action` in its log, and
+    /// read again on a race.
+    pub(crate) async fn change_feedback(
+        &self,
+        op: &'static str,
+        id: &FeedbackId,
+        actor: &str,
+        action: &str,
+        now: Timestamp,
+        change: impl Fn(&mut FeedbackItem) -> bool,
+    ) -> Result<Changed, StoreError> {
+        for _ in 0..5 {
+            let Some(mut item) = self.backlog.get_feedback(id).await? else {
+                return Ok(Changed::Missing);
+            };
+            let expected = item.version;
+            if !change(&mut item) {
+                return Ok(Changed::NothingToDo);
+            }
+            let activity = Activity::new(now, actor, action);
+            match self
+                .backlog
+                .save_feedback(&item, expected, &activity)
+                .await?
+            {
+                SaveOutcome::Saved => return Ok(Changed::Saved),
+                SaveOutcome::NotFound => return Ok(Changed::Missing),
+                SaveOutcome::Conflict { .. } => continue,
+            }
+        }
+        Err(StoreError::unavailable(op, "the item kept changing"))
+    }
+}
