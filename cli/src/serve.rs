@@ -185,7 +185,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     // Retention: what DynamoDB's TTL does in AWS, and the ceiling for items left
     // open, once an hour.
     let (store, services) = (local.store.clone(), local.services.clone());
-    let retention = jiff::SignedDuration::from_hours(24 * i64::from(args.retention_days.max(1)));
+    let retention = local.services.config.retention();
     let sweeper = tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_secs(3600));
         loop {

@@ -32,7 +32,7 @@ mod tests {
     async fn the_timer_retries_alerts_and_applies_the_retention_ceiling() {
         let h = Harness::embedded().await;
         let (services, _) = app::local(&h, always());
-        let done = kundpuls::events::answers::handle_wake(&services, Wake::Timer, 400)
+        let done = kundpuls::events::answers::handle_wake(&services, Wake::Timer)
             .await
             .unwrap();
         assert_eq!(done["retention_ceiling"]["stripped"], 0, "{done}");

@@ -13,12 +13,11 @@ async fn main() -> Result<(), Error> {
     if env.alert_topic_arn.is_none() {
         return Err("ALERT_TOPIC_ARN is required: routing alerts team leads".into());
     }
-    let retention_days = env.retention_days;
     let services = &services;
     run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
             let wake = Wake::from_payload(event.payload)?;
-            Ok::<_, Error>(handle_wake(services, wake, retention_days).await?)
+            Ok::<_, Error>(handle_wake(services, wake).await?)
         },
     ))
     .await

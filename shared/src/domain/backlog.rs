@@ -127,14 +127,20 @@ impl FeedbackItem {
     /// item closed before `closed_at` was recorded counts from its creation). An open
     /// item is never removed: work in progress is kept until it is closed.
     pub fn expires_at(&self, retention: jiff::SignedDuration) -> Option<Timestamp> {
+        self.closed_since()?.checked_add(retention).ok()
+    }
+
+    /// Since when a closed item has been closed (its creation, for an item closed
+    /// before `closed_at` was recorded); `None` while it is open.
+    pub fn closed_since(&self) -> Option<Timestamp> {
         if self.status.is_open() {
             return None;
         }
-        let from = self
-            .closed_at
-            .unwrap_or(self.created_at)
-            .max(self.created_at);
-        from.checked_add(retention).ok()
+        Some(
+            self.closed_at
+                .unwrap_or(self.created_at)
+                .max(self.created_at),
+        )
     }
 
     /// The hard ceiling for an item left open: twice the retention period after it

@@ -40,22 +40,21 @@ impl Wake {
 
 /// The function's whole work for one wake-up: the stream batch's response, or what
 /// the timer did with alerts.
-/// `retention_days` is the period closed items are kept: the timer also removes the
-/// comment text of items left open past twice that (see
-/// [`Services::retention_ceiling`]).
+/// The timer also removes the comment text of items left open past twice the
+/// configured retention period (see [`Services::retention_ceiling`]).
 pub async fn handle_wake(
     services: &Services,
     wake: Wake,
-    retention_days: u32,
 ) -> Result<serde_json::Value, crate::ports::StoreError> {
     let to_json = |v: serde_json::Result<serde_json::Value>| v.unwrap_or_default();
     Ok(match wake {
         Wake::Answers(event) => to_json(serde_json::to_value(handle(services, event).await)),
         Wake::Timer => {
             let now = jiff::Timestamp::now();
-            let retention = jiff::SignedDuration::from_hours(24 * i64::from(retention_days.max(1)));
             let retried = services.retry_alerts(now).await?;
-            let ceiling = services.retention_ceiling(now, retention).await?;
+            let ceiling = services
+                .retention_ceiling(now, services.config.retention())
+                .await?;
             tracing::info!(?retried, ?ceiling, "timer");
             serde_json::json!({
                 "alerts": to_json(serde_json::to_value(retried)),

@@ -1,8 +1,9 @@
 //! Retention on the embedded store: what DynamoDB's TTL does in AWS. Answers are
 //! removed once `retention` has passed since they were made, closed feedback items
-//! (with their activity) once it has passed since they were closed, surveys once it has passed since they closed, and link
-//! pointers (and the records of extra links) with their survey. Counters, improvements and the lexicon stay: every
-//! figure keeps adding up after the answers behind it are gone.
+//! (with their activity) once it has passed since they were closed, surveys once it
+//! has passed since they closed, and link pointers (and the records of extra links)
+//! with their survey. Counters, improvements and the lexicon stay: every figure
+//! keeps adding up after the answers behind it are gone.
 
 use super::{EmbeddedStore, R, SEP, Writer};
 use crate::adapters::keys;
@@ -112,8 +113,7 @@ fn sweep_batch(w: &mut Writer<'_>, cutoff: Timestamp) -> R<SweepReport> {
                     let f: FeedbackItem = serde_json::from_slice(v.value())?;
                     // Closed items only, counted from their closing: open work stays
                     // (its text goes at the ceiling, `app::retention`).
-                    let closed = f.closed_at.unwrap_or(f.created_at).max(f.created_at);
-                    if !f.status.is_open() && closed < cutoff {
+                    if f.closed_since().is_some_and(|closed| closed < cutoff) {
                         unindex.push((key_of(), keys::feedback_index(&f)));
                         feedback_gone.push(pk.to_string());
                         doomed.push(key.clone());
