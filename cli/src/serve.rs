@@ -182,6 +182,21 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
             }
         }
     });
+    // The lead timer (route-feedback's five-minute rule in AWS): alerts and notices
+    // tried again, the day's early warnings, last week's digests.
+    let services = local.services.clone();
+    let lead_timer = tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            interval.tick().await;
+            match services.lead_timer(jiff::Timestamp::now()).await {
+                Ok(done) => tracing::debug!(?done, "lead timer"),
+                Err(e) => {
+                    tracing::error!(error = %e, "lead timer failed; trying again in five minutes")
+                }
+            }
+        }
+    });
     // Retention: what DynamoDB's TTL does in AWS, and the ceiling for items left
     // open, once an hour.
     let (store, services) = (local.store.clone(), local.services.clone());
@@ -209,6 +224,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         .await?;
     scheduler.abort();
     router_task.abort();
+    lead_timer.abort();
     sweeper.abort();
     println!("Kundpuls stopped.");
     Ok(())

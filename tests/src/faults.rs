@@ -298,3 +298,44 @@ impl Notifier for FaultyNotifier {
         }
     }
 }
+
+/// A team-lead channel that answers as told (`ok`, `not_sent`, `unknown`, in
+/// order, then `ok`), and records the id of every alert it took (a feedback id or
+/// a notice id).
+pub struct Lead {
+    answers: Mutex<Vec<&'static str>>,
+    pub delivered: Mutex<Vec<String>>,
+}
+
+impl Lead {
+    pub fn answering(answers: &[&'static str]) -> Arc<Self> {
+        Arc::new(Self {
+            answers: Mutex::new(answers.iter().rev().copied().collect()),
+            delivered: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn delivered(&self) -> Vec<String> {
+        self.delivered.lock().expect("not poisoned").clone()
+    }
+}
+
+#[async_trait]
+impl kundpuls::ports::Alerter for Lead {
+    async fn alert(&self, alert: &kundpuls::ports::Alert) -> Result<(), SendError> {
+        use kundpuls::ports::AlertAbout;
+        let answer = self.answers.lock().expect("not poisoned").pop();
+        match answer.unwrap_or("ok") {
+            "not_sent" => Err(SendError::NotSent("refused before it was taken".into())),
+            "unknown" => Err(SendError::Unknown("timed out after it was written".into())),
+            _ => {
+                let id = match &alert.about {
+                    AlertAbout::Feedback { feedback_id, .. } => feedback_id.to_string(),
+                    AlertAbout::Notice { id, .. } => id.clone(),
+                };
+                self.delivered.lock().expect("not poisoned").push(id);
+                Ok(())
+            }
+        }
+    }
+}

@@ -56,14 +56,30 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
     .await
 }
 
-/// An agency-wide CSAT counter field for November 2026, the month the send-path
-/// suites run in, by its stored name (`skip_fatigue`).
+/// An agency-wide CSAT counter field by its stored name (`skip_fatigue`), summed over the months from November 2026 (where the fixed-clock suites count)
+/// through the current one (where the wall-clock suites do), each store being
+/// fresh per test.
 pub async fn csat_counter(store: &dyn Store, field: &str) -> u64 {
-    november(store, kundpuls::domain::survey::SurveyKind::Csat)
-        .await
-        .get(
-            &kundpuls::domain::stats::CounterField::from_key(field).expect("a stored counter name"),
-        )
+    use kundpuls::domain::reports::Month;
+    use kundpuls::domain::stats::{CounterKey, Dimension};
+    let field =
+        kundpuls::domain::stats::CounterField::from_key(field).expect("a stored counter name");
+    let first = Month::parse("2026-11").expect("a month");
+    let mut total = 0;
+    for month in first.through(Month::of(jiff::Timestamp::now()).max(first)) {
+        let key = CounterKey::new(
+            kundpuls::domain::survey::SurveyKind::Csat,
+            &month.to_string(),
+            Dimension::All,
+            "all",
+        );
+        total += store
+            .read(&key)
+            .await
+            .expect("counters readable")
+            .get(&field);
+    }
+    total
 }
 
 /// The agency-wide counter of `kind` for November 2026.

@@ -10,6 +10,7 @@ use kundpuls::domain::ids::FeedbackId;
 use kundpuls::domain::stats::{CounterField, CounterKey, Dimension};
 use kundpuls::domain::survey::{Answer, SurveyKind};
 use kundpuls::domain::themes::TREATMENT;
+use kundpuls_tests::faults::Lead;
 use kundpuls_tests::{Backend, Harness, app};
 
 use kundpuls_tests::answers::{always, answer};
@@ -349,42 +350,6 @@ async fn a_complaint_at_any_score_is_high_and_alerts_once() {
         .collect();
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert!(alerts[0].ends_with(&complaint.feedback_id().to_string()));
-}
-
-/// A team-lead channel that answers as told, and counts what it took.
-struct Lead {
-    answers: std::sync::Mutex<Vec<&'static str>>,
-    delivered: std::sync::Mutex<Vec<String>>,
-}
-
-impl Lead {
-    fn answering(answers: &[&'static str]) -> std::sync::Arc<Self> {
-        std::sync::Arc::new(Self {
-            answers: std::sync::Mutex::new(answers.iter().rev().copied().collect()),
-            delivered: std::sync::Mutex::new(Vec::new()),
-        })
-    }
-}
-
-#[async_trait::async_trait]
-impl kundpuls::ports::Alerter for Lead {
-    async fn alert(
-        &self,
-        alert: &kundpuls::ports::Alert,
-    ) -> Result<(), kundpuls::ports::SendError> {
-        use kundpuls::ports::SendError;
-        match self.answers.lock().unwrap().pop().unwrap_or("ok") {
-            "not_sent" => Err(SendError::NotSent("refused before it was taken".into())),
-            "unknown" => Err(SendError::Unknown("timed out after it was written".into())),
-            _ => {
-                self.delivered
-                    .lock()
-                    .unwrap()
-                    .push(alert.feedback_id.to_string());
-                Ok(())
-            }
-        }
-    }
 }
 
 /// An alert that did not go out is tried again once due and delivered once; one

@@ -35,6 +35,10 @@
 //!                                                              (only while a retry or a claim is open)
 //! client settings   CONFIG#client#<id>      ITEM               CONFIG#clients / <client id>
 //!                   CONFIG#client#<id>      ACT#<version>
+//! lead notice       NOTICE#<notice id>      NOTICE             NOTICES#DUE / <retry or lease end>#<id>  NOTICES#<team> / <created>#<id>
+//!                   (an early warning or a weekly digest)      (only while a retry or a claim is open)
+//! daily counter     STAT#<kind>|<month>|team:<team>|<dimension>:daily   V#<value>@<dd>#S<n>
+//!                   (team, handler and client: the early warnings' rolling windows)
 //! ```
 //!
 //! `<at>`, `<send_at>`… are [`sort_key`]s (zero-padded Unix milliseconds), `<due>` is
@@ -280,6 +284,35 @@ pub fn alert_index(a: &crate::domain::backlog::AlertRecord) -> Vec<IndexKey> {
         })
         .into_iter()
         .collect()
+}
+
+/// A team-lead notice (an early warning or a weekly digest).
+pub fn notice(id: &str) -> Key {
+    Key::new(format!("NOTICE#{id}"), "NOTICE")
+}
+
+/// Notices waiting for the timer (a retry, or a claim to check), by due time.
+pub const NOTICES_DUE: &str = "NOTICES#DUE";
+
+/// A team's notices by creation time.
+pub fn notices_of_team(team: &TeamId) -> String {
+    format!("NOTICES#{team}")
+}
+
+pub fn notice_index(n: &crate::domain::notice::NoticeRecord) -> Vec<IndexKey> {
+    let mut index = vec![IndexKey {
+        index: Index::Gsi2,
+        pk: notices_of_team(&n.team),
+        sk: format!("{}#{}", sort_key(n.created_at), n.id),
+    }];
+    if let Some(due) = n.delivery.due_at() {
+        index.push(IndexKey {
+            index: Index::Gsi1,
+            pk: NOTICES_DUE.into(),
+            sk: format!("{}#{}", sort_key(due), n.id),
+        });
+    }
+    index
 }
 
 /// A client's settings (versioned, like the lexicon).

@@ -4,7 +4,7 @@
 //! to a development or demo data directory only.
 
 use crate::domain::contact::Recipient;
-use crate::ports::{Alert, Alerter, Notifier, OutboundMessage, SendError};
+use crate::ports::{Alert, AlertAbout, Alerter, Notifier, OutboundMessage, SendError};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,8 @@ pub const OUTBOX_FILE: &str = "outbox.jsonl";
 /// One line of the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxLine {
-    /// `sms`, `email`, or `alert` (to a team lead: `to` is `lead:<team>`).
+    /// `sms`, `email`, or to a team lead (`to` is `lead:<team>`): `alert` (a
+    /// feedback item), `warning` (an early warning) or `digest` (the weekly digest).
     pub channel: String,
     pub to: String,
     pub language: String,
@@ -126,8 +127,14 @@ impl FileOutbox {
 #[async_trait]
 impl Alerter for FileOutbox {
     async fn alert(&self, alert: &Alert) -> Result<(), SendError> {
+        // Feedback alerts keep the channel `alert`; notices go as `warning` or
+        // `digest`, with no survey behind them.
+        let (channel, survey_id) = match &alert.about {
+            AlertAbout::Feedback { survey_id, .. } => ("alert", survey_id.to_string()),
+            AlertAbout::Notice { kind, .. } => (*kind, String::new()),
+        };
         self.append(&OutboxLine {
-            channel: "alert".into(),
+            channel: channel.into(),
             to: format!("lead:{}", alert.team),
             language: "en".into(),
             subject: Some(alert.subject.clone()),
@@ -136,7 +143,7 @@ impl Alerter for FileOutbox {
             reply_to: None,
             sender: None,
             link: alert.link.clone(),
-            survey_id: alert.survey_id.to_string(),
+            survey_id,
             sent_at: Timestamp::now(),
         })
         .await

@@ -3,7 +3,7 @@
 
 use crate::adapters::aws::classify_send_error;
 use crate::domain::contact::Recipient;
-use crate::ports::{Alert, Alerter, Notifier, OutboundMessage, SendError};
+use crate::ports::{Alert, AlertAbout, Alerter, Notifier, OutboundMessage, SendError};
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
 use aws_sdk_sns::operation::publish::PublishError;
@@ -115,13 +115,20 @@ impl Alerter for SnsAlerts {
             })
             .take(100)
             .collect();
+        // `kind` lets a subscription filter (e.g. digests to email only); the id
+        // names what the alert is about.
+        let (id_name, id) = match &alert.about {
+            AlertAbout::Feedback { feedback_id, .. } => ("feedback_id", feedback_id.to_string()),
+            AlertAbout::Notice { id, .. } => ("notice_id", id.clone()),
+        };
         self.client
             .publish()
             .topic_arn(&self.topic_arn)
             .subject(subject)
             .message(&alert.text)
             .message_attributes("team", attribute(alert.team.as_str())?)
-            .message_attributes("feedback_id", attribute(&alert.feedback_id.to_string())?)
+            .message_attributes("kind", attribute(alert.about.kind())?)
+            .message_attributes(id_name, attribute(&id)?)
             .send()
             .await
             .map(|_| ())

@@ -7,6 +7,7 @@ pub mod clients;
 pub mod config;
 pub mod contacts;
 mod delivery;
+pub mod digest;
 pub mod erasure;
 pub mod pacing;
 pub mod reports;
@@ -14,7 +15,9 @@ pub mod retention;
 pub mod routing;
 pub mod schedule;
 pub mod themes;
+pub mod timer;
 pub mod triage;
+pub mod warnings;
 
 pub use config::{ConfigError, PolicyError, SurveyConfig};
 pub use delivery::Delivered;

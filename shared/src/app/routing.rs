@@ -16,7 +16,8 @@ use crate::domain::survey::Answer;
 use crate::domain::themes::COMPLAINT_THEMES;
 use crate::domain::themes::Lexicon;
 use crate::ports::{
-    Alert, Alerter, AnswerFeed, ApplyOutcome, FeedCursor, SaveOutcome, SendError, StoreError,
+    Alert, AlertAbout, Alerter, AnswerFeed, ApplyOutcome, FeedCursor, SaveOutcome, SendError,
+    StoreError,
 };
 use jiff::Timestamp;
 use jiff::civil::{Date, Weekday};
@@ -250,8 +251,10 @@ impl Services {
         let link = self.console_link(&item.id);
         let (subject, text) = item.alert_text(&link);
         let alert = Alert {
-            feedback_id: item.id.clone(),
-            survey_id: item.survey_id.clone(),
+            about: AlertAbout::Feedback {
+                feedback_id: item.id.clone(),
+                survey_id: item.survey_id.clone(),
+            },
             team: item.team.clone(),
             subject,
             text,
@@ -260,20 +263,7 @@ impl Services {
         let result = alerts.alert(&alert).await;
         let expected = record.version;
         record.updated_at = now;
-        record.retry_at = None;
-        record.state = match &result {
-            Ok(()) => AlertState::Published,
-            Err(SendError::NotSent(_) | SendError::Throttled(_))
-                if record.attempts < MAX_ALERT_ATTEMPTS =>
-            {
-                record.retry_at = Some(now + self.config.policy.retry_delay(record.attempts));
-                AlertState::NotSent
-            }
-            Err(SendError::NotSent(_) | SendError::Throttled(_) | SendError::Permanent { .. }) => {
-                AlertState::Failed
-            }
-            Err(SendError::Unknown(_)) => AlertState::Unknown,
-        };
+        (record.state, record.retry_at) = self.publish_outcome(&result, record.attempts, now);
         match &result {
             Ok(()) => {
                 tracing::info!(feedback_id = %item.id, team = %item.team, "team lead alerted")
@@ -287,6 +277,32 @@ impl Services {
             tracing::error!(feedback_id = %item.id, error = %e, "the alert's outcome was not recorded");
         }
         Ok(result.is_ok())
+    }
+
+    /// What a publish to a team lead's channel leaves its record in: published;
+    /// not sent, with the time of the next try (up to [`MAX_ALERT_ATTEMPTS`]);
+    /// failed for good; or unknown, never repeated.
+    pub(crate) fn publish_outcome(
+        &self,
+        result: &Result<(), SendError>,
+        attempts: u32,
+        now: Timestamp,
+    ) -> (AlertState, Option<Timestamp>) {
+        match result {
+            Ok(()) => (AlertState::Published, None),
+            Err(SendError::NotSent(_) | SendError::Throttled(_))
+                if attempts < MAX_ALERT_ATTEMPTS =>
+            {
+                (
+                    AlertState::NotSent,
+                    Some(now + self.config.policy.retry_delay(attempts)),
+                )
+            }
+            Err(SendError::NotSent(_) | SendError::Throttled(_) | SendError::Permanent { .. }) => {
+                (AlertState::Failed, None)
+            }
+            Err(SendError::Unknown(_)) => (AlertState::Unknown, None),
+        }
     }
 
     /// The schedule's part: alerts not sent are tried again once due (a new claim
@@ -344,7 +360,7 @@ impl Services {
         &self,
         feed: &dyn AnswerFeed,
         consumer: &str,
-        _now: Timestamp,
+        now: Timestamp,
     ) -> Result<usize, StoreError> {
         let mut routed = 0;
         loop {
@@ -358,6 +374,9 @@ impl Services {
                 routed += 1;
             }
             feed.commit(consumer, last).await?;
+            let answers: Vec<&Answer> = entries.iter().map(|e| &e.answer).collect();
+            self.early_warnings(&super::warnings::touched(&answers), now)
+                .await?;
         }
     }
 }

@@ -58,6 +58,7 @@ pub mod lexicon_edit;
 pub mod locale;
 pub mod messages;
 pub mod metrics;
+pub mod notice;
 pub mod policy;
 pub mod reports;
 pub mod rules;
@@ -70,6 +71,7 @@ pub mod text;
 pub mod themes;
 pub mod time;
 pub mod token;
+pub mod warnings;
 pub mod wave;
 
 pub use error::{FieldError, InvalidInput};

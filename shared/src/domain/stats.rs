@@ -284,15 +284,68 @@ fn increments_with(answer: &Answer, extra: &[CounterField]) -> Vec<CounterIncrem
             None => {}
         }
     }
-    let fields = fields.iter().map(|f| (f.key(), 1)).collect();
+    let fields: BTreeMap<String, u64> = fields.iter().map(|f| (f.key(), 1)).collect();
     let month = answer.answered_at.strftime("%Y-%m").to_string();
-    scoped_increments(
+    let mut increments = scoped_increments(
         answer.kind,
         &month,
         &answer.subject,
         answer.channel,
         &fields,
+    );
+    if !answer.is_suspect() {
+        increments.extend(daily_increments(answer, &fields));
+    }
+    increments
+}
+
+/// The dimensions whose rolling 30-day figures the early warnings watch, each in
+/// the subject's team.
+pub const WATCHED: [Dimension; 3] = [Dimension::Team, Dimension::Handler, Dimension::Client];
+
+/// The group of one month's day-by-day counters of a watched dimension in a team:
+/// `<kind>|<yyyy-mm>|team:<team>|<dimension>:daily`. Its values are
+/// `<value>@<dd>`, so one read returns every value's days of that month.
+pub fn daily_group(kind: SurveyKind, month: &str, team: &TeamId, dimension: Dimension) -> String {
+    format!(
+        "{}:daily",
+        CounterKey::group_of(kind, month, Some(team), dimension)
     )
+}
+
+/// A daily counter's value and day of the month (`h-17@07` → `("h-17", 7)`).
+pub fn daily_value(stored: &str) -> Option<(&str, i8)> {
+    let (value, day) = stored.rsplit_once('@')?;
+    let day: i8 = day.parse().ok()?;
+    (1..=31).contains(&day).then_some((value, day))
+}
+
+/// An answer's day-by-day counters (team, handler and client in its team), for the
+/// early warnings' rolling windows.
+fn daily_increments(answer: &Answer, fields: &BTreeMap<String, u64>) -> Vec<CounterIncrement> {
+    let s = &answer.subject;
+    let day = answer.answered_at.to_zoned(jiff::tz::TimeZone::UTC);
+    let month = day.strftime("%Y-%m").to_string();
+    let values = [
+        (Dimension::Team, Some(s.team.to_string())),
+        (
+            Dimension::Handler,
+            s.handler_id.as_ref().map(|h| h.to_string()),
+        ),
+        (Dimension::Client, Some(s.client_id.to_string())),
+    ];
+    values
+        .into_iter()
+        .filter_map(|(d, v)| {
+            Some(CounterIncrement {
+                key: CounterKey {
+                    group: daily_group(answer.kind, &month, &s.team, d),
+                    value: format!("{}@{:02}", v?, day.day()),
+                },
+                fields: fields.clone(),
+            })
+        })
+        .collect()
 }
 
 /// One added to `field` in every counter of a survey's dimensions, for the month of

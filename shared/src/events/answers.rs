@@ -10,10 +10,11 @@ use crate::app::Services;
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 
-/// What wakes the routing function: a batch of answers from the table's stream,
-/// or its five-minute timer (EventBridge), which tries again the team-lead alerts
-/// that did not go out (see [`Services::retry_alerts`]) and applies the retention
-/// ceiling to items left open.
+/// What wakes the routing function: a batch of answers from the table's stream
+/// (after which the early warnings of the teams it touched are checked), or its
+/// five-minute timer (EventBridge), which runs [`Services::lead_timer`] (alerts and
+/// notices tried again, the day's early warnings, last week's digests) and applies
+/// the retention ceiling to items left open.
 #[derive(Debug)]
 pub enum Wake {
     Answers(Event),
@@ -51,21 +52,21 @@ pub async fn handle_wake(
         Wake::Answers(event) => to_json(serde_json::to_value(handle(services, event).await)),
         Wake::Timer => {
             let now = jiff::Timestamp::now();
-            let retried = services.retry_alerts(now).await?;
+            let leads = services.lead_timer(now).await?;
             let ceiling = services
                 .retention_ceiling(now, services.config.retention())
                 .await?;
-            tracing::info!(?retried, ?ceiling, "timer");
-            serde_json::json!({
-                "alerts": to_json(serde_json::to_value(retried)),
-                "retention_ceiling": to_json(serde_json::to_value(ceiling)),
-            })
+            tracing::info!(?leads, ?ceiling, "timer");
+            let mut done = to_json(serde_json::to_value(leads));
+            done["retention_ceiling"] = to_json(serde_json::to_value(ceiling));
+            done
         }
     })
 }
 
 pub async fn handle(services: &Services, event: Event) -> DynamoDbEventResponse {
     let mut response = DynamoDbEventResponse::default();
+    let mut routed = Vec::new();
     for record in event.records {
         let sequence = record.change.sequence_number.clone().unwrap_or_default();
         let outcome = match inserted_answer(
@@ -74,8 +75,9 @@ pub async fn handle(services: &Services, event: Event) -> DynamoDbEventResponse 
             &record.change.new_image,
         ) {
             Ok(None) => continue,
-            Ok(Some(answer)) => services.route_answer(&answer).await.map(|routed| {
-                tracing::debug!(sequence = %sequence, ?routed, "answer routed");
+            Ok(Some(answer)) => services.route_answer(&answer).await.map(|done| {
+                tracing::debug!(sequence = %sequence, ?done, "answer routed");
+                routed.push(answer);
             }),
             Err(e) => Err(e),
         };
@@ -86,6 +88,16 @@ pub async fn handle(services: &Services, event: Event) -> DynamoDbEventResponse 
             response.batch_item_failures.push(failure);
             break;
         }
+    }
+    // The figures the batch moved, read again. A failure here leaves the batch
+    // done: the day's check reads every team anyway.
+    let answers: Vec<_> = routed.iter().collect();
+    let touched = crate::app::warnings::touched(&answers);
+    if let Err(e) = services
+        .early_warnings(&touched, jiff::Timestamp::now())
+        .await
+    {
+        tracing::error!(error = %e, "early warnings not checked after the batch; the daily check will");
     }
     response
 }

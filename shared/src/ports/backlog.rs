@@ -4,6 +4,7 @@ use crate::domain::backlog::{
 };
 use crate::domain::client::ClientSettings;
 use crate::domain::ids::{ClientId, FeedbackId, ImprovementId, TeamId};
+use crate::domain::notice::NoticeRecord;
 use crate::domain::themes::StoredLexicon;
 use async_trait::async_trait;
 use jiff::civil::Date;
@@ -169,4 +170,29 @@ pub trait BacklogStore: Send + Sync {
         until: jiff::Timestamp,
         limit: usize,
     ) -> Result<Vec<AlertRecord>, StoreError>;
+
+    async fn get_notice(&self, id: &str) -> Result<Option<NoticeRecord>, StoreError>;
+
+    /// Writes `notice` if the stored version equals `expected_version` (0: none
+    /// stored yet, which is how a notice is claimed); the stored version becomes
+    /// `expected_version + 1`.
+    async fn save_notice(
+        &self,
+        notice: &NoticeRecord,
+        expected_version: u64,
+    ) -> Result<SaveOutcome, StoreError>;
+
+    /// A team's newest notices, newest first.
+    async fn recent_notices(
+        &self,
+        team: &TeamId,
+        limit: usize,
+    ) -> Result<Vec<NoticeRecord>, StoreError>;
+
+    /// Notices whose retry or claim end is at or before `until`, oldest first.
+    async fn notices_due(
+        &self,
+        until: jiff::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<NoticeRecord>, StoreError>;
 }

@@ -17,7 +17,7 @@ pub use backlog::{BacklogStore, FeedbackQuery, FeedbackScope, SaveOutcome, Versi
 pub use contacts::ContactStore;
 pub use error::StoreError;
 pub use feed::{AnswerFeed, FeedCursor, FeedEntry};
-pub use notifier::{Alert, Alerter, Notifier, OutboundMessage, SendError};
+pub use notifier::{Alert, AlertAbout, Alerter, Notifier, OutboundMessage, SendError};
 pub use quota::SendQuota;
 pub use stats::{ApplyOutcome, StatsStore};
 pub use surveys::{
@@ -38,6 +38,14 @@ impl PageRequest {
     pub fn first(limit: usize) -> Self {
         Self {
             cursor: None,
+            limit,
+        }
+    }
+
+    /// The page after the one whose `next` was `cursor`.
+    pub fn after(cursor: String, limit: usize) -> Self {
+        Self {
+            cursor: Some(cursor),
             limit,
         }
     }

@@ -63,18 +63,38 @@ pub trait Notifier: Send + Sync {
     async fn send(&self, message: &OutboundMessage) -> Result<(), SendError>;
 }
 
-/// A note to a team's lead that something needs them now. It carries no personal
-/// data: no respondent, no contact detail, no comment text — only what the item is
-/// and where to open it.
+/// A note to a team's lead: a feedback item that needs them now, an early warning
+/// or the weekly digest. It carries no personal data: no respondent, no contact
+/// detail, no comment text — only what it is about and where to open it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alert {
-    pub feedback_id: crate::domain::ids::FeedbackId,
-    pub survey_id: SurveyId,
+    pub about: AlertAbout,
     pub team: crate::domain::ids::TeamId,
     pub subject: String,
     pub text: String,
     /// The item in the console.
     pub link: String,
+}
+
+/// What an alert is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertAbout {
+    Feedback {
+        feedback_id: crate::domain::ids::FeedbackId,
+        survey_id: SurveyId,
+    },
+    /// An early warning or a weekly digest (`kind`), by its notice id.
+    Notice { kind: &'static str, id: String },
+}
+
+impl AlertAbout {
+    /// `feedback`, `warning` or `digest`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AlertAbout::Feedback { .. } => "feedback",
+            AlertAbout::Notice { kind, .. } => kind,
+        }
+    }
 }
 
 /// Delivers alerts to team leads (an SNS topic in AWS, the outbox locally).

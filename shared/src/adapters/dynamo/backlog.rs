@@ -5,7 +5,8 @@ use super::{DynamoStore, IndexQuery, Item, Tx, build, decode, record, s};
 use crate::adapters::keys::{self, Index, IndexKey, Key};
 use crate::domain::backlog::{Activity, AlertRecord, FeedbackItem, Improvement, ImprovementStatus};
 use crate::domain::client::ClientSettings;
-use crate::domain::ids::{ClientId, FeedbackId, ImprovementId};
+use crate::domain::ids::{ClientId, FeedbackId, ImprovementId, TeamId};
+use crate::domain::notice::NoticeRecord;
 use crate::domain::themes::StoredLexicon;
 use crate::ports::{
     BacklogStore, FeedbackQuery, Page, PageRequest, SaveOutcome, StoreError, VersionedWrite,
@@ -442,6 +443,94 @@ impl BacklogStore for DynamoStore {
                 IndexQuery {
                     index: Index::Gsi1,
                     pk: keys::ALERTS_DUE.into(),
+                    below: Some(keys::up_to(until)),
+                    reverse: false,
+                    limit,
+                    cursor: None,
+                },
+            )
+            .await?;
+        Ok(page.items)
+    }
+
+    async fn get_notice(&self, id: &str) -> Result<Option<NoticeRecord>, StoreError> {
+        self.get("get_notice", &keys::notice(id)).await
+    }
+
+    /// One conditional put: on absence for version 0 (the claim), else on the
+    /// version read. Notices expire with the retention period, like alerts.
+    async fn save_notice(
+        &self,
+        notice: &NoticeRecord,
+        expected_version: u64,
+    ) -> Result<SaveOutcome, StoreError> {
+        const OP: &str = "save_notice";
+        let key = keys::notice(&notice.id);
+        let mut stored = notice.clone();
+        stored.version = expected_version + 1;
+        let mut item = record(OP, &key, &stored, &keys::notice_index(&stored))?;
+        item.insert(
+            super::schema::TTL_ATTRIBUTE.into(),
+            self.ttl_from(notice.created_at),
+        );
+        let mut req = self
+            .client
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item));
+        req = if expected_version == 0 {
+            req.condition_expression("attribute_not_exists(pk)")
+        } else {
+            req.condition_expression("version = :expected")
+                .expression_attribute_values(":expected", super::n(expected_version))
+        };
+        match req.send().await {
+            Ok(_) => Ok(SaveOutcome::Saved),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(match self.get_notice(&notice.id).await? {
+                    Some(c) => SaveOutcome::Conflict { current: c.version },
+                    None => SaveOutcome::NotFound,
+                })
+            }
+            Err(e) => Err(StoreError::unavailable(OP, e)),
+        }
+    }
+
+    async fn recent_notices(
+        &self,
+        team: &TeamId,
+        limit: usize,
+    ) -> Result<Vec<NoticeRecord>, StoreError> {
+        let page = self
+            .query_index(
+                "recent_notices",
+                IndexQuery {
+                    index: Index::Gsi2,
+                    pk: keys::notices_of_team(team),
+                    below: None,
+                    reverse: true,
+                    limit,
+                    cursor: None,
+                },
+            )
+            .await?;
+        Ok(page.items)
+    }
+
+    async fn notices_due(
+        &self,
+        until: jiff::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<NoticeRecord>, StoreError> {
+        let page = self
+            .query_index(
+                "notices_due",
+                IndexQuery {
+                    index: Index::Gsi1,
+                    pk: keys::NOTICES_DUE.into(),
                     below: Some(keys::up_to(until)),
                     reverse: false,
                     limit,

@@ -4,7 +4,8 @@ use super::{EmbeddedStore, IndexQuery, Lookup, R, Writer};
 use crate::adapters::keys::{self, Index, IndexKey, Key};
 use crate::domain::backlog::{Activity, AlertRecord, FeedbackItem, Improvement, ImprovementStatus};
 use crate::domain::client::ClientSettings;
-use crate::domain::ids::{ClientId, FeedbackId, ImprovementId};
+use crate::domain::ids::{ClientId, FeedbackId, ImprovementId, TeamId};
+use crate::domain::notice::NoticeRecord;
 use crate::domain::themes::StoredLexicon;
 use crate::ports::{
     BacklogStore, FeedbackQuery, Page, PageRequest, SaveOutcome, StoreError, VersionedWrite,
@@ -429,5 +430,73 @@ impl BacklogStore for EmbeddedStore {
         };
         self.read("alerts_due", move |r| Ok(r.query::<AlertRecord>(&q)?.items))
             .await
+    }
+
+    async fn get_notice(&self, id: &str) -> Result<Option<NoticeRecord>, StoreError> {
+        let key = keys::notice(id);
+        self.read("get_notice", move |r| r.get(&key)).await
+    }
+
+    async fn save_notice(
+        &self,
+        notice: &NoticeRecord,
+        expected_version: u64,
+    ) -> Result<SaveOutcome, StoreError> {
+        let mut stored = notice.clone();
+        self.write("save_notice", move |w| {
+            let key = keys::notice(&stored.id);
+            let before = w.get::<NoticeRecord>(&key)?;
+            let current = before.as_ref().map_or(0, |n| n.version);
+            if current != expected_version {
+                return Ok(match before {
+                    None => SaveOutcome::NotFound,
+                    Some(_) => SaveOutcome::Conflict { current },
+                });
+            }
+            stored.version = expected_version + 1;
+            let old_index = before.as_ref().map(keys::notice_index).unwrap_or_default();
+            w.put(&key, &stored)?;
+            w.reindex(&key, &old_index, &keys::notice_index(&stored))?;
+            Ok(SaveOutcome::Saved)
+        })
+        .await
+    }
+
+    async fn recent_notices(
+        &self,
+        team: &TeamId,
+        limit: usize,
+    ) -> Result<Vec<NoticeRecord>, StoreError> {
+        let q = IndexQuery {
+            index: Index::Gsi2,
+            pk: keys::notices_of_team(team),
+            after: None,
+            below: None,
+            reverse: true,
+            limit: limit.clamp(1, 1000),
+        };
+        self.read("recent_notices", move |r| {
+            Ok(r.query::<NoticeRecord>(&q)?.items)
+        })
+        .await
+    }
+
+    async fn notices_due(
+        &self,
+        until: jiff::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<NoticeRecord>, StoreError> {
+        let q = IndexQuery {
+            index: Index::Gsi1,
+            pk: keys::NOTICES_DUE.into(),
+            after: None,
+            below: Some(keys::up_to(until)),
+            reverse: false,
+            limit: limit.clamp(1, 1000),
+        };
+        self.read("notices_due", move |r| {
+            Ok(r.query::<NoticeRecord>(&q)?.items)
+        })
+        .await
     }
 }
