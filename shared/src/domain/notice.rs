@@ -156,7 +156,7 @@ impl Digest {
             let themes: Vec<String> = self
                 .top_themes
                 .iter()
-                .map(|(theme, n)| format!("{theme} ({n})"))
+                .map(|(theme, n)| format!("{} ({n})", theme.replace('_', " ")))
                 .collect();
             t.push_str(&format!("Top themes: {}.\n", themes.join(", ")));
         }

@@ -96,10 +96,69 @@ pub struct Tab {
     pub current: bool,
 }
 
+/// One early warning in the queue's banner.
+pub struct WarningLine {
+    pub team: String,
+    /// `handler h-17`, `client acme-energy`, `team energy`.
+    pub scope: String,
+    pub figure: String,
+    pub n: u64,
+    pub target: String,
+    pub previous: Option<String>,
+    pub why: String,
+    pub raised: String,
+    /// The report that shows the scope's figures.
+    pub href: String,
+}
+
+impl WarningLine {
+    fn of(w: &crate::domain::warnings::Warning) -> Self {
+        use crate::domain::warnings::format_figure;
+        Self {
+            team: w.team.to_string(),
+            scope: format!("{} {}", w.dimension.as_str(), w.value),
+            figure: w.figure_text(),
+            n: w.n,
+            target: format_figure(w.kind, w.target),
+            previous: w.previous.map(|p| format_figure(w.kind, p)),
+            why: w.reasons_text(),
+            raised: w.window_end.to_string(),
+            href: format!(
+                "/console/reports{}",
+                query_string(&[
+                    ("kind", w.kind.as_str()),
+                    ("group_by", w.dimension.as_str()),
+                    ("team", w.team.as_str()),
+                ])
+            ),
+        }
+    }
+}
+
+/// The warnings of the last 30 days of the teams in view (the filtered team, or
+/// every team of the user); a store that cannot be read leaves the banner out.
+async fn warnings_in_view(
+    state: &AppState,
+    teams: &[crate::domain::ids::TeamId],
+) -> Vec<WarningLine> {
+    let now = jiff::Timestamp::now();
+    let mut lines = Vec::new();
+    for team in teams.iter().take(20) {
+        match state.services.recent_warnings(team, now).await {
+            Ok(warnings) => lines.extend(warnings.iter().map(WarningLine::of)),
+            Err(e) => {
+                tracing::warn!(error = %e, "early warnings unavailable; the banner is left out")
+            }
+        }
+    }
+    lines
+}
+
 #[derive(Template)]
 #[template(path = "console_queue.html")]
 struct QueuePage {
     chrome: Option<Chrome>,
+    warnings: Vec<WarningLine>,
     tabs: Vec<Tab>,
     rows: Vec<Row>,
     teams: Vec<String>,
@@ -237,8 +296,13 @@ pub async fn queue(
             current: c.status.as_str() == status,
         })
         .collect();
+    let in_view = match &listing.team {
+        Some(t) => vec![t.clone()],
+        None => p.teams.clone(),
+    };
     let body = QueuePage {
         chrome: Some(Chrome::of(&p, "queue")),
+        warnings: warnings_in_view(&state, &in_view).await,
         tabs,
         rows: page_items
             .items

@@ -1,5 +1,8 @@
 //! Demo data for `serve --demo`: a few creditor contacts and case steps with made-up
-//! numbers and addresses. Fixed ids make loading it again change nothing.
+//! numbers and addresses, and twelve months of answers ([`history`]). Fixed ids
+//! make loading it again change nothing.
+
+pub mod history;
 
 use crate::CliError;
 use kundpuls::app::Services;
@@ -70,6 +73,16 @@ pub async fn load(services: &Services) -> Result<(), CliError> {
     );
     for d in decided {
         println!("  {d}");
+    }
+    match history::load(services, now)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Some(h) => println!(
+            "Demo history: {} answers over twelve months (case ids DEMO-…, comments \"Demo: …\"), {} feedback items ({} resolved), {} early warning",
+            h.answers, h.items, h.resolved, h.warnings
+        ),
+        None => println!("Demo history: already loaded"),
     }
     Ok(())
 }
