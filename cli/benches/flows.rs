@@ -7,7 +7,9 @@
 //!
 //! Every answer is durably committed before its response (the store commits each
 //! write transaction to disk). The load client submits at once, so the answers are
-//! flagged "too fast" (suspect) — the same write path as any answer.
+//! flagged "too fast" (suspect) — the same write path as any answer. After the runs
+//! it prints the suspect share per channel from the reports API, once routing has
+//! counted every answer: the share a machine submitting at once should get (all).
 
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
@@ -44,8 +46,8 @@ fn agent() -> ureq::Agent {
 }
 
 /// Creates `n` sent surveys through the API; returns their links from the outbox.
-fn prepare(url: &str, data_dir: &std::path::Path, n: usize, offset: usize) -> Vec<String> {
-    let token = String::from_utf8(
+fn token(data_dir: &std::path::Path, role: &str) -> String {
+    String::from_utf8(
         Command::new(BIN)
             .args([
                 "token",
@@ -54,13 +56,56 @@ fn prepare(url: &str, data_dir: &std::path::Path, n: usize, offset: usize) -> Ve
                 "--user",
                 "bench",
                 "--role",
-                "system",
+                role,
             ])
             .output()
             .expect("token")
             .stdout,
     )
-    .expect("utf-8");
+    .expect("utf-8")
+    .trim()
+    .to_string()
+}
+
+/// The suspect share per channel of this month's CSAT answers, once routing has
+/// counted `expected` submissions (waits at most 60 s).
+fn suspect_shares(url: &str, data_dir: &std::path::Path, expected: u64) {
+    let token = token(data_dir, "admin");
+    let agent = agent();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let body = agent
+            .get(&format!("{url}/api/v1/reports/csat?group_by=channel"))
+            .header("authorization", &format!("Bearer {token}"))
+            .call()
+            .expect("report")
+            .body_mut()
+            .read_to_string()
+            .expect("report");
+        let report: Value = serde_json::from_str(&body).expect("report JSON");
+        let rows = report["rows"].as_array().cloned().unwrap_or_default();
+        let counted: u64 = rows
+            .iter()
+            .map(|r| r["n"].as_u64().unwrap_or(0) + r["suspect"].as_u64().unwrap_or(0))
+            .sum();
+        if counted >= expected || Instant::now() > deadline {
+            for r in &rows {
+                println!(
+                    "suspect share, channel {}: {:.1} % ({} of {} submissions held as suspect)",
+                    r["key"].as_str().unwrap_or("?"),
+                    r["suspect_share"].as_f64().unwrap_or(0.0) * 100.0,
+                    r["suspect"],
+                    r["n"].as_u64().unwrap_or(0) + r["suspect"].as_u64().unwrap_or(0),
+                );
+            }
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+fn prepare(url: &str, data_dir: &std::path::Path, n: usize, offset: usize) -> Vec<String> {
+    let token = token(data_dir, "system");
     let agent = agent();
     for chunk_start in (0..n).step_by(500) {
         let events: Vec<Value> = (chunk_start..(chunk_start + 500).min(n))
@@ -76,7 +121,7 @@ fn prepare(url: &str, data_dir: &std::path::Path, n: usize, offset: usize) -> Ve
             .collect();
         let status = agent
             .post(&format!("{url}/api/v1/case-steps"))
-            .header("authorization", &format!("Bearer {}", token.trim()))
+            .header("authorization", &format!("Bearer {token}"))
             .header("content-type", "application/json")
             .send(Value::Array(events).to_string())
             .expect("post events")
@@ -100,7 +145,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-fn run(links: Vec<String>, concurrency: usize) {
+/// Runs the flows; returns how many completed.
+fn run(links: Vec<String>, concurrency: usize) -> usize {
     let queue = Arc::new(Mutex::new(links));
     let latencies = Arc::new(Mutex::new(Vec::new()));
     let page_bytes = Arc::new(Mutex::new(0usize));
@@ -168,6 +214,7 @@ fn run(links: Vec<String>, concurrency: usize) {
         failures.lock().expect("failures"),
         page_bytes.lock().expect("bytes"),
     );
+    l.len()
 }
 
 fn main() {
@@ -203,6 +250,7 @@ fn main() {
             .map(|n| n.get())
             .unwrap_or(1)
     );
+    let mut flows = 0;
     for (i, concurrency) in [16, 64].into_iter().enumerate() {
         let t = Instant::now();
         let links = prepare(&url, dir.path(), FLOWS_PER_RUN, i * FLOWS_PER_RUN);
@@ -211,6 +259,7 @@ fn main() {
             links.len(),
             t.elapsed().as_secs_f64()
         );
-        run(links, concurrency);
+        flows += run(links, concurrency);
     }
+    suspect_shares(&url, dir.path(), flows as u64);
 }

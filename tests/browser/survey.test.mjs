@@ -140,3 +140,28 @@ test("axe-core finds no serious or critical accessibility violations", async () 
   }
   await context.close();
 });
+
+test("people's answers count and a machine's instant submit is held: the suspect share", async () => {
+  // One more link, submitted the instant the page loads, as a scanner would.
+  const link = freshLink("en", 10);
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
+  const page = await context.newPage();
+  await page.goto(link);
+  await page.click('label[for="s2"]');
+  await page.click('button[type="submit"]');
+  await page.waitForLoadState();
+  await context.close();
+  // The four answers above took a person's moment (sv, pl, en, da); this one did not.
+  const token = execFileSync(bin, ["token", "--data-dir", dataDir, "--user", "report", "--role", "admin"], { encoding: "utf8" }).trim();
+  let row;
+  for (let i = 0; i < 100; i++) {
+    const r = await fetch(`${base}/api/v1/reports/csat?group_by=channel`, { headers: { authorization: `Bearer ${token}` } });
+    row = (await r.json()).rows.find((x) => x.key === "sms");
+    if (row && row.n + row.suspect >= 5) break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  console.log(`suspect share in the browser suite, sms: ${(row.suspect_share * 100).toFixed(1)} % (${row.suspect} of ${row.n + row.suspect} submissions)`);
+  assert.equal(row.n, 4, JSON.stringify(row));
+  assert.equal(row.suspect, 1, JSON.stringify(row));
+  assert.equal(row.suspect_share, 0.2);
+});
