@@ -350,3 +350,53 @@ async fn the_weekly_digest_goes_out_once_per_team_and_week() {
         assert!(d.text.contains(expected), "{expected:?} in\n{}", d.text);
     }
 }
+
+/// Settled notices leave with the retention period (the embedded sweep; TTL on
+/// DynamoDB); one still waiting for a retry stays until it settles.
+#[tokio::test]
+async fn settled_notices_leave_with_the_retention_sweep() {
+    let h = Harness::embedded().await;
+    let kundpuls_tests::Backend::Embedded { store, .. } = &h.backend else {
+        unreachable!()
+    };
+    let (mut services, _) = app::local(&h, always());
+    let team = fresh_team();
+    route_all(&services, &generated_month(&team)).await;
+    services
+        .early_warnings(&touched(&team), now())
+        .await
+        .unwrap();
+    let waiting = fresh_team();
+    services.alerts = Some(Lead::answering(&["not_sent"; 3]));
+    route_all(&services, &lone_fall(&waiting)).await;
+    services
+        .early_warnings(&touched(&waiting), now())
+        .await
+        .unwrap();
+
+    let before_cutoff = store.sweep_retention(now()).await.unwrap();
+    assert_eq!(before_cutoff.notices, 0);
+    let later = store
+        .sweep_retention(now() + SignedDuration::from_hours(24))
+        .await
+        .unwrap();
+    assert_eq!(
+        later.notices, 1,
+        "the published warning; three wait for a retry"
+    );
+    assert!(
+        services
+            .recent_warnings(&team, now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        services
+            .recent_warnings(&waiting, now())
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+}

@@ -196,6 +196,8 @@ pub enum Retained {
     FeedbackItem,
     /// A feedback item's activity entry: it goes with its item.
     FeedbackActivity,
+    /// A team-lead notice (an early warning or a digest).
+    Notice,
 }
 
 pub fn retained(pk: &str, sk: &str) -> Option<Retained> {
@@ -212,6 +214,8 @@ pub fn retained(pk: &str, sk: &str) -> Option<Retained> {
             sk.starts_with(ACTIVITY_PREFIX)
                 .then_some(Retained::FeedbackActivity)
         }
+    } else if pk.starts_with("NOTICE#") && sk == "NOTICE" {
+        Some(Retained::Notice)
     } else {
         None
     }

@@ -374,9 +374,15 @@ impl Services {
                 routed += 1;
             }
             feed.commit(consumer, last).await?;
+            // The figures the page moved, read again; a failure leaves the routing
+            // done (the day's check reads every team anyway).
             let answers: Vec<&Answer> = entries.iter().map(|e| &e.answer).collect();
-            self.early_warnings(&super::warnings::touched(&answers), now)
-                .await?;
+            if let Err(e) = self
+                .early_warnings(&super::warnings::touched(&answers), now)
+                .await
+            {
+                tracing::error!(error = %e, "early warnings not checked after routing; the daily check will");
+            }
         }
     }
 }

@@ -1,14 +1,16 @@
 //! Retention on the embedded store: what DynamoDB's TTL does in AWS. Answers are
 //! removed once `retention` has passed since they were made, closed feedback items
 //! (with their activity) once it has passed since they were closed, surveys once it
-//! has passed since they closed, and link pointers (and the records of extra links)
-//! with their survey. Counters, improvements and the lexicon stay: every figure
+//! has passed since they closed, link pointers (and the records of extra links)
+//! with their survey, and settled team-lead notices (warnings, digests) once it
+//! has passed since they were raised. Counters, improvements and the lexicon stay: every figure
 //! keeps adding up after the answers behind it are gone.
 
 use super::{EmbeddedStore, R, SEP, Writer};
 use crate::adapters::keys;
 use crate::adapters::records::TokenPointer;
 use crate::domain::backlog::FeedbackItem;
+use crate::domain::notice::NoticeRecord;
 use crate::domain::survey::{Answer, Survey};
 use crate::ports::StoreError;
 use jiff::Timestamp;
@@ -22,6 +24,8 @@ pub struct SweepReport {
     pub feedback_items: usize,
     pub surveys: usize,
     pub tokens: usize,
+    /// Early warnings and digests, once settled.
+    pub notices: usize,
 }
 
 /// Items removed per write transaction, so a long sweep never holds the writer.
@@ -40,11 +44,13 @@ impl EmbeddedStore {
             let batch = self
                 .write("sweep_retention", move |w| sweep_batch(w, cutoff))
                 .await?;
-            let removed = batch.answers + batch.feedback_items + batch.surveys + batch.tokens;
+            let removed =
+                batch.answers + batch.feedback_items + batch.surveys + batch.tokens + batch.notices;
             total.answers += batch.answers;
             total.feedback_items += batch.feedback_items;
             total.surveys += batch.surveys;
             total.tokens += batch.tokens;
+            total.notices += batch.notices;
             if removed < BATCH {
                 return Ok(total);
             }
@@ -118,6 +124,16 @@ fn sweep_batch(w: &mut Writer<'_>, cutoff: Timestamp) -> R<SweepReport> {
                         feedback_gone.push(pk.to_string());
                         doomed.push(key.clone());
                         report.feedback_items += 1;
+                        n += 1;
+                    }
+                }
+                Some(keys::Retained::Notice) => {
+                    let notice: NoticeRecord = serde_json::from_slice(v.value())?;
+                    // A notice still being delivered stays until it settles.
+                    if notice.created_at < cutoff && notice.delivery.due_at().is_none() {
+                        unindex.push((key_of(), keys::notice_index(&notice)));
+                        doomed.push(key.clone());
+                        report.notices += 1;
                         n += 1;
                     }
                 }
