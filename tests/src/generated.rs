@@ -84,3 +84,65 @@ pub fn answer(rng: &mut Lcg, i: u64, kind: SurveyKind, first: Timestamp, months:
         },
     }
 }
+
+/// A CSAT answer of `handler` in `team` (client `acme-energy`), `days_ago` days and
+/// an hour before `now`.
+pub fn csat_for(
+    team: &TeamId,
+    handler: &str,
+    i: usize,
+    score: u8,
+    days_ago: i64,
+    now: Timestamp,
+) -> Answer {
+    let at = now - SignedDuration::from_hours(24 * days_ago + 1);
+    Answer {
+        survey_id: SurveyId::for_idempotency_key(&format!("warn-{team}-{handler}-{i}-{days_ago}")),
+        kind: SurveyKind::Csat,
+        channel: Channel::Sms,
+        score: Score::Csat(CsatScore::try_from(score).expect("1-5")),
+        comment: None,
+        resolved_first_contact: None,
+        suspect: vec![],
+        answered_at: at,
+        sent_at: Some(at - SignedDuration::from_hours(1)),
+        subject: SurveySubject {
+            client_id: ClientId::parse("acme-energy").expect("id"),
+            team: team.clone(),
+            handler_id: Some(HandlerId::parse(handler).expect("id")),
+            step: Some(Step::parse("call_completed").expect("step")),
+            segment: None,
+            case_id: None,
+            contact_id: None,
+            language: Language::Sv,
+            country: None,
+            person: None,
+        },
+    }
+}
+
+/// `counts` CSAT answers per score, spread over the 29 days of the window that
+/// ends `end_days_ago` days before `now` (0: the last 30 days; 30: the 30 before).
+pub fn csat_window(
+    team: &TeamId,
+    handler: &str,
+    counts: &[(u8, usize)],
+    end_days_ago: i64,
+    now: Timestamp,
+) -> Vec<Answer> {
+    let mut out = Vec::new();
+    for (score, count) in counts {
+        for i in 0..*count {
+            let days_ago = end_days_ago + (out.len() as i64 % 29);
+            out.push(csat_for(
+                team,
+                handler,
+                out.len() + i * 1000,
+                *score,
+                days_ago,
+                now,
+            ));
+        }
+    }
+    out
+}

@@ -859,3 +859,77 @@ async fn client_settings_are_versioned_validated_and_admin_only() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// `GET /api/v1/warnings`: a lead reads their team's early warnings, not another
+/// team's (403 when named, nothing when not theirs); no token, 401.
+#[tokio::test]
+async fn early_warnings_are_read_per_team() {
+    let api = api().await;
+    let now = jiff::Timestamp::now();
+    let energy = TeamId::parse("energy").unwrap();
+    let mut answers =
+        kundpuls_tests::generated::csat_window(&energy, "h-api", &[(4, 24), (5, 16)], 30, now);
+    answers.extend(kundpuls_tests::generated::csat_window(
+        &energy,
+        "h-api",
+        &[(3, 16), (4, 24)],
+        0,
+        now,
+    ));
+    for a in &answers {
+        api.services.route_answer(a).await.unwrap();
+    }
+    let touched = std::collections::BTreeSet::from([(
+        kundpuls::domain::survey::SurveyKind::Csat,
+        energy.clone(),
+    )]);
+    let raised = api.services.early_warnings(&touched, now).await.unwrap();
+    assert_eq!(
+        raised.raised, 3,
+        "the handler alone in the team: handler, team, client"
+    );
+
+    let (status, body, _) = api.get_with_etag(Who::EnergyLead, "/api/v1/warnings").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let scopes: Vec<(String, String)> = body["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            assert_eq!(w["team"], "energy");
+            assert_eq!(w["reasons"], json!(["below_target", "dropped"]));
+            (
+                w["dimension"].as_str().unwrap().to_string(),
+                w["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut sorted = scopes.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        vec![
+            ("client".to_string(), "acme-energy".to_string()),
+            ("handler".to_string(), "h-api".to_string()),
+            ("team".to_string(), "energy".to_string()),
+        ]
+    );
+    let (status, _, _) = api
+        .get_with_etag(Who::TelecomLead, "/api/v1/warnings?team=energy")
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body, _) = api
+        .get_with_etag(Who::TelecomLead, "/api/v1/warnings")
+        .await;
+    assert_eq!(
+        (status, body["warnings"].as_array().unwrap().len()),
+        (StatusCode::OK, 0)
+    );
+    let (status, body, _) = api.get_with_etag(Who::Admin, "/api/v1/warnings").await;
+    assert_eq!(
+        (status, body["warnings"].as_array().unwrap().len()),
+        (StatusCode::OK, 3)
+    );
+    let (status, _, _) = api.get_with_etag(Who::Nobody, "/api/v1/warnings").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

@@ -17,7 +17,7 @@ use kundpuls::domain::survey::{Answer, Channel, SurveyKind, SurveySubject};
 use kundpuls::domain::warnings::WarningReason;
 use kundpuls_tests::answers::always;
 use kundpuls_tests::faults::Lead;
-use kundpuls_tests::{Harness, app, moto};
+use kundpuls_tests::{Harness, app, generated, moto};
 use std::collections::BTreeSet;
 
 /// Monday 7 December 2026, mid-morning.
@@ -34,43 +34,8 @@ fn fresh_team() -> TeamId {
     .unwrap()
 }
 
-fn csat(team: &TeamId, handler: &str, i: usize, score: u8, days_ago: i64) -> Answer {
-    let at = now() - SignedDuration::from_hours(24 * days_ago + 1);
-    Answer {
-        survey_id: SurveyId::for_idempotency_key(&format!("warn-{team}-{handler}-{i}-{days_ago}")),
-        kind: SurveyKind::Csat,
-        channel: Channel::Sms,
-        score: Score::Csat(CsatScore::try_from(score).unwrap()),
-        comment: None,
-        resolved_first_contact: None,
-        suspect: vec![],
-        answered_at: at,
-        sent_at: Some(at - SignedDuration::from_hours(1)),
-        subject: SurveySubject {
-            client_id: ClientId::parse("acme-energy").unwrap(),
-            team: team.clone(),
-            handler_id: Some(HandlerId::parse(handler).unwrap()),
-            step: Some(Step::parse("call_completed").unwrap()),
-            segment: None,
-            case_id: None,
-            contact_id: None,
-            language: Language::Sv,
-            country: None,
-            person: None,
-        },
-    }
-}
-
-/// `counts` answers per score, spread over the window that ends `end_days_ago`.
 fn window(team: &TeamId, handler: &str, counts: &[(u8, usize)], end_days_ago: i64) -> Vec<Answer> {
-    let mut out = Vec::new();
-    for (score, count) in counts {
-        for i in 0..*count {
-            let days_ago = end_days_ago + (out.len() as i64 % 29);
-            out.push(csat(team, handler, out.len() + i * 1000, *score, days_ago));
-        }
-    }
-    out
+    generated::csat_window(team, handler, counts, end_days_ago, now())
 }
 
 /// The generated month: `h-fall` goes from 4.4 to 3.6 with n = 40 in each window;

@@ -33,9 +33,7 @@ pub enum WarningReason {
 /// One scope's figure over the last 30 days that needs a lead's eye.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Warning {
-    #[schema(value_type = String)]
     pub kind: SurveyKind,
-    #[schema(value_type = String)]
     pub team: TeamId,
     /// `team`, `handler` or `client`.
     pub dimension: Dimension,
@@ -44,7 +42,7 @@ pub struct Warning {
     /// The month the warning belongs to (`YYYY-MM`): one per scope and month.
     pub period: String,
     /// The window's last day.
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Date)]
     pub window_end: Date,
     /// NPS (−100…100) or the CSAT mean (1…5) over the window.
     pub figure: f64,

@@ -21,6 +21,7 @@ pub mod stamp;
 pub mod state;
 pub mod survey;
 pub mod themes_api;
+pub mod warnings_api;
 
 pub use state::{AppState, Authenticator};
 
@@ -67,6 +68,7 @@ fn console_api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(clients_api::list_clients))
         .routes(routes!(clients_api::get_client, clients_api::put_client))
         .routes(routes!(reports::report))
+        .routes(routes!(warnings_api::list_warnings))
         .routes(routes!(exports::answers_csv))
         .routes(routes!(exports::feedback_csv))
         .routes(routes!(erasure::erase_person))
