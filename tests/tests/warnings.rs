@@ -8,12 +8,9 @@
 use jiff::{SignedDuration, Timestamp};
 use kundpuls::app::Services;
 use kundpuls::domain::backlog::AlertState;
-use kundpuls::domain::ids::{ClientId, HandlerId, SurveyId, TeamId};
-use kundpuls::domain::locale::Language;
-use kundpuls::domain::score::{CsatScore, Score};
+use kundpuls::domain::ids::{ClientId, TeamId};
 use kundpuls::domain::stats::Dimension;
-use kundpuls::domain::step::Step;
-use kundpuls::domain::survey::{Answer, Channel, SurveyKind, SurveySubject};
+use kundpuls::domain::survey::{Answer, SurveyKind};
 use kundpuls::domain::warnings::WarningReason;
 use kundpuls_tests::answers::always;
 use kundpuls_tests::faults::Lead;
