@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { freePort, waitForHealth, launchOptions } from "./lib.mjs";
+import { freePort, waitForHealth, launchOptions, readOutbox, signInWithToken, assertAxeClean } from "./lib.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
@@ -29,28 +29,9 @@ let browser;
 let dataDir;
 let base;
 
-function outbox() {
-  const file = join(dataDir, "outbox.jsonl");
-  if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
-}
-
-async function signIn(context, user, team) {
-  const page = await context.newPage();
-  await page.goto(`${base}/console`);
-  const token = execFileSync(bin, ["token", "--data-dir", dataDir, "--user", user, "--role", "lead", "--team", team], { encoding: "utf8" }).trim();
-  await page.fill("#token", token);
-  await page.click('button[type="submit"]');
-  await page.waitForLoadState();
-  return page;
-}
-
-async function axe(page, label) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() => globalThis.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21aa", "best-practice"] }));
-  const serious = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  assert.deepEqual(serious.map((v) => `${v.id}: ${v.help}`), [], label);
-}
+const outbox = () => readOutbox(dataDir);
+const signIn = (context, user, team, role = "lead") => signInWithToken(context, { bin, dataDir, base, user, team, role });
+const axe = (page, label) => assertAxeClean(page, axeSource, label);
 
 before(async () => {
   assert.ok(existsSync(bin), `kundpuls binary missing at ${bin}`);

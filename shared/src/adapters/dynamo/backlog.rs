@@ -396,40 +396,27 @@ impl BacklogStore for DynamoStore {
         alert: &AlertRecord,
         expected_version: u64,
     ) -> Result<SaveOutcome, StoreError> {
-        const OP: &str = "save_alert";
-        let key = keys::alert(&alert.feedback_id);
         let mut stored = alert.clone();
         stored.version = expected_version + 1;
-        let mut item = record(OP, &key, &stored, &keys::alert_index(&stored))?;
-        item.insert(
-            super::schema::TTL_ATTRIBUTE.into(),
-            self.ttl_from(alert.updated_at),
-        );
-        let mut req = self
-            .client
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item));
-        req = if expected_version == 0 {
-            req.condition_expression("attribute_not_exists(pk)")
-        } else {
-            req.condition_expression("version = :expected")
-                .expression_attribute_values(":expected", super::n(expected_version))
-        };
-        match req.send().await {
-            Ok(_) => Ok(SaveOutcome::Saved),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                let current = self.get_alert(&alert.feedback_id).await?;
-                Ok(match current {
-                    Some(c) => SaveOutcome::Conflict { current: c.version },
-                    None => SaveOutcome::NotFound,
-                })
-            }
-            Err(e) => Err(StoreError::unavailable(OP, e)),
+        let key = keys::alert(&alert.feedback_id);
+        let index = keys::alert_index(&stored);
+        if self
+            .put_at_version(
+                "save_alert",
+                &key,
+                &stored,
+                &index,
+                alert.updated_at,
+                expected_version,
+            )
+            .await?
+        {
+            return Ok(SaveOutcome::Saved);
         }
+        Ok(match self.get_alert(&alert.feedback_id).await? {
+            Some(c) => SaveOutcome::Conflict { current: c.version },
+            None => SaveOutcome::NotFound,
+        })
     }
 
     async fn alerts_due(
@@ -464,39 +451,27 @@ impl BacklogStore for DynamoStore {
         notice: &NoticeRecord,
         expected_version: u64,
     ) -> Result<SaveOutcome, StoreError> {
-        const OP: &str = "save_notice";
-        let key = keys::notice(&notice.id);
         let mut stored = notice.clone();
         stored.version = expected_version + 1;
-        let mut item = record(OP, &key, &stored, &keys::notice_index(&stored))?;
-        item.insert(
-            super::schema::TTL_ATTRIBUTE.into(),
-            self.ttl_from(notice.created_at),
-        );
-        let mut req = self
-            .client
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item));
-        req = if expected_version == 0 {
-            req.condition_expression("attribute_not_exists(pk)")
-        } else {
-            req.condition_expression("version = :expected")
-                .expression_attribute_values(":expected", super::n(expected_version))
-        };
-        match req.send().await {
-            Ok(_) => Ok(SaveOutcome::Saved),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(match self.get_notice(&notice.id).await? {
-                    Some(c) => SaveOutcome::Conflict { current: c.version },
-                    None => SaveOutcome::NotFound,
-                })
-            }
-            Err(e) => Err(StoreError::unavailable(OP, e)),
+        let key = keys::notice(&notice.id);
+        let index = keys::notice_index(&stored);
+        if self
+            .put_at_version(
+                "save_notice",
+                &key,
+                &stored,
+                &index,
+                notice.created_at,
+                expected_version,
+            )
+            .await?
+        {
+            return Ok(SaveOutcome::Saved);
         }
+        Ok(match self.get_notice(&notice.id).await? {
+            Some(c) => SaveOutcome::Conflict { current: c.version },
+            None => SaveOutcome::NotFound,
+        })
     }
 
     async fn recent_notices(
@@ -637,6 +612,45 @@ impl DynamoStore {
             if start.is_none() {
                 return Ok(out);
             }
+        }
+    }
+}
+
+impl DynamoStore {
+    /// Puts a versioned record (with its index keys and a `ttl` from `ttl_at`) if
+    /// none is stored (`expected_version` 0) or the stored one has that version.
+    /// `false`: the condition failed, and the caller reads what is there.
+    async fn put_at_version<T: serde::Serialize + Sync>(
+        &self,
+        op: &'static str,
+        key: &Key,
+        stored: &T,
+        index: &[IndexKey],
+        ttl_at: jiff::Timestamp,
+        expected_version: u64,
+    ) -> Result<bool, StoreError> {
+        let mut item = record(op, key, stored, index)?;
+        item.insert(super::schema::TTL_ATTRIBUTE.into(), self.ttl_from(ttl_at));
+        let mut req = self
+            .client
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item));
+        req = if expected_version == 0 {
+            req.condition_expression("attribute_not_exists(pk)")
+        } else {
+            req.condition_expression("version = :expected")
+                .expression_attribute_values(":expected", super::n(expected_version))
+        };
+        match req.send().await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::unavailable(op, e)),
         }
     }
 }
