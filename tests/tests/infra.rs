@@ -541,3 +541,51 @@ fn every_sender_is_paced_and_the_case_step_consumer_is_bounded() {
             >= 2
     );
 }
+
+/// Every operation of the OpenAPI document reaches a function through the HTTP API:
+/// the template routes its path with its method (or `ANY`), so a new endpoint
+/// cannot be documented and tested locally yet missing on AWS.
+#[test]
+fn every_documented_operation_has_a_route_in_the_template() {
+    let t = template();
+    let mut routed: BTreeSet<(String, String)> = BTreeSet::new();
+    for (_, function) in functions(&t) {
+        for (_, event) in function["Properties"]["Events"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            if event["Type"] == "HttpApi" {
+                let p = &event["Properties"];
+                routed.insert((
+                    p["Path"].as_str().unwrap_or_default().to_string(),
+                    p["Method"].as_str().unwrap_or_default().to_uppercase(),
+                ));
+            }
+        }
+    }
+    // A route's `{name}` segment takes any one segment (`/api/v1/export/{file}`
+    // serves `/api/v1/export/answers.csv`).
+    let matches = |route: &str, path: &str| {
+        let (r, p): (Vec<&str>, Vec<&str>) =
+            (route.split('/').collect(), path.split('/').collect());
+        r.len() == p.len()
+            && r.iter()
+                .zip(&p)
+                .all(|(r, p)| r == p || (r.starts_with('{') && r.ends_with('}')))
+    };
+    let document = serde_json::to_value(kundpuls::web::api_document()).unwrap();
+    let mut missing = Vec::new();
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        for method in operations.as_object().unwrap().keys() {
+            let method = method.to_uppercase();
+            let found = routed
+                .iter()
+                .any(|(route, m)| matches(route, path) && (*m == method || m == "ANY"));
+            if !found {
+                missing.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not routed on AWS: {missing:?}");
+}
