@@ -589,3 +589,82 @@ fn every_documented_operation_has_a_route_in_the_template() {
     }
     assert!(missing.is_empty(), "not routed on AWS: {missing:?}");
 }
+
+/// Whether one of `statements` allows `action` on `resource` (`table`, or
+/// `index/<name>`), reading the template's `!GetAtt Table.Arn` and
+/// `!Sub ${Table.Arn}/index/<name or *>` resources.
+fn allows(statements: &[Value], action: &str, resource: &str) -> bool {
+    let names = |r: &Value| -> Vec<String> {
+        let one = |r: &Value| -> Option<String> {
+            if r.get("!GetAtt").and_then(|v| v.as_str()) == Some("Table.Arn") {
+                return Some("table".into());
+            }
+            r.get("!Sub")
+                .and_then(|v| v.as_str())
+                .and_then(|s| s.strip_prefix("${Table.Arn}/"))
+                .map(str::to_string)
+        };
+        match r {
+            Value::Array(items) => items.iter().filter_map(one).collect(),
+            other => one(other).into_iter().collect(),
+        }
+    };
+    statements.iter().any(|s| {
+        s["Effect"] == "Allow"
+            && actions(s).iter().any(|a| a == action)
+            && names(&s["Resource"])
+                .iter()
+                .any(|r| r == resource || (r == "index/*" && resource.starts_with("index/")))
+    })
+}
+
+/// Every DynamoDB request route-feedback makes is one its IAM statements allow:
+/// a stream batch (routing, then the early warnings of the teams it touched) and
+/// its timer (alert and notice retries, the day's warnings, the weekly digests, the
+/// retention ceiling), run on moto with every request's operation and table or
+/// index recorded.
+#[tokio::test]
+async fn route_feedback_is_allowed_every_request_it_makes() {
+    use kundpuls::events::answers::{Wake, handle, handle_wake};
+    use kundpuls_tests::answers::{always, answer};
+    use kundpuls_tests::{Backend, Harness, app, generated, stream};
+
+    let h = Harness::dynamodb().await;
+    let Backend::Dynamo {
+        requests, store, ..
+    } = &h.backend
+    else {
+        unreachable!()
+    };
+    let services = app::aws(&h, always(), "surveys@nordkredit.se").await;
+    // This month's and last month's answers of a team, so the timer's daily check
+    // and digest have a team to read; one answer recorded for the stream.
+    let now = jiff::Timestamp::now();
+    let team = kundpuls::domain::ids::TeamId::parse("energy").unwrap();
+    for a in generated::csat_window(&team, "h-iam", &[(3, 20), (4, 20)], 0, now)
+        .iter()
+        .chain(&generated::csat_window(&team, "h-iam", &[(5, 40)], 30, now))
+    {
+        services.route_answer(a).await.unwrap();
+    }
+    answer(&h, &services, 7, 1, Some("Otrevlig ton i telefon"), false).await;
+    requests.clear();
+
+    let event = serde_json::from_value(stream::lambda_event(store.table())).unwrap();
+    let response = handle(&services, event).await;
+    assert!(response.batch_item_failures.is_empty());
+    let done = handle_wake(&services, Wake::Timer).await.unwrap();
+    assert!(done["digests"]["composed"].as_u64().unwrap() >= 1, "{done}");
+
+    let t = template();
+    let allowed = statements(&t["Resources"]["RouteFeedbackFunction"]);
+    let used = requests.resources();
+    let refused: Vec<_> = used
+        .iter()
+        .filter(|(op, resource)| !allows(&allowed, &format!("dynamodb:{op}"), resource))
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "route-feedback would be refused: {refused:?}; it used {used:?}"
+    );
+}
