@@ -668,3 +668,49 @@ async fn route_feedback_is_allowed_every_request_it_makes() {
         "route-feedback would be refused: {refused:?}; it used {used:?}"
     );
 }
+
+/// The case-step consumer (send-debtor-surveys) and the ingest API run the same
+/// send path: every DynamoDB request of a surveyed step, a repeat of it, and a
+/// later flagged step of the same debtor (which cancels what is not yet sent) is
+/// one both functions' statements allow.
+#[tokio::test]
+async fn the_send_path_is_allowed_every_request_it_makes() {
+    use kundpuls_tests::answers::always;
+    use kundpuls_tests::events::{event, recent_json};
+    use kundpuls_tests::{Backend, Harness, app};
+
+    let h = Harness::dynamodb().await;
+    let Backend::Dynamo { requests, .. } = &h.backend else {
+        unreachable!()
+    };
+    let services = app::aws(&h, always(), "surveys@nordkredit.se").await;
+    let now = jiff::Timestamp::now();
+    requests.clear();
+    let sent = recent_json("evt-iam-1", "call_completed", "+46701234501");
+    services.handle_case_step(&event(&sent), now).await.unwrap();
+    services.handle_case_step(&event(&sent), now).await.unwrap();
+    let mut later = recent_json("evt-iam-2", "reminder_sent", "+46701234501");
+    later["debtor"]["flags"] = serde_json::json!(["vulnerable"]);
+    services
+        .handle_case_step(&event(&later), now)
+        .await
+        .unwrap();
+    let used = requests.resources();
+    assert!(
+        used.contains(&("Query".to_string(), "index/gsi3".to_string())),
+        "the flagged step looked for the debtor's surveys: {used:?}"
+    );
+
+    let t = template();
+    for function in ["SendDebtorSurveysFunction", "IngestApiFunction"] {
+        let allowed = statements(&t["Resources"][function]);
+        let refused: Vec<_> = used
+            .iter()
+            .filter(|(op, resource)| !allows(&allowed, &format!("dynamodb:{op}"), resource))
+            .collect();
+        assert!(
+            refused.is_empty(),
+            "{function} would be refused: {refused:?}"
+        );
+    }
+}
