@@ -107,8 +107,10 @@ fn suspect_shares(url: &str, data_dir: &std::path::Path, expected: u64) {
 fn prepare(url: &str, data_dir: &std::path::Path, n: usize, offset: usize) -> Vec<String> {
     let token = token(data_dir, "system");
     let agent = agent();
-    for chunk_start in (0..n).step_by(500) {
-        let events: Vec<Value> = (chunk_start..(chunk_start + 500).min(n))
+    // The ingest API takes at most `MAX_EVENTS` events per request.
+    let batch = kundpuls::web::ingest::MAX_EVENTS;
+    for chunk_start in (0..n).step_by(batch) {
+        let events: Vec<Value> = (chunk_start..(chunk_start + batch).min(n))
             .map(|i| {
                 let i = i + offset;
                 let language = ["sv", "pl", "en"][i % 3];
