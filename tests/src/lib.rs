@@ -14,6 +14,7 @@ pub mod lambda_events;
 pub mod moto;
 mod request_log;
 pub mod stream;
+pub mod template;
 
 pub use request_log::RequestLog;
 

@@ -6,41 +6,13 @@
 #![allow(clippy::unwrap_used)]
 
 use kundpuls::adapters::dynamo::schema;
+use kundpuls_tests::template::{actions, allows, functions, statements, template};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The template as JSON; CloudFormation's short tags (`!Ref X`) become
-/// `{"!Ref": X}` so they can be compared and inspected.
-fn template() -> Value {
-    let text = std::fs::read_to_string(root().join("infra/template.yaml")).unwrap();
-    let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
-    to_json(yaml)
-}
-
-fn to_json(v: serde_yaml_ng::Value) -> Value {
-    use serde_yaml_ng::Value as Y;
-    match v {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => serde_json::to_value(n).unwrap(),
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(items.into_iter().map(to_json).collect()),
-        Y::Mapping(m) => Value::Object(
-            m.into_iter()
-                .map(|(k, v)| (k.as_str().unwrap().to_string(), to_json(v)))
-                .collect(),
-        ),
-        Y::Tagged(t) => {
-            let mut o = serde_json::Map::new();
-            o.insert(t.tag.to_string(), to_json(t.value));
-            Value::Object(o)
-        }
-    }
 }
 
 #[test]
@@ -50,16 +22,6 @@ fn the_table_in_the_template_is_the_table_the_code_uses() {
     assert_eq!(table["Type"], "AWS::DynamoDB::Table");
     assert_eq!(table["DeletionPolicy"], "Retain", "answers outlive a stack");
     assert_eq!(table["Properties"], schema::cloudformation_properties());
-}
-
-fn functions(t: &Value) -> Vec<(String, &Value)> {
-    t["Resources"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
-        .map(|(name, r)| (name.clone(), r))
-        .collect()
 }
 
 #[test]
@@ -129,23 +91,6 @@ fn event_sources_report_partial_batch_failures_and_fail_somewhere_visible() {
         r["RunSurveyScheduleFunction"]["Properties"]["ReservedConcurrentExecutions"], 1,
         "one schedule tick at a time"
     );
-}
-
-fn statements(f: &Value) -> Vec<Value> {
-    f["Properties"]["Policies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|p| p["Statement"].as_array().cloned().unwrap_or_default())
-        .collect()
-}
-
-fn actions(s: &Value) -> Vec<String> {
-    match &s["Action"] {
-        Value::String(a) => vec![a.clone()],
-        Value::Array(a) => a.iter().map(|a| a.as_str().unwrap().to_string()).collect(),
-        other => panic!("unexpected Action {other}"),
-    }
 }
 
 #[test]
@@ -588,34 +533,6 @@ fn every_documented_operation_has_a_route_in_the_template() {
         }
     }
     assert!(missing.is_empty(), "not routed on AWS: {missing:?}");
-}
-
-/// Whether one of `statements` allows `action` on `resource` (`table`, or
-/// `index/<name>`), reading the template's `!GetAtt Table.Arn` and
-/// `!Sub ${Table.Arn}/index/<name or *>` resources.
-fn allows(statements: &[Value], action: &str, resource: &str) -> bool {
-    let names = |r: &Value| -> Vec<String> {
-        let one = |r: &Value| -> Option<String> {
-            if r.get("!GetAtt").and_then(|v| v.as_str()) == Some("Table.Arn") {
-                return Some("table".into());
-            }
-            r.get("!Sub")
-                .and_then(|v| v.as_str())
-                .and_then(|s| s.strip_prefix("${Table.Arn}/"))
-                .map(str::to_string)
-        };
-        match r {
-            Value::Array(items) => items.iter().filter_map(one).collect(),
-            other => one(other).into_iter().collect(),
-        }
-    };
-    statements.iter().any(|s| {
-        s["Effect"] == "Allow"
-            && actions(s).iter().any(|a| a == action)
-            && names(&s["Resource"])
-                .iter()
-                .any(|r| r == resource || (r == "index/*" && resource.starts_with("index/")))
-    })
 }
 
 /// Every DynamoDB request route-feedback makes is one its IAM statements allow:

@@ -634,3 +634,51 @@ async fn one_link_is_limited_to_sixty_requests_a_minute_locally() {
         StatusCode::OK
     );
 }
+
+/// Every DynamoDB request of the survey pages (a page view, an answer, the opt-out
+/// page, an opt-out and its undo) is one answer-survey's IAM statements allow.
+#[tokio::test]
+async fn the_survey_pages_are_allowed_every_request_they_make() {
+    use kundpuls_tests::template::{allows, statements, template};
+    let site = site(Harness::dynamodb().await).await;
+    let (survey, token) = site.survey("sv").await;
+    let Backend::Dynamo { requests, .. } = &site.h.backend else {
+        unreachable!()
+    };
+    requests.clear();
+    let path = format!("/s/{}", token.expose());
+    assert_eq!(site.get(&path).await.status, StatusCode::OK);
+    let answered = site
+        .post(
+            &path,
+            &human_form(&site, &survey, "score=4&fcr=yes&comment=Bra"),
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::OK);
+    let opt_out = format!("{path}/opt-out");
+    assert_eq!(site.get(&opt_out).await.status, StatusCode::OK);
+    assert_eq!(
+        site.post(&opt_out, "List-Unsubscribe=One-Click")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(site.post(&opt_out, "undo=1").await.status, StatusCode::OK);
+
+    let used = requests.resources();
+    for expected in ["GetItem", "TransactWriteItems", "UpdateItem"] {
+        assert!(
+            used.contains(&(expected.to_string(), "table".to_string())),
+            "{expected} in {used:?}"
+        );
+    }
+    let allowed = statements(&template()["Resources"]["AnswerSurveyFunction"]);
+    let refused: Vec<_> = used
+        .iter()
+        .filter(|(op, resource)| !allows(&allowed, &format!("dynamodb:{op}"), resource))
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "answer-survey would be refused: {refused:?} of {used:?}"
+    );
+}
