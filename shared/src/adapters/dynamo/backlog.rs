@@ -390,7 +390,6 @@ impl BacklogStore for DynamoStore {
         self.get("get_alert", &keys::alert(id)).await
     }
 
-    /// One conditional put: on absence for version 0, else on the version read.
     async fn save_alert(
         &self,
         alert: &AlertRecord,
@@ -400,23 +399,15 @@ impl BacklogStore for DynamoStore {
         stored.version = expected_version + 1;
         let key = keys::alert(&alert.feedback_id);
         let index = keys::alert_index(&stored);
-        if self
-            .put_at_version(
-                "save_alert",
-                &key,
-                &stored,
-                &index,
-                alert.updated_at,
-                expected_version,
-            )
-            .await?
-        {
-            return Ok(SaveOutcome::Saved);
-        }
-        Ok(match self.get_alert(&alert.feedback_id).await? {
-            Some(c) => SaveOutcome::Conflict { current: c.version },
-            None => SaveOutcome::NotFound,
-        })
+        self.put_at_version(
+            "save_alert",
+            &key,
+            &stored,
+            &index,
+            alert.updated_at,
+            expected_version,
+        )
+        .await
     }
 
     async fn alerts_due(
@@ -424,28 +415,15 @@ impl BacklogStore for DynamoStore {
         until: jiff::Timestamp,
         limit: usize,
     ) -> Result<Vec<AlertRecord>, StoreError> {
-        let page = self
-            .query_index(
-                "alerts_due",
-                IndexQuery {
-                    index: Index::Gsi1,
-                    pk: keys::ALERTS_DUE.into(),
-                    below: Some(keys::up_to(until)),
-                    reverse: false,
-                    limit,
-                    cursor: None,
-                },
-            )
-            .await?;
-        Ok(page.items)
+        self.due_on("alerts_due", keys::ALERTS_DUE, until, limit)
+            .await
     }
 
     async fn get_notice(&self, id: &str) -> Result<Option<NoticeRecord>, StoreError> {
         self.get("get_notice", &keys::notice(id)).await
     }
 
-    /// One conditional put: on absence for version 0 (the claim), else on the
-    /// version read. Notices expire with the retention period, like alerts.
+    /// Notices expire with the retention period from their raising, like alerts.
     async fn save_notice(
         &self,
         notice: &NoticeRecord,
@@ -455,23 +433,15 @@ impl BacklogStore for DynamoStore {
         stored.version = expected_version + 1;
         let key = keys::notice(&notice.id);
         let index = keys::notice_index(&stored);
-        if self
-            .put_at_version(
-                "save_notice",
-                &key,
-                &stored,
-                &index,
-                notice.created_at,
-                expected_version,
-            )
-            .await?
-        {
-            return Ok(SaveOutcome::Saved);
-        }
-        Ok(match self.get_notice(&notice.id).await? {
-            Some(c) => SaveOutcome::Conflict { current: c.version },
-            None => SaveOutcome::NotFound,
-        })
+        self.put_at_version(
+            "save_notice",
+            &key,
+            &stored,
+            &index,
+            notice.created_at,
+            expected_version,
+        )
+        .await
     }
 
     async fn recent_notices(
@@ -479,20 +449,7 @@ impl BacklogStore for DynamoStore {
         team: &TeamId,
         limit: usize,
     ) -> Result<Vec<NoticeRecord>, StoreError> {
-        let page = self
-            .query_index(
-                "recent_notices",
-                IndexQuery {
-                    index: Index::Gsi2,
-                    pk: keys::notices_of_team(team),
-                    below: None,
-                    reverse: true,
-                    limit,
-                    cursor: None,
-                },
-            )
-            .await?;
-        Ok(page.items)
+        self.recent_notices_of(team, limit).await
     }
 
     async fn notices_due(
@@ -500,20 +457,8 @@ impl BacklogStore for DynamoStore {
         until: jiff::Timestamp,
         limit: usize,
     ) -> Result<Vec<NoticeRecord>, StoreError> {
-        let page = self
-            .query_index(
-                "notices_due",
-                IndexQuery {
-                    index: Index::Gsi1,
-                    pk: keys::NOTICES_DUE.into(),
-                    below: Some(keys::up_to(until)),
-                    reverse: false,
-                    limit,
-                    cursor: None,
-                },
-            )
-            .await?;
-        Ok(page.items)
+        self.due_on("notices_due", keys::NOTICES_DUE, until, limit)
+            .await
     }
 
     async fn create_improvement(
@@ -612,45 +557,6 @@ impl DynamoStore {
             if start.is_none() {
                 return Ok(out);
             }
-        }
-    }
-}
-
-impl DynamoStore {
-    /// Puts a versioned record (with its index keys and a `ttl` from `ttl_at`) if
-    /// none is stored (`expected_version` 0) or the stored one has that version.
-    /// `false`: the condition failed, and the caller reads what is there.
-    async fn put_at_version<T: serde::Serialize + Sync>(
-        &self,
-        op: &'static str,
-        key: &Key,
-        stored: &T,
-        index: &[IndexKey],
-        ttl_at: jiff::Timestamp,
-        expected_version: u64,
-    ) -> Result<bool, StoreError> {
-        let mut item = record(op, key, stored, index)?;
-        item.insert(super::schema::TTL_ATTRIBUTE.into(), self.ttl_from(ttl_at));
-        let mut req = self
-            .client
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item));
-        req = if expected_version == 0 {
-            req.condition_expression("attribute_not_exists(pk)")
-        } else {
-            req.condition_expression("version = :expected")
-                .expression_attribute_values(":expected", super::n(expected_version))
-        };
-        match req.send().await {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::unavailable(op, e)),
         }
     }
 }

@@ -5,6 +5,7 @@
 mod backlog;
 mod contacts;
 pub mod cost;
+mod notices;
 mod quota;
 pub mod schema;
 mod stats;

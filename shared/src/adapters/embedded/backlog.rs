@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// What the backlog's two record types share for versioned saves.
+/// What the backlog's versioned record types share for their saves.
 trait Versioned: Serialize + DeserializeOwned + Clone + Send + 'static {
     fn key(&self) -> Key;
     fn index(&self) -> Vec<IndexKey>;
@@ -80,6 +80,59 @@ impl Versioned for StoredLexicon {
     fn set_version(&mut self, v: u64) {
         self.version = v;
     }
+}
+
+impl Versioned for AlertRecord {
+    fn key(&self) -> Key {
+        keys::alert(&self.feedback_id)
+    }
+    fn index(&self) -> Vec<IndexKey> {
+        keys::alert_index(self)
+    }
+    fn version(&self) -> u64 {
+        self.version
+    }
+    fn set_version(&mut self, v: u64) {
+        self.version = v;
+    }
+}
+
+impl Versioned for NoticeRecord {
+    fn key(&self) -> Key {
+        keys::notice(&self.id)
+    }
+    fn index(&self) -> Vec<IndexKey> {
+        keys::notice_index(self)
+    }
+    fn version(&self) -> u64 {
+        self.version
+    }
+    fn set_version(&mut self, v: u64) {
+        self.version = v;
+    }
+}
+
+/// A record without an activity log written at `expected + 1` if the stored
+/// version is `expected` (0: none stored, which is how a claim is taken).
+fn put_at_version_in<T: Versioned>(
+    w: &mut Writer<'_>,
+    mut item: T,
+    expected: u64,
+) -> R<SaveOutcome> {
+    let key = item.key();
+    let before = w.get::<T>(&key)?;
+    let current = before.as_ref().map_or(0, Versioned::version);
+    if current != expected {
+        return Ok(match before {
+            None => SaveOutcome::NotFound,
+            Some(_) => SaveOutcome::Conflict { current },
+        });
+    }
+    item.set_version(expected + 1);
+    let old_index = before.as_ref().map(Versioned::index).unwrap_or_default();
+    w.put(&key, &item)?;
+    w.reindex(&key, &old_index, &item.index())?;
+    Ok(SaveOutcome::Saved)
 }
 
 /// The version check of a save, without writing.
@@ -395,22 +448,9 @@ impl BacklogStore for EmbeddedStore {
         alert: &AlertRecord,
         expected_version: u64,
     ) -> Result<SaveOutcome, StoreError> {
-        let mut stored = alert.clone();
+        let alert = alert.clone();
         self.write("save_alert", move |w| {
-            let key = keys::alert(&stored.feedback_id);
-            let before = w.get::<AlertRecord>(&key)?;
-            let current = before.as_ref().map_or(0, |a| a.version);
-            if current != expected_version {
-                return Ok(match before {
-                    None => SaveOutcome::NotFound,
-                    Some(_) => SaveOutcome::Conflict { current },
-                });
-            }
-            stored.version = expected_version + 1;
-            let old_index = before.as_ref().map(keys::alert_index).unwrap_or_default();
-            w.put(&key, &stored)?;
-            w.reindex(&key, &old_index, &keys::alert_index(&stored))?;
-            Ok(SaveOutcome::Saved)
+            put_at_version_in(w, alert, expected_version)
         })
         .await
     }
@@ -442,22 +482,9 @@ impl BacklogStore for EmbeddedStore {
         notice: &NoticeRecord,
         expected_version: u64,
     ) -> Result<SaveOutcome, StoreError> {
-        let mut stored = notice.clone();
+        let notice = notice.clone();
         self.write("save_notice", move |w| {
-            let key = keys::notice(&stored.id);
-            let before = w.get::<NoticeRecord>(&key)?;
-            let current = before.as_ref().map_or(0, |n| n.version);
-            if current != expected_version {
-                return Ok(match before {
-                    None => SaveOutcome::NotFound,
-                    Some(_) => SaveOutcome::Conflict { current },
-                });
-            }
-            stored.version = expected_version + 1;
-            let old_index = before.as_ref().map(keys::notice_index).unwrap_or_default();
-            w.put(&key, &stored)?;
-            w.reindex(&key, &old_index, &keys::notice_index(&stored))?;
-            Ok(SaveOutcome::Saved)
+            put_at_version_in(w, notice, expected_version)
         })
         .await
     }
