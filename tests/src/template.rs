@@ -106,3 +106,16 @@ pub fn allows(statements: &[Value], action: &str, resource: &str) -> bool {
                 .any(|r| r == resource || (r == "index/*" && resource.starts_with("index/")))
     })
 }
+
+/// The (operation, resource) pairs of `used` (a [`crate::RequestLog`]'s resources)
+/// that the statements of the template's `function` resource do not allow.
+pub fn refused(
+    function: &str,
+    used: &std::collections::BTreeSet<(String, String)>,
+) -> Vec<(String, String)> {
+    let allowed = statements(&template()["Resources"][function]);
+    used.iter()
+        .filter(|(op, resource)| !allows(&allowed, &format!("dynamodb:{op}"), resource))
+        .cloned()
+        .collect()
+}

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 use kundpuls::adapters::dynamo::schema;
-use kundpuls_tests::template::{actions, allows, functions, statements, template};
+use kundpuls_tests::template::{actions, functions, refused, statements, template};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -573,13 +573,8 @@ async fn route_feedback_is_allowed_every_request_it_makes() {
     let done = handle_wake(&services, Wake::Timer).await.unwrap();
     assert!(done["digests"]["composed"].as_u64().unwrap() >= 1, "{done}");
 
-    let t = template();
-    let allowed = statements(&t["Resources"]["RouteFeedbackFunction"]);
     let used = requests.resources();
-    let refused: Vec<_> = used
-        .iter()
-        .filter(|(op, resource)| !allows(&allowed, &format!("dynamodb:{op}"), resource))
-        .collect();
+    let refused = refused("RouteFeedbackFunction", &used);
     assert!(
         refused.is_empty(),
         "route-feedback would be refused: {refused:?}; it used {used:?}"
@@ -618,13 +613,8 @@ async fn the_send_path_is_allowed_every_request_it_makes() {
         "the flagged step looked for the debtor's surveys: {used:?}"
     );
 
-    let t = template();
     for function in ["SendDebtorSurveysFunction", "IngestApiFunction"] {
-        let allowed = statements(&t["Resources"][function]);
-        let refused: Vec<_> = used
-            .iter()
-            .filter(|(op, resource)| !allows(&allowed, &format!("dynamodb:{op}"), resource))
-            .collect();
+        let refused = refused(function, &used);
         assert!(
             refused.is_empty(),
             "{function} would be refused: {refused:?}"

@@ -639,7 +639,7 @@ async fn one_link_is_limited_to_sixty_requests_a_minute_locally() {
 /// page, an opt-out and its undo) is one answer-survey's IAM statements allow.
 #[tokio::test]
 async fn the_survey_pages_are_allowed_every_request_they_make() {
-    use kundpuls_tests::template::{allows, statements, template};
+    use kundpuls_tests::template::refused;
     let site = site(Harness::dynamodb().await).await;
     let (survey, token) = site.survey("sv").await;
     let Backend::Dynamo { requests, .. } = &site.h.backend else {
@@ -672,11 +672,7 @@ async fn the_survey_pages_are_allowed_every_request_they_make() {
             "{expected} in {used:?}"
         );
     }
-    let allowed = statements(&template()["Resources"]["AnswerSurveyFunction"]);
-    let refused: Vec<_> = used
-        .iter()
-        .filter(|(op, resource)| !allows(&allowed, &format!("dynamodb:{op}"), resource))
-        .collect();
+    let refused = refused("AnswerSurveyFunction", &used);
     assert!(
         refused.is_empty(),
         "answer-survey would be refused: {refused:?} of {used:?}"
