@@ -362,3 +362,43 @@ async fn settled_notices_leave_with_the_retention_sweep() {
         3
     );
 }
+
+/// Eight checks racing over the same figures (a stream batch delivered again, the
+/// day's check, another instance) raise and publish each warning once.
+async fn racing_checks_publish_each_warning_once(mut services: Services) {
+    let lead = Lead::answering(&[]);
+    services.alerts = Some(lead.clone());
+    let team = fresh_team();
+    route_all(&services, &lone_fall(&team)).await;
+    let services = std::sync::Arc::new(services);
+    let checks: Vec<_> = (0..8)
+        .map(|_| {
+            let (services, touched) = (services.clone(), touched(&team));
+            tokio::spawn(async move { services.early_warnings(&touched, now()).await })
+        })
+        .collect();
+    let mut raised = 0;
+    for check in checks {
+        raised += check.await.unwrap().unwrap().raised;
+    }
+    assert_eq!(raised, 3, "handler, team and client, each raised once");
+    let mut delivered = lead.delivered();
+    delivered.sort();
+    delivered.dedup();
+    assert_eq!(lead.delivered().len(), 3, "{:?}", lead.delivered());
+    assert_eq!(delivered.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn embedded_racing_checks_publish_each_warning_once() {
+    let h = Harness::embedded().await;
+    let (services, _) = app::local(&h, always());
+    racing_checks_publish_each_warning_once(services).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dynamodb_racing_checks_publish_each_warning_once() {
+    let h = Harness::dynamodb().await;
+    let services = app::aws(&h, always(), "surveys@nordkredit.se").await;
+    racing_checks_publish_each_warning_once(services).await;
+}
