@@ -71,7 +71,7 @@ impl Services {
                 team: team.clone(),
                 created_at: now,
                 notice: Notice::Digest(digest),
-                delivery: Delivery::claimed(now, now + jiff::SignedDuration::from_secs(60), 1),
+                delivery: Delivery::claimed(now, now + super::routing::ALERT_LEASE, 1),
                 version: 0,
             };
             let (claimed, published) = self.claim_and_publish(record, now).await?;

@@ -12,6 +12,7 @@
 
 use super::Services;
 use super::reports::{client_target, target};
+use super::routing::ALERT_LEASE;
 use crate::domain::backlog::AlertState;
 use crate::domain::ids::{ClientId, TeamId};
 use crate::domain::notice::{Delivery, Notice, NoticeRecord};
@@ -23,9 +24,6 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// How long a notice's claim holds: far longer than one publish at its timeouts.
-const NOTICE_LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 
 /// What a check of the early warnings did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -185,7 +183,7 @@ impl Services {
             team: warning.team.clone(),
             created_at: now,
             notice: Notice::Warning(warning),
-            delivery: Delivery::claimed(now, now + NOTICE_LEASE, 1),
+            delivery: Delivery::claimed(now, now + ALERT_LEASE, 1),
             version: 0,
         };
         self.claim_and_publish(record, now).await
@@ -283,7 +281,7 @@ impl Services {
                 }
                 AlertState::NotSent if due.delivery.retry_at.is_some_and(|t| t <= now) => {
                     next.delivery =
-                        Delivery::claimed(now, now + NOTICE_LEASE, due.delivery.attempts + 1);
+                        Delivery::claimed(now, now + ALERT_LEASE, due.delivery.attempts + 1);
                     if self.backlog.save_notice(&next, due.version).await? != SaveOutcome::Saved {
                         continue;
                     }
