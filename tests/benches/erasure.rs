@@ -42,6 +42,7 @@ async fn answered(h: &Harness, services: &kundpuls::app::Services, i: usize) {
         .await
         .expect("read")
         .expect("stored");
+    let survey = kundpuls_tests::opened(h.store.as_ref(), &survey).await;
     let at = monday() + SignedDuration::from_mins(5);
     let answer = Answer::new(
         &survey,
@@ -56,7 +57,7 @@ async fn answered(h: &Harness, services: &kundpuls::app::Services, i: usize) {
         },
     );
     h.store
-        .record_answer(&survey.id, answer, at)
+        .record_answer(&survey, answer, at)
         .await
         .expect("recorded");
 }

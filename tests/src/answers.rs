@@ -46,6 +46,7 @@ pub async fn answer(
         panic!("sent")
     };
     let survey = h.store.get(&survey_id).await.unwrap().unwrap();
+    let survey = crate::opened(h.store.as_ref(), &survey).await;
     let a = Answer::new(
         &survey,
         AnswerInput {
@@ -62,7 +63,7 @@ pub async fn answer(
     );
     let AnswerOutcome::Recorded(a) = h
         .store
-        .record_answer(&survey.id, a, now + SignedDuration::from_mins(5))
+        .record_answer(&survey, a, now + SignedDuration::from_mins(5))
         .await
         .unwrap()
     else {

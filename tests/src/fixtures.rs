@@ -8,7 +8,7 @@ use kundpuls::domain::locale::Language;
 use kundpuls::domain::score::{CsatScore, Score};
 use kundpuls::domain::step::Step;
 use kundpuls::domain::survey::{
-    Answer, AnswerInput, Channel, NewSurvey, Survey, SurveyKind, SurveySubject,
+    Answer, AnswerInput, Channel, NewSurvey, SurveyKind, SurveySubject,
 };
 use kundpuls::domain::token::SurveyToken;
 
@@ -69,7 +69,12 @@ pub fn csat_survey(event: &str, contact: u32) -> (NewSurvey, SurveyToken) {
     (new, token)
 }
 
-pub fn csat_answer(survey: &Survey, score: u8, comment: Option<&str>, at: Timestamp) -> Answer {
+pub fn csat_answer(
+    survey: &kundpuls::domain::survey::LinkedSurvey,
+    score: u8,
+    comment: Option<&str>,
+    at: Timestamp,
+) -> Answer {
     Answer::new(
         survey,
         AnswerInput {

@@ -69,7 +69,6 @@ pub fn answer(rng: &mut Lcg, i: u64, kind: SurveyKind, first: Timestamp, months:
             vec![]
         },
         answered_at: at,
-        sent_at: Some(at - SignedDuration::from_hours(2)),
         subject: SurveySubject {
             client_id: ClientId::parse(client).expect("id"),
             team: TeamId::parse(team).expect("id"),
@@ -105,7 +104,6 @@ pub fn csat_for(
         resolved_first_contact: None,
         suspect: vec![],
         answered_at: at,
-        sent_at: Some(at - SignedDuration::from_hours(1)),
         subject: SurveySubject {
             client_id: ClientId::parse("acme-energy").expect("id"),
             team: team.clone(),

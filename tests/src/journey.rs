@@ -13,7 +13,7 @@ use kundpuls::app::contacts::ContactRow;
 use kundpuls::domain::creditor::{CreditorContact, CreditorContactInput};
 use kundpuls::domain::policy::{SurveyPolicy, WeekWindows};
 use kundpuls::domain::score::{CsatScore, Score};
-use kundpuls::domain::survey::{Answer, AnswerInput, Survey};
+use kundpuls::domain::survey::{Answer, AnswerInput, LinkedSurvey, Survey};
 use kundpuls::domain::token::SurveyToken;
 
 /// Values that identify one person, unique to one run.
@@ -114,6 +114,8 @@ pub struct Lived {
     /// The debtor's link token and survey.
     pub token: SurveyToken,
     pub survey: Survey,
+    /// What the debtor's link opened.
+    pub link: LinkedSurvey,
     /// The debtor's recorded answer (CSAT 1 with the planted comment), routed.
     pub answer: Answer,
 }
@@ -132,10 +134,11 @@ pub async fn live(h: &Harness, services: &Services, p: &Planted) -> Lived {
     json["debtor"]["debtor_id"] = p.debtor.clone().into();
     services.handle_case_step(&event(&json), now).await.unwrap();
     let token = token_sent_to(h, &p.phone);
-    let survey = h.store.find_by_token(&token.hash()).await.unwrap().unwrap();
+    let link = h.store.find_by_token(&token.hash()).await.unwrap().unwrap();
+    let survey = h.store.get(&link.id).await.unwrap().unwrap();
     // An answer with a comment, routed to the backlog and alerted.
     let answer = Answer::new(
-        &survey,
+        &link,
         AnswerInput {
             score: Score::Csat(CsatScore::try_from(1u8).unwrap()),
             comment: Some(p.comment.clone()),
@@ -145,7 +148,7 @@ pub async fn live(h: &Harness, services: &Services, p: &Planted) -> Lived {
         },
     );
     h.store
-        .record_answer(&survey.id, answer.clone(), now)
+        .record_answer(&link, answer.clone(), now)
         .await
         .unwrap();
     services.route_answer(&answer).await.unwrap();
@@ -175,6 +178,7 @@ pub async fn live(h: &Harness, services: &Services, p: &Planted) -> Lived {
     Lived {
         token,
         survey,
+        link,
         answer,
     }
 }

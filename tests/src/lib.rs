@@ -103,6 +103,18 @@ pub struct Harness {
 
 /// The key every test store seals its page cursors with, as every instance of one
 /// deployment shares one.
+/// What `survey`'s first link opens, as the respondent's page reads it.
+pub async fn opened(
+    store: &dyn Store,
+    survey: &kundpuls::domain::survey::Survey,
+) -> kundpuls::domain::survey::LinkedSurvey {
+    store
+        .find_by_token(&survey.token_hash)
+        .await
+        .expect("the store answers")
+        .expect("the survey's first link opens it")
+}
+
 pub fn cursor_key() -> kundpuls::adapters::cursor::CursorKey {
     kundpuls::adapters::cursor::CursorKey::derive(b"kundpuls test page-cursor secret")
 }

@@ -33,6 +33,7 @@ conformance!(
     ten_concurrent_claims_on_one_survey_leave_one_holder,
     token_hash_finds_its_survey_and_nothing_else,
     answer_is_recorded_once_under_a_hundred_concurrent_submits,
+    every_link_of_a_survey_shows_its_answer,
     expired_survey_refuses_answers_and_is_listed_for_expiry,
     scheduled_survey_is_due_from_its_send_time_and_sent_once,
     failed_send_erases_the_recipient_and_keeps_the_reason,

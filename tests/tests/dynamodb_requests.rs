@@ -54,18 +54,21 @@ async fn a_survey_from_creation_to_counted_answer_takes_six_requests() {
     steps.push(("mark sent", requests.by_operation()));
     requests.clear();
 
-    // The respondent opens the link and submits.
+    // The respondent opens the link (the page view)…
+    let page = h.store.find_by_token(&token.hash()).await.unwrap().unwrap();
+    assert_eq!(page.id, survey.id);
+    steps.push(("page view", requests.by_operation()));
+    requests.clear();
+
+    // …and submits: the POST resolves the link again and records the answer.
     let found = h.store.find_by_token(&token.hash()).await.unwrap().unwrap();
     let answer = csat_answer(&found, 2, Some("long wait"), now());
-    let AnswerOutcome::Recorded(answer) = h
-        .store
-        .record_answer_to(&found, answer, now())
-        .await
-        .unwrap()
+    let AnswerOutcome::Recorded(answer) =
+        h.store.record_answer(&found, answer, now()).await.unwrap()
     else {
         panic!("recorded")
     };
-    steps.push(("find by token + record answer", requests.by_operation()));
+    steps.push(("submit", requests.by_operation()));
     requests.clear();
 
     // Routing counts it.
@@ -85,19 +88,31 @@ async fn a_survey_from_creation_to_counted_answer_takes_six_requests() {
         println!("{step:<32} {n} request(s): {ops:?}");
     }
     println!("{:<32} {total} request(s)", "total");
-    let count = |i: usize| steps[i].1.values().sum::<usize>();
-    assert_eq!(count(0), 1, "create is one TransactWriteItems");
+    let ops = |i: usize| {
+        steps[i]
+            .1
+            .iter()
+            .map(|(op, n)| (op.as_str(), *n))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ops(0), [("TransactWriteItems", 1)], "create");
     assert_eq!(
-        count(1),
-        1,
+        ops(1),
+        [("PutItem", 1)],
         "marking sent is one conditional put on the claimed copy, no read"
     );
     assert_eq!(
-        count(2),
-        3,
-        "token pointer, survey, then one transaction on the survey just read"
+        ops(2),
+        [("GetItem", 1)],
+        "the page view reads the link's pointer only: it carries the page's copy"
     );
-    assert_eq!(count(3), 1, "counting is one TransactWriteItems");
+    assert_eq!(
+        ops(3),
+        [("GetItem", 1), ("TransactWriteItems", 1)],
+        "the submit reads the pointer and writes the answer in one transaction, \
+         reading no survey"
+    );
+    assert_eq!(ops(4), [("TransactWriteItems", 1)], "counting");
     assert_eq!(total, 6);
     assert!(matches!(
         h.store.apply(&survey.id, sent).await.unwrap(),
@@ -217,7 +232,7 @@ async fn the_cost_model_counts_what_each_step_sends() {
     assert_eq!(page.id, found.id);
     let AnswerOutcome::Recorded(low) = h
         .store
-        .record_answer_to(&found, csat_answer(&found, 2, Some("lång kö"), now), now)
+        .record_answer(&found, csat_answer(&found, 2, Some("lång kö"), now), now)
         .await
         .unwrap()
     else {
@@ -233,10 +248,14 @@ async fn the_cost_model_counts_what_each_step_sends() {
         .handle_case_step(&kundpuls_tests::events::event(&json), now)
         .await
         .unwrap();
-    let found = survey_of(&h, &services, "D-COST-2").await;
+    let found = kundpuls_tests::opened(
+        h.store.as_ref(),
+        &survey_of(&h, &services, "D-COST-2").await,
+    )
+    .await;
     let AnswerOutcome::Recorded(high) = h
         .store
-        .record_answer_to(&found, csat_answer(&found, 5, None, now), now)
+        .record_answer(&found, csat_answer(&found, 5, None, now), now)
         .await
         .unwrap()
     else {
@@ -272,4 +291,42 @@ async fn the_cost_model_counts_what_each_step_sends() {
         println!("{step:?}");
     }
     assert_eq!(got, cost::ALL);
+}
+
+/// The answer is written without reading the survey, so it removes the survey's
+/// work-list entries by name (`keys::ANSWERED_LEAVES`): whatever state accepted the
+/// answer, an answered survey is listed nowhere else.
+#[test]
+fn an_answered_survey_keeps_no_index_entry_the_answer_does_not_remove() {
+    use kundpuls::adapters::keys::{ANSWERED_LEAVES, survey_index};
+    use kundpuls::domain::survey::{Survey, SurveyKind, SurveyState};
+    for kind in [SurveyKind::Csat, SurveyKind::Nps] {
+        for state in [
+            SurveyState::Sent,
+            SurveyState::Sending,
+            SurveyState::SendUnknown,
+        ] {
+            let (mut new, _) = csat_survey("evt-index", 9);
+            new.kind = kind;
+            new.subject.person = Some(kundpuls_tests::app::keyer().person_key("D-INDEX"));
+            let mut survey = Survey::from_new(new);
+            survey.state = state;
+            survey.sent_at = Some(now());
+            let before = survey_index(&survey);
+            assert!(
+                survey.mark_answered(now(), now()),
+                "{state:?} accepts an answer"
+            );
+            let after = survey_index(&survey);
+            for entry in &after {
+                assert!(
+                    !ANSWERED_LEAVES.contains(&entry.index),
+                    "{kind:?} {state:?}: {:?} would stay behind",
+                    entry.index
+                );
+                assert!(before.contains(entry), "the answer adds no index entry");
+            }
+            assert!(!after.is_empty(), "the person's listing stays");
+        }
+    }
 }

@@ -93,7 +93,7 @@ async fn erased_values_are_nowhere_in_the_store(h: &Harness, services: &Services
     // A reminder draws a second link to the debtor's survey.
     let second = SurveyToken::generate();
     h.store
-        .add_token(&lived.survey.id, &second.hash(), lived.survey.expires_at)
+        .add_token(&lived.survey, &second.hash())
         .await
         .unwrap();
     // The lead writes a note about the debtor on the feedback item.
@@ -127,13 +127,16 @@ async fn erased_values_are_nowhere_in_the_store(h: &Harness, services: &Services
     assert_eq!(nps.len(), 1, "the contact's NPS survey was sent");
     let nps = &nps[0];
     let nps_second = SurveyToken::generate();
-    h.store
-        .add_token(&nps.id, &nps_second.hash(), nps.expires_at)
-        .await
-        .unwrap();
+    h.store.add_token(nps, &nps_second.hash()).await.unwrap();
     let nps_comment = format!("{} svarar aldrig på mejl NPSPLANTED", p.name);
+    let nps_link = h
+        .store
+        .find_by_token(&nps_second.hash())
+        .await
+        .unwrap()
+        .unwrap();
     let nps_answer = Answer::new(
-        nps,
+        &nps_link,
         AnswerInput {
             score: Score::Nps(NpsScore::try_from(3u8).unwrap()),
             comment: Some(nps_comment.clone()),
@@ -143,7 +146,7 @@ async fn erased_values_are_nowhere_in_the_store(h: &Harness, services: &Services
         },
     );
     h.store
-        .record_answer(&nps.id, nps_answer.clone(), now)
+        .record_answer(&nps_link, nps_answer.clone(), now)
         .await
         .unwrap();
     if !embedded {

@@ -33,7 +33,7 @@ async fn load(h: &Harness, kind: SurveyKind, n: u64) -> Vec<Answer> {
     let mut answers = Vec::new();
     for i in 0..n {
         let a = generated::answer(&mut rng, i, kind, first, 3);
-        let sent_at = a.sent_at.unwrap();
+        let sent_at = a.answered_at - jiff::SignedDuration::from_hours(2);
         h.store
             .apply_once(
                 &format!("sent:{}", a.survey_id),

@@ -10,11 +10,13 @@ use kundpuls::domain::policy::{SurveyPolicy, WeekWindows};
 use kundpuls::domain::sending::SurveyChange;
 use kundpuls::domain::survey::{Survey, SurveyState, SuspectReason};
 use kundpuls::domain::token::SurveyToken;
+use kundpuls::ports::CreateOutcome;
 use kundpuls::web::auth::LocalKey;
 use kundpuls::web::stamp::StampKey;
 use kundpuls::web::survey::CSS_PATH;
 use kundpuls::web::{AppState, Authenticator, local_router};
 use kundpuls_tests::events::{event, recent_json};
+use kundpuls_tests::fixtures::now as fixtures_now;
 use kundpuls_tests::{Backend, Harness, app};
 use tower::ServiceExt;
 
@@ -137,7 +139,7 @@ impl Site {
         let survey = self.h.store.get(&survey_id).await.unwrap().unwrap();
         self.h
             .store
-            .add_token(&survey.id, &token.hash(), survey.expires_at)
+            .add_token(&survey, &token.hash())
             .await
             .unwrap();
         (survey, token)
@@ -298,8 +300,15 @@ async fn unknown_malformed_and_expired_links_get_a_friendly_page() {
         malformed.body.contains("Nie możemy znaleźć ankiety")
             && !malformed.body.contains("<script")
     );
-    // Expired: the survey's lifetime is over.
-    let (survey, token) = site.survey("da").await;
+    // Expired: a survey sent on 2026-11-22 with a seven-day link, expired by the
+    // schedule once its lifetime was over.
+    let (mut new, token) = kundpuls_tests::fixtures::csat_survey("evt-expired", 77);
+    new.subject.language = kundpuls::domain::locale::Language::Da;
+    let CreateOutcome::Created(survey) = site.h.store.create(new, None).await.unwrap() else {
+        panic!("created")
+    };
+    kundpuls_tests::fixtures::mark_sent(site.h.store.as_ref(), &survey.id, fixtures_now()).await;
+    assert!(survey.is_expired_at(Timestamp::now()));
     site.h
         .store
         .apply(

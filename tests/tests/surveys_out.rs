@@ -79,6 +79,7 @@ async fn the_design_example_sends_exactly_one_sms_whose_link_opens_its_survey() 
         .unwrap()
         .unwrap();
     assert_eq!(found.id, survey_id);
+    let found = h.store.get(&found.id).await.unwrap().unwrap();
     assert_eq!(found.state, SurveyState::Sent);
     assert_eq!(
         found.recipient, None,
@@ -253,6 +254,7 @@ async fn a_step_outside_the_window_is_scheduled_across_the_dst_change_and_sent_b
         .await
         .unwrap()
         .unwrap();
+    let survey = h.store.get(&survey.id).await.unwrap().unwrap();
     assert_eq!(survey.state, SurveyState::Sent);
     // A second tick sends nothing more.
     assert_eq!(services.run_schedule(monday_nine).await.unwrap().sent, 0);

@@ -107,9 +107,18 @@ pub async fn load(
     Ok(Some(loaded))
 }
 
+/// How long after its send a demo answer comes: SMS within the hour, email the
+/// next day.
+fn answered_after(channel: Channel) -> SignedDuration {
+    match channel {
+        Channel::Sms => SignedDuration::from_mins(40),
+        Channel::Email => SignedDuration::from_hours(26),
+    }
+}
+
 /// The sends behind the answers, so the reports show a response rate.
 async fn count_sends(services: &Services, answer: &Answer) -> Result<(), StoreError> {
-    let sent_at = answer.sent_at.unwrap_or(answer.answered_at);
+    let sent_at = answer.answered_at - answered_after(answer.channel);
     let mut increments = survey_increments(
         answer.kind,
         &answer.subject,
@@ -205,7 +214,6 @@ pub fn generate(now: Timestamp) -> Vec<Answer> {
                 resolved_first_contact: (step == "call_completed").then_some(i % 4 != 0),
                 suspect: vec![],
                 answered_at: at,
-                sent_at: Some(at - SignedDuration::from_mins(40)),
                 subject: SurveySubject {
                     client_id: ident(ClientId::parse, client),
                     team: ident(TeamId::parse, team),
@@ -237,7 +245,6 @@ pub fn generate(now: Timestamp) -> Vec<Answer> {
                 resolved_first_contact: None,
                 suspect: vec![],
                 answered_at: at,
-                sent_at: Some(at - SignedDuration::from_hours(26)),
                 subject: SurveySubject {
                     client_id: ident(ClientId::parse, client),
                     team: ident(TeamId::parse, if j % 3 == 1 { "telecom" } else { "energy" }),

@@ -378,6 +378,11 @@ pub fn answer_index(a: &crate::domain::survey::Answer) -> Vec<IndexKey> {
     }]
 }
 
+/// The indexes an answered survey is no longer listed in: the send, expiry and
+/// reminder work lists. Answering writes the survey without reading it, removing
+/// these entries by name (only the person's listing, `gsi3`, stays).
+pub const ANSWERED_LEAVES: [Index; 2] = [Index::Gsi1, Index::Gsi2];
+
 /// The index entries a survey has in its current state.
 pub fn survey_index(s: &Survey) -> Vec<IndexKey> {
     let mut out = Vec::new();

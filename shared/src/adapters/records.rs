@@ -1,6 +1,7 @@
 //! Small records both stores keep beside the domain's own types.
 
 use crate::domain::ids::SurveyId;
+use crate::domain::survey::LinkedSurvey;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -8,6 +9,20 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TokenPointer {
     pub survey_id: SurveyId,
+    /// The survey as its pages need it (DynamoDB), so that opening the link reads
+    /// nothing else. Absent where the store reads the survey itself (the embedded
+    /// store) and on pointers written before the copy was carried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<LinkedSurvey>,
+}
+
+impl TokenPointer {
+    pub fn bare(survey_id: SurveyId) -> Self {
+        Self {
+            survey_id,
+            page: None,
+        }
+    }
 }
 
 /// `SURVEY#<id>` / `LINK#<hash>`: a link drawn for a send or reminder after the

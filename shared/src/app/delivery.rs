@@ -167,9 +167,7 @@ impl Services {
     /// Draws a fresh link token and stores its hash as another way into `survey`.
     pub(crate) async fn new_link_token(&self, survey: &Survey) -> Result<SurveyToken, StoreError> {
         let token = SurveyToken::generate();
-        self.surveys
-            .add_token(&survey.id, &token.hash(), survey.expires_at)
-            .await?;
+        self.surveys.add_token(survey, &token.hash()).await?;
         Ok(token)
     }
 

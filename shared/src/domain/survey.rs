@@ -249,6 +249,53 @@ impl Survey {
     }
 }
 
+/// A survey as its link opens it: what the respondent's pages and the answer
+/// need, kept on each link's own record so that opening a link is one read. Only
+/// `answered_at` and `links` change after the survey is created; every link's copy
+/// is kept in step with them in the same write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedSurvey {
+    pub id: SurveyId,
+    pub kind: SurveyKind,
+    pub channel: Channel,
+    pub contact_key: ContactKey,
+    pub subject: SurveySubject,
+    pub expires_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_at: Option<Timestamp>,
+    /// Every link into the survey that carries this copy (this one among them), so
+    /// that an answer closes all of them. Empty for a view read from the survey
+    /// itself (a link written before links carried a copy).
+    #[serde(default)]
+    pub links: Vec<TokenHash>,
+}
+
+impl LinkedSurvey {
+    /// The view of `survey` for copies on `links`.
+    pub fn of(survey: &Survey, links: Vec<TokenHash>) -> Self {
+        Self {
+            id: survey.id.clone(),
+            kind: survey.kind,
+            channel: survey.channel,
+            contact_key: survey.contact_key.clone(),
+            subject: survey.subject.clone(),
+            expires_at: survey.expires_at,
+            answered_at: survey.answered_at,
+            links,
+        }
+    }
+
+    pub fn is_expired_at(&self, now: Timestamp) -> bool {
+        now >= self.expires_at
+    }
+
+    /// Whether the page offers the form. The store decides on the survey itself
+    /// when the answer is written (a survey never sent does not accept one).
+    pub fn is_open_at(&self, now: Timestamp) -> bool {
+        self.answered_at.is_none() && !self.is_expired_at(now)
+    }
+}
+
 /// Why an answer is believed to come from a machine rather than a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -295,12 +342,11 @@ pub struct Answer {
     /// Kept but left out of every figure and of routing.
     pub suspect: Vec<SuspectReason>,
     pub answered_at: Timestamp,
-    pub sent_at: Option<Timestamp>,
     pub subject: SurveySubject,
 }
 
 impl Answer {
-    pub fn new(survey: &Survey, input: AnswerInput) -> Self {
+    pub fn new(survey: &LinkedSurvey, input: AnswerInput) -> Self {
         Self {
             survey_id: survey.id.clone(),
             kind: survey.kind,
@@ -313,7 +359,6 @@ impl Answer {
             resolved_first_contact: input.resolved_first_contact,
             suspect: input.suspect,
             answered_at: input.answered_at,
-            sent_at: survey.sent_at,
             subject: survey.subject.clone(),
         }
     }

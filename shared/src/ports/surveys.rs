@@ -2,7 +2,7 @@ use super::StoreError;
 use crate::domain::contact::ContactKey;
 use crate::domain::ids::SurveyId;
 use crate::domain::sending::SurveyChange;
-use crate::domain::survey::{Answer, NewSurvey, Survey};
+use crate::domain::survey::{Answer, LinkedSurvey, NewSurvey, Survey};
 use crate::domain::token::TokenHash;
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -85,7 +85,9 @@ pub trait SurveyStore: Send + Sync {
 
     async fn get(&self, id: &SurveyId) -> Result<Option<Survey>, StoreError>;
 
-    async fn find_by_token(&self, hash: &TokenHash) -> Result<Option<Survey>, StoreError>;
+    /// What the link with this hash opens (one read on DynamoDB: the link's own
+    /// record carries the page's copy of the survey).
+    async fn find_by_token(&self, hash: &TokenHash) -> Result<Option<LinkedSurvey>, StoreError>;
 
     async fn answer(&self, id: &SurveyId) -> Result<Option<Answer>, StoreError>;
 
@@ -121,12 +123,7 @@ pub trait SurveyStore: Send + Sync {
     /// Adds another link token that opens this survey (a scheduled send, a retried
     /// send or a reminder draws a fresh one; links already sent keep working).
     /// Idempotent for the same hash.
-    async fn add_token(
-        &self,
-        id: &SurveyId,
-        hash: &TokenHash,
-        expires_at: Timestamp,
-    ) -> Result<(), StoreError>;
+    async fn add_token(&self, survey: &Survey, hash: &TokenHash) -> Result<(), StoreError>;
 
     /// One step of sending ([`SurveyChange`]): claim, settle, release, lapse or
     /// cancel, applied atomically and only if the survey is in the state the step
@@ -138,9 +135,12 @@ pub trait SurveyStore: Send + Sync {
         change: SurveyChange,
     ) -> Result<TransitionOutcome, StoreError>;
 
+    /// Records the one answer to the survey `link` opened: the survey becomes
+    /// `answered` and every link's copy says so, in one write. `NotOpen` when the
+    /// survey does not accept an answer now; the first answer wins.
     async fn record_answer(
         &self,
-        id: &SurveyId,
+        link: &LinkedSurvey,
         answer: Answer,
         now: Timestamp,
     ) -> Result<AnswerOutcome, StoreError>;
@@ -154,17 +154,6 @@ pub trait SurveyStore: Send + Sync {
         change: SurveyChange,
     ) -> Result<TransitionOutcome, StoreError> {
         self.apply(&known.id, change).await
-    }
-
-    /// [`SurveyStore::record_answer`] for a survey the caller has just read (the
-    /// page's link lookup), on the same terms as [`SurveyStore::apply_to`].
-    async fn record_answer_to(
-        &self,
-        known: &Survey,
-        answer: Answer,
-        now: Timestamp,
-    ) -> Result<AnswerOutcome, StoreError> {
-        self.record_answer(&known.id, answer, now).await
     }
 
     /// The surveys waiting on `list` up to `until`, earliest first (see [`WorkList`]).

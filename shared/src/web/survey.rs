@@ -8,7 +8,7 @@ use super::state::AppState;
 use crate::domain::locale::Language;
 use crate::domain::messages::page::{PageTexts, csat_question, page_texts};
 use crate::domain::score::{CsatScore, NpsScore, Score};
-use crate::domain::survey::{Answer, AnswerInput, Survey, SurveyKind, SurveyState, SuspectReason};
+use crate::domain::survey::{Answer, AnswerInput, LinkedSurvey, SurveyKind, SuspectReason};
 use crate::domain::token::SurveyToken;
 use crate::ports::{AnswerOutcome, StoreError};
 use askama::Template;
@@ -48,7 +48,7 @@ pub fn brand_css_path(colour: &str) -> String {
 
 const BRAND_CSS_PREFIX: &str = "/assets/brand/";
 
-async fn frame(state: &AppState, survey: &Survey) -> Frame {
+async fn frame(state: &AppState, survey: &LinkedSurvey) -> Frame {
     let config = &state.services.config;
     let t = page_texts(survey.subject.language);
     // A page without the client's name is better than no page.
@@ -265,7 +265,7 @@ fn busy(lang: Language, e: &StoreError) -> Response {
 /// from another site is refused.
 pub struct SurveyLink {
     token: String,
-    survey: Survey,
+    survey: LinkedSurvey,
     /// The browser's language, for a page about a survey that has since gone.
     browser: Language,
 }
@@ -290,7 +290,11 @@ impl FromRequestParts<AppState> for SurveyLink {
 }
 
 /// The survey behind a link, or the page to show instead.
-async fn resolve(state: &AppState, token: &str, headers: &HeaderMap) -> Result<Survey, Response> {
+async fn resolve(
+    state: &AppState,
+    token: &str,
+    headers: &HeaderMap,
+) -> Result<LinkedSurvey, Response> {
     let Some(token) = SurveyToken::parse(token) else {
         return Err(not_found(headers));
     };
@@ -325,14 +329,16 @@ fn closing(kind: Closing, lang: Language, token: &str, frame: Frame) -> Response
     framed_message(status, lang, title, body, None, link, frame)
 }
 
-fn closed_kind(survey: &Survey, now: Timestamp) -> Option<Closing> {
-    let kind = match survey.state {
-        SurveyState::Answered => Closing::AlreadyAnswered,
-        SurveyState::Expired | SurveyState::Failed => Closing::Closed,
-        _ if survey.is_expired_at(now) => Closing::Closed,
-        _ => return None,
-    };
-    Some(kind)
+/// What the link's copy of the survey says before any write: answered, or past
+/// its lifetime. The store decides again on the survey itself when answering.
+fn closed_kind(survey: &LinkedSurvey, now: Timestamp) -> Option<Closing> {
+    if survey.answered_at.is_some() {
+        Some(Closing::AlreadyAnswered)
+    } else if survey.is_expired_at(now) {
+        Some(Closing::Closed)
+    } else {
+        None
+    }
 }
 
 /// How the form was reached: the person's own link, or the email's hidden link that
@@ -367,7 +373,7 @@ impl FormView<'_> {
 
 fn form(
     state: &AppState,
-    survey: &Survey,
+    survey: &LinkedSurvey,
     token: &str,
     view: FormView<'_>,
     now: Timestamp,
@@ -574,7 +580,7 @@ pub async fn submit(
     let outcome = state
         .services
         .surveys
-        .record_answer_to(&survey, answer, now)
+        .record_answer(&survey, answer, now)
         .await
         .map_err(|e| busy(lang, &e))?;
     let frame = frame(&state, &survey).await;

@@ -10,7 +10,7 @@ use kundpuls::domain::sending::SurveyChange;
 use kundpuls::domain::stats::{
     CounterField, CounterKey, Dimension, answer_effect_id, increments_for_answer,
 };
-use kundpuls::domain::survey::{Claim, Survey, SurveyKind, SurveyState};
+use kundpuls::domain::survey::{Claim, LinkedSurvey, Survey, SurveyKind, SurveyState};
 use kundpuls::domain::token::SurveyToken;
 use kundpuls::ports::{
     AnswerFeed, AnswerOutcome, ApplyOutcome, CreateOutcome, FatigueGuard, FeedCursor,
@@ -146,14 +146,8 @@ pub async fn token_hash_finds_its_survey_and_nothing_else(h: &Harness) {
     assert_eq!(found.map(|s| s.id), Some(survey.id.clone()));
     // A second token (a reminder's link) opens the same survey; the first still works.
     let second = SurveyToken::generate();
-    h.store
-        .add_token(&survey.id, &second.hash(), survey.expires_at)
-        .await
-        .unwrap();
-    h.store
-        .add_token(&survey.id, &second.hash(), survey.expires_at)
-        .await
-        .unwrap();
+    h.store.add_token(&survey, &second.hash()).await.unwrap();
+    h.store.add_token(&survey, &second.hash()).await.unwrap();
     let via_second = h.store.find_by_token(&second.hash()).await.unwrap();
     assert_eq!(via_second.map(|s| s.id), Some(survey.id.clone()));
     let via_first = h.store.find_by_token(&token.hash()).await.unwrap();
@@ -177,20 +171,21 @@ pub async fn token_hash_finds_its_survey_and_nothing_else(h: &Harness) {
 pub async fn answer_is_recorded_once_under_a_hundred_concurrent_submits(h: &Harness) {
     // GIVEN a sent survey
     let (survey, _) = sent_survey(h, "evt-4", 4).await;
+    let link = kundpuls_tests::opened(h.store.as_ref(), &survey).await;
     // WHEN 100 submits race (double taps, tabs, retries), each with its own comment
     let tasks: Vec<_> = (0..100)
         .map(|i| {
             let store = h.store.clone();
-            let survey = survey.clone();
+            let link = link.clone();
             tokio::spawn(async move {
                 let answer = csat_answer(
-                    &survey,
+                    &link,
                     1 + (i % 5) as u8,
                     Some(&format!("try {i}")),
                     now() + days(1),
                 );
                 store
-                    .record_answer(&survey.id, answer, now() + days(1))
+                    .record_answer(&link, answer, now() + days(1))
                     .await
                     .unwrap()
             })
@@ -225,16 +220,60 @@ pub async fn answer_is_recorded_once_under_a_hundred_concurrent_submits(h: &Harn
     );
 }
 
+pub async fn every_link_of_a_survey_shows_its_answer(h: &Harness) {
+    // GIVEN a sent survey with a second link (a reminder's), both opened
+    let (survey, first) = sent_survey(h, "evt-links", 31).await;
+    let second = SurveyToken::generate();
+    h.store.add_token(&survey, &second.hash()).await.unwrap();
+    let open = |t: SurveyToken| {
+        let store = h.store.clone();
+        async move { store.find_by_token(&t.hash()).await.unwrap().unwrap() }
+    };
+    let via_first = open(first.clone()).await;
+    let via_second = open(second.clone()).await;
+    let at = now() + days(1);
+    assert!(via_first.is_open_at(at) && via_second.is_open_at(at));
+    // WHEN a third link is drawn after the first two were opened, and the answer is
+    // submitted through the second link's copy read before it
+    let third = SurveyToken::generate();
+    h.store.add_token(&survey, &third.hash()).await.unwrap();
+    let answer = csat_answer(&via_second, 4, None, at);
+    let AnswerOutcome::Recorded(recorded) = h
+        .store
+        .record_answer(&via_second, answer, at)
+        .await
+        .unwrap()
+    else {
+        panic!("recorded")
+    };
+    // THEN every link, the one drawn meanwhile among them, shows the survey answered
+    for t in [&first, &second, &third] {
+        assert_eq!(
+            open(t.clone()).await.answered_at,
+            Some(at),
+            "every link is closed"
+        );
+    }
+    // AND a submit through a copy read before the answer gets the first answer
+    let again = csat_answer(&via_first, 1, Some("again"), at);
+    match h.store.record_answer(&via_first, again, at).await.unwrap() {
+        AnswerOutcome::AlreadyAnswered(a) => assert_eq!(a, recorded),
+        other => panic!("expected the first answer, got {other:?}"),
+    }
+    // AND a link drawn after the answer opens it as answered too
+    let fourth = SurveyToken::generate();
+    h.store.add_token(&survey, &fourth.hash()).await.unwrap();
+    assert_eq!(open(fourth).await.answered_at, Some(at));
+}
+
 pub async fn expired_survey_refuses_answers_and_is_listed_for_expiry(h: &Harness) {
     let (survey, _) = sent_survey(h, "evt-5", 5).await;
     let after = survey.expires_at + SignedDuration::from_secs(1);
     // An answer after the link's lifetime is refused.
-    let late = csat_answer(&survey, 5, None, after);
+    let link = kundpuls_tests::opened(h.store.as_ref(), &survey).await;
+    let late = csat_answer(&link, 5, None, after);
     assert!(matches!(
-        h.store
-            .record_answer(&survey.id, late, after)
-            .await
-            .unwrap(),
+        h.store.record_answer(&link, late, after).await.unwrap(),
         AnswerOutcome::NotOpen(_)
     ));
     // It is not due to expire before its time, and is after.
@@ -531,8 +570,8 @@ pub async fn counters_apply_exactly_once_under_redelivery(h: &Harness) {
     // GIVEN two recorded answers
     let (a, _) = sent_survey(h, "evt-c1", 13).await;
     let (b, _) = sent_survey(h, "evt-c2", 14).await;
-    let answer_a = csat_answer(&a, 5, Some("tack"), now());
-    let answer_b = csat_answer(&b, 2, None, now());
+    let answer_a = csat_answer(&LinkedSurvey::of(&a, Vec::new()), 5, Some("tack"), now());
+    let answer_b = csat_answer(&LinkedSurvey::of(&b, Vec::new()), 2, None, now());
     // WHEN the first is delivered 5 times in a row and 10 times at once, the second once
     for i in 0..5 {
         let outcome = h
@@ -1014,9 +1053,10 @@ pub async fn every_recorded_answer_reaches_the_change_feed(h: &Harness) {
             let (a, _) = sent_survey(h, "evt-f1", 21).await;
             let (b, _) = sent_survey(h, "evt-f2", 22).await;
             for s in [&a, &b] {
-                let answer = csat_answer(s, 1, Some("rude"), now());
+                let link = kundpuls_tests::opened(h.store.as_ref(), s).await;
+                let answer = csat_answer(&link, 1, Some("rude"), now());
                 assert!(matches!(
-                    h.store.record_answer(&s.id, answer, now()).await.unwrap(),
+                    h.store.record_answer(&link, answer, now()).await.unwrap(),
                     AnswerOutcome::Recorded(_)
                 ));
             }
@@ -1044,16 +1084,17 @@ async fn embedded_feed_is_durable_and_resumes_after_reopen() {
                 panic!("created")
             };
             mark_sent(&store, &s.id, now()).await;
-            let answer = csat_answer(&s, 1, Some("rude"), now());
+            let link = store.find_by_token(&s.token_hash).await.unwrap().unwrap();
+            let answer = csat_answer(&link, 1, Some("rude"), now());
             assert!(matches!(
-                store.record_answer(&s.id, answer, now()).await.unwrap(),
+                store.record_answer(&link, answer, now()).await.unwrap(),
                 AnswerOutcome::Recorded(_)
             ));
-            ids.push(s);
+            ids.push(link);
         }
         let again = csat_answer(&ids[0], 5, None, now());
         assert!(matches!(
-            store.record_answer(&ids[0].id, again, now()).await.unwrap(),
+            store.record_answer(&ids[0], again, now()).await.unwrap(),
             AnswerOutcome::AlreadyAnswered(_)
         ));
         // WHEN the consumer reads both, commits only the first, and the process stops

@@ -45,13 +45,15 @@ pub const NPS_SEND: StepCost = StepCost {
     write_units: 52,
 };
 
-/// The respondent opens the link (pointer and survey), then submits (pointer and
-/// survey again, then one transaction on the survey just read).
+/// The respondent opens the link (one read: the pointer carries the page's copy
+/// of the survey), then submits (the pointer again, then one transaction without
+/// reading the survey: the survey marked answered, the answer, and the link's
+/// copy marked answered; each further link of the survey adds two units).
 pub const ANSWER: StepCost = StepCost {
     step: "page view and answer",
-    requests: 5,
-    read_units: 4,
-    write_units: 4,
+    requests: 3,
+    read_units: 2,
+    write_units: 6,
 };
 
 /// The stream function counts an answer that needs no follow-up (20 items: the

@@ -4,14 +4,14 @@
 //! the revision it read, so concurrent transitions cannot overwrite each other.
 
 use super::{
-    DynamoStore, IndexQuery, Item, MAX_RACE_ATTEMPTS, build, decode, key_item, n, record, s,
+    DynamoStore, IndexQuery, Item, MAX_RACE_ATTEMPTS, Tx, build, decode, key_item, n, record, s,
 };
 use crate::adapters::keys;
 use crate::adapters::records::{ContactState, SurveyLink, TokenPointer};
 use crate::domain::contact::ContactKey;
 use crate::domain::ids::SurveyId;
 use crate::domain::sending::SurveyChange;
-use crate::domain::survey::{Answer, KnownRev, NewSurvey, Survey};
+use crate::domain::survey::{Answer, KnownRev, LinkedSurvey, NewSurvey, Survey, SurveyState};
 use crate::domain::token::TokenHash;
 use crate::ports::{
     AnswerOutcome, CreateOutcome, FatigueGuard, StoreError, SurveyStore, TransitionOutcome,
@@ -19,7 +19,7 @@ use crate::ports::{
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use jiff::Timestamp;
 
@@ -146,75 +146,194 @@ impl DynamoStore {
         ))
     }
 
-    /// One answer: the survey (from `known` when it is current, else read) marked
-    /// answered and the answer stored, in one transaction conditional on the
-    /// survey's revision.
-    async fn answer_survey(
+    /// One answer in one transaction, reading nothing first: the survey marked
+    /// answered (conditional on a state that accepts an answer), the answer put
+    /// (conditional on there being none; its INSERT is the stream record routing
+    /// consumes) and every link's copy marked answered (conditional on the links
+    /// being the ones `link` lists: a link added meanwhile sends it round again).
+    /// A closed survey costs one read, to say why.
+    async fn answer_via(
         &self,
-        id: &SurveyId,
-        known: Option<&Survey>,
+        link: &LinkedSurvey,
         answer: Answer,
         now: Timestamp,
     ) -> Result<AnswerOutcome, StoreError> {
         const OP: &str = "record_answer";
-        let mut first = Self::known(known);
+        let mut link = link.clone();
         for _ in 0..MAX_RACE_ATTEMPTS {
-            let (from_copy, read) = self.copy_or_read(OP, id, &mut first).await?;
-            let Some((mut survey, rev)) = read else {
-                return Ok(AnswerOutcome::NotFound);
-            };
-            if !survey.mark_answered(answer.answered_at, now) {
-                if from_copy {
-                    continue; // The copy may be behind: decide on the stored survey.
-                }
-                return match self.answer(id).await? {
-                    Some(first) => Ok(AnswerOutcome::AlreadyAnswered(first)),
-                    None => Ok(AnswerOutcome::NotOpen(survey)),
-                };
+            if !link.is_open_at(now) {
+                return self.why_closed(OP, &link.id).await;
             }
-            let mut answer_item =
-                record(OP, &keys::answer(id), &answer, &keys::answer_index(&answer))?;
-            answer_item.insert(
-                super::schema::TTL_ATTRIBUTE.into(),
-                self.ttl_from(answer.answered_at),
-            );
-            answer_item.insert("record".into(), s("answer"));
-            let survey_put = build(
-                OP,
-                Put::builder()
-                    .table_name(self.table())
-                    .set_item(Some(self.survey_item(OP, &survey, rev + 1)?))
-                    .condition_expression("#rev = :rev")
-                    .expression_attribute_names("#rev", REV)
-                    .expression_attribute_values(":rev", n(rev))
+            let mut items = vec![
+                TransactWriteItem::builder()
+                    .update(self.mark_answered(OP, &link.id, answer.answered_at)?)
                     .build(),
-            )?;
-            let tx = self
-                .transact(
-                    OP,
-                    vec![
-                        TransactWriteItem::builder().put(survey_put).build(),
-                        TransactWriteItem::builder()
-                            .put(self.put(OP, answer_item, "attribute_not_exists(pk)")?)
-                            .build(),
-                    ],
-                )
-                .await?;
+                TransactWriteItem::builder()
+                    .put(self.put(
+                        OP,
+                        self.answer_item(OP, &answer)?,
+                        "attribute_not_exists(pk)",
+                    )?)
+                    .build(),
+            ];
+            for hash in &link.links {
+                let update = Update::builder()
+                    .table_name(self.table())
+                    .set_key(Some(key_item(&keys::token(hash))))
+                    .update_expression("SET #page.answered_at = :at")
+                    .condition_expression("attribute_exists(pk) AND size(#page.links) = :n")
+                    .expression_attribute_names("#page", PAGE)
+                    .expression_attribute_values(":at", attribute(OP, &answer.answered_at)?)
+                    .expression_attribute_values(":n", n(link.links.len()))
+                    .build();
+                items.push(
+                    TransactWriteItem::builder()
+                        .update(build(OP, update)?)
+                        .build(),
+                );
+            }
+            let tx = self.transact(OP, items).await?;
             if let Some(reason) = tx.failed(1)
                 && let Some(old) = reason.old.clone()
             {
                 return Ok(AnswerOutcome::AlreadyAnswered(decode(OP, old)?));
             }
-            if tx.failed(0).is_none() && tx.failed(1).is_none() {
+            if let Some(reason) = tx.failed(0) {
+                return match reason.old.clone() {
+                    None => Ok(AnswerOutcome::NotFound),
+                    Some(old) => {
+                        let survey: Survey = decode(OP, old)?;
+                        match self.answer(&survey.id).await? {
+                            Some(first) => Ok(AnswerOutcome::AlreadyAnswered(first)),
+                            None => Ok(AnswerOutcome::NotOpen(survey)),
+                        }
+                    }
+                };
+            }
+            if matches!(tx, Tx::Committed) {
                 return Ok(AnswerOutcome::Recorded(answer));
             }
-            // The survey changed since it was read: read it again.
+            // A link was added (or erased) since `link` was read: read its copy again.
+            let Some(hash) = link.links.first().cloned() else {
+                break;
+            };
+            match self.get::<TokenPointer>(OP, &keys::token(&hash)).await? {
+                Some(TokenPointer {
+                    page: Some(fresh), ..
+                }) => link = fresh,
+                _ => return Ok(AnswerOutcome::NotFound),
+            }
         }
         Err(StoreError::unavailable(
             OP,
-            "survey kept changing under concurrent answers",
+            "the survey's links kept changing under the answer",
         ))
     }
+
+    /// `answered`, written without reading the survey: only from a state that
+    /// accepts an answer, leaving the send and expiry work lists (an answered
+    /// survey is listed only under its person, see [`keys::ANSWERED_LEAVES`]).
+    fn mark_answered(
+        &self,
+        op: &'static str,
+        id: &SurveyId,
+        at: Timestamp,
+    ) -> Result<Update, StoreError> {
+        let open = [
+            SurveyState::Sent,
+            SurveyState::Sending,
+            SurveyState::SendUnknown,
+        ];
+        let removed: Vec<&str> = keys::ANSWERED_LEAVES
+            .iter()
+            .flat_map(|i| [i.pk_attr(), i.sk_attr()])
+            .collect();
+        let mut update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::survey(id))))
+            .update_expression(format!(
+                "SET #state = :answered, answered_at = :at, #rev = if_not_exists(#rev, :zero) + :one REMOVE {}",
+                removed.join(", ")
+            ))
+            .condition_expression("#state IN (:open0, :open1, :open2)")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#rev", REV)
+            .expression_attribute_values(":answered", attribute(op, &SurveyState::Answered)?)
+            .expression_attribute_values(":at", attribute(op, &at)?)
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        for (i, state) in open.iter().enumerate() {
+            update = update.expression_attribute_values(format!(":open{i}"), attribute(op, state)?);
+        }
+        build(op, update.build())
+    }
+
+    fn answer_item(&self, op: &'static str, answer: &Answer) -> Result<Item, StoreError> {
+        let mut item = record(
+            op,
+            &keys::answer(&answer.survey_id),
+            answer,
+            &keys::answer_index(answer),
+        )?;
+        item.insert(
+            super::schema::TTL_ATTRIBUTE.into(),
+            self.ttl_from(answer.answered_at),
+        );
+        item.insert("record".into(), s("answer"));
+        Ok(item)
+    }
+
+    /// Why a survey does not take an answer (one read of its answer, then of the
+    /// survey if there is none).
+    async fn why_closed(
+        &self,
+        op: &'static str,
+        id: &SurveyId,
+    ) -> Result<AnswerOutcome, StoreError> {
+        if let Some(first) = self.answer(id).await? {
+            return Ok(AnswerOutcome::AlreadyAnswered(first));
+        }
+        Ok(match self.survey_at_rev(op, id).await? {
+            Some((survey, _)) => AnswerOutcome::NotOpen(survey),
+            None => AnswerOutcome::NotFound,
+        })
+    }
+
+    /// The pointer item of a link: the page's copy of `survey` when the survey's
+    /// links carry one (`links`), a bare pointer otherwise.
+    fn pointer_item(
+        &self,
+        op: &'static str,
+        survey: &Survey,
+        hash: &TokenHash,
+        page: Option<LinkedSurvey>,
+    ) -> Result<Item, StoreError> {
+        let mut item = record(
+            op,
+            &keys::token(hash),
+            &TokenPointer {
+                survey_id: survey.id.clone(),
+                page,
+            },
+            &[],
+        )?;
+        item.insert(
+            super::schema::TTL_ATTRIBUTE.into(),
+            self.ttl_from(survey.expires_at),
+        );
+        Ok(item)
+    }
+}
+
+/// The attribute a link pointer keeps the page's copy of its survey under.
+const PAGE: &str = "page";
+
+fn attribute<T: serde::Serialize>(
+    op: &'static str,
+    value: &T,
+) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(value).map_err(|e| StoreError::corrupt(op, e))
 }
 
 #[async_trait]
@@ -226,18 +345,8 @@ impl SurveyStore for DynamoStore {
     ) -> Result<CreateOutcome, StoreError> {
         const OP: &str = "create_survey";
         let survey = Survey::from_new(new);
-        let mut token = super::record(
-            OP,
-            &keys::token(&survey.token_hash),
-            &TokenPointer {
-                survey_id: survey.id.clone(),
-            },
-            &[],
-        )?;
-        token.insert(
-            super::schema::TTL_ATTRIBUTE.into(),
-            self.ttl_from(survey.expires_at),
-        );
+        let page = LinkedSurvey::of(&survey, vec![survey.token_hash.clone()]);
+        let token = self.pointer_item(OP, &survey, &survey.token_hash, Some(page))?;
         let mut items = vec![
             TransactWriteItem::builder()
                 .put(self.put(
@@ -313,13 +422,18 @@ impl SurveyStore for DynamoStore {
         self.get("get_survey", &keys::survey(id)).await
     }
 
-    async fn find_by_token(&self, hash: &TokenHash) -> Result<Option<Survey>, StoreError> {
-        let pointer: Option<TokenPointer> = self.get("find_by_token", &keys::token(hash)).await?;
-        match pointer {
-            Some(p) => Ok(self
-                .survey_at_rev("find_by_token", &p.survey_id)
+    /// One `GetItem`: the pointer carries the page's copy. A pointer written
+    /// before pointers carried one is followed to the survey (a second read).
+    async fn find_by_token(&self, hash: &TokenHash) -> Result<Option<LinkedSurvey>, StoreError> {
+        const OP: &str = "find_by_token";
+        match self.get::<TokenPointer>(OP, &keys::token(hash)).await? {
+            Some(TokenPointer {
+                page: Some(page), ..
+            }) => Ok(Some(page)),
+            Some(TokenPointer { survey_id, .. }) => Ok(self
+                .survey_at_rev(OP, &survey_id)
                 .await?
-                .map(|(survey, _)| survey)),
+                .map(|(survey, _)| LinkedSurvey::of(&survey, Vec::new()))),
             None => Ok(None),
         }
     }
@@ -452,51 +566,94 @@ impl SurveyStore for DynamoStore {
         .await
     }
 
-    /// One transaction: the pointer (unless it exists) and the link record beside
-    /// the survey that lets an erasure find it.
-    async fn add_token(
-        &self,
-        id: &SurveyId,
-        hash: &TokenHash,
-        expires_at: Timestamp,
-    ) -> Result<(), StoreError> {
+    /// One read of the survey's first link (its copy lists every link), then one
+    /// transaction: the new pointer (unless it exists) with the copy, the link
+    /// record beside the survey that lets an erasure find it, and the longer list
+    /// on every earlier link, conditional on their copies being as read.
+    async fn add_token(&self, survey: &Survey, hash: &TokenHash) -> Result<(), StoreError> {
         const OP: &str = "add_token";
-        let ttl = self.ttl_from(expires_at);
-        let mut pointer = record(
-            OP,
-            &keys::token(hash),
-            &TokenPointer {
-                survey_id: id.clone(),
-            },
-            &[],
-        )?;
-        pointer.insert(super::schema::TTL_ATTRIBUTE.into(), ttl.clone());
-        let mut link = record(
-            OP,
-            &keys::survey_link(id, hash),
-            &SurveyLink {
-                token_hash: hash.clone(),
-            },
-            &[],
-        )?;
-        link.insert(super::schema::TTL_ATTRIBUTE.into(), ttl);
-        let items = vec![
-            TransactWriteItem::builder()
-                .put(self.put(OP, pointer, "attribute_not_exists(pk)")?)
-                .build(),
-            TransactWriteItem::builder()
-                .put(build(
-                    OP,
-                    Put::builder()
-                        .table_name(self.table())
-                        .set_item(Some(link))
+        for _ in 0..MAX_RACE_ATTEMPTS {
+            let first: Option<TokenPointer> =
+                self.get(OP, &keys::token(&survey.token_hash)).await?;
+            // A first link without a copy (written before links carried one): the
+            // new one reads the survey too.
+            let copy = first.and_then(|p| p.page);
+            if copy.as_ref().is_some_and(|c| c.links.contains(hash)) {
+                return Ok(());
+            }
+            let (page, earlier) = match copy {
+                Some(mut c) => {
+                    let earlier = std::mem::take(&mut c.links);
+                    c.links = earlier.iter().cloned().chain([hash.clone()]).collect();
+                    (Some(c), earlier)
+                }
+                None => (None, Vec::new()),
+            };
+            let mut link = record(
+                OP,
+                &keys::survey_link(&survey.id, hash),
+                &SurveyLink {
+                    token_hash: hash.clone(),
+                },
+                &[],
+            )?;
+            link.insert(
+                super::schema::TTL_ATTRIBUTE.into(),
+                self.ttl_from(survey.expires_at),
+            );
+            let answered = page.as_ref().and_then(|p| p.answered_at);
+            let all = page.as_ref().map(|p| p.links.clone()).unwrap_or_default();
+            let mut items = vec![
+                TransactWriteItem::builder()
+                    .put(self.put(
+                        OP,
+                        self.pointer_item(OP, survey, hash, page)?,
+                        "attribute_not_exists(pk)",
+                    )?)
+                    .build(),
+                TransactWriteItem::builder()
+                    .put(build(
+                        OP,
+                        Put::builder()
+                            .table_name(self.table())
+                            .set_item(Some(link))
+                            .build(),
+                    )?)
+                    .build(),
+            ];
+            for other in &earlier {
+                // An answer recorded since the read must reach the new copy too.
+                let unchanged = if answered.is_some() {
+                    "attribute_exists(pk) AND size(#page.links) = :n"
+                } else {
+                    "attribute_exists(pk) AND size(#page.links) = :n AND attribute_not_exists(#page.answered_at)"
+                };
+                let update = Update::builder()
+                    .table_name(self.table())
+                    .set_key(Some(key_item(&keys::token(other))))
+                    .update_expression("SET #page.links = :all")
+                    .condition_expression(unchanged)
+                    .expression_attribute_names("#page", PAGE)
+                    .expression_attribute_values(":all", attribute(OP, &all)?)
+                    .expression_attribute_values(":n", n(earlier.len()))
+                    .build();
+                items.push(
+                    TransactWriteItem::builder()
+                        .update(build(OP, update)?)
                         .build(),
-                )?)
-                .build(),
-        ];
-        // Cancelled on the pointer's condition: the link was added before.
-        self.transact(OP, items).await?;
-        Ok(())
+                );
+            }
+            let tx = self.transact(OP, items).await?;
+            // Cancelled on the new pointer's condition: the link was added before.
+            if matches!(tx, Tx::Committed) || tx.failed(0).is_some() {
+                return Ok(());
+            }
+            // An earlier link's copy changed since the read: read it again.
+        }
+        Err(StoreError::unavailable(
+            OP,
+            "the survey's links kept changing under a new link",
+        ))
     }
 
     async fn apply(
@@ -519,26 +676,13 @@ impl SurveyStore for DynamoStore {
         .await
     }
 
-    async fn record_answer_to(
-        &self,
-        known: &Survey,
-        answer: Answer,
-        now: Timestamp,
-    ) -> Result<AnswerOutcome, StoreError> {
-        self.answer_survey(&known.id, Some(known), answer, now)
-            .await
-    }
-
-    /// One transaction: the survey put (conditional on the revision read) and the
-    /// answer put (conditional on there being none). The answer item's INSERT is
-    /// the stream record that routing consumes.
     async fn record_answer(
         &self,
-        id: &SurveyId,
+        link: &LinkedSurvey,
         answer: Answer,
         now: Timestamp,
     ) -> Result<AnswerOutcome, StoreError> {
-        self.answer_survey(id, None, answer, now).await
+        self.answer_via(link, answer, now).await
     }
 
     async fn due(

@@ -6,7 +6,7 @@ use crate::adapters::records::{ContactState, SurveyLink, TokenPointer};
 use crate::domain::contact::ContactKey;
 use crate::domain::ids::SurveyId;
 use crate::domain::sending::SurveyChange;
-use crate::domain::survey::{Answer, NewSurvey, Survey};
+use crate::domain::survey::{Answer, LinkedSurvey, NewSurvey, Survey};
 use crate::domain::token::TokenHash;
 use crate::ports::{
     AnswerOutcome, CreateOutcome, FatigueGuard, StoreError, SurveyStore, TransitionOutcome,
@@ -69,9 +69,7 @@ fn create_in(
     w.put(&key, &survey)?;
     w.put(
         &keys::token(&survey.token_hash),
-        &TokenPointer {
-            survey_id: survey.id.clone(),
-        },
+        &TokenPointer::bare(survey.id.clone()),
     )?;
     w.reindex(&key, &[], &keys::survey_index(&survey))?;
     Ok(CreateOutcome::Created(survey))
@@ -93,13 +91,16 @@ impl SurveyStore for EmbeddedStore {
         self.read("get_survey", move |r| r.get(&key)).await
     }
 
-    async fn find_by_token(&self, hash: &TokenHash) -> Result<Option<Survey>, StoreError> {
+    /// The pointer and the survey in one read transaction: the view comes from the
+    /// survey itself, so no copy needs keeping in step here.
+    async fn find_by_token(&self, hash: &TokenHash) -> Result<Option<LinkedSurvey>, StoreError> {
         let key = keys::token(hash);
         self.read("find_by_token", move |r| {
-            match r.get::<TokenPointer>(&key)? {
-                Some(p) => r.get(&keys::survey(&p.survey_id)),
-                None => Ok(None),
-            }
+            let Some(pointer) = r.get::<TokenPointer>(&key)? else {
+                return Ok(None);
+            };
+            Ok(r.get::<Survey>(&keys::survey(&pointer.survey_id))?
+                .map(|s| LinkedSurvey::of(&s, Vec::new())))
         })
         .await
     }
@@ -184,17 +185,10 @@ impl SurveyStore for EmbeddedStore {
             .await
     }
 
-    async fn add_token(
-        &self,
-        id: &SurveyId,
-        hash: &TokenHash,
-        _expires_at: Timestamp,
-    ) -> Result<(), StoreError> {
+    async fn add_token(&self, survey: &Survey, hash: &TokenHash) -> Result<(), StoreError> {
         let key = keys::token(hash);
-        let pointer = TokenPointer {
-            survey_id: id.clone(),
-        };
-        let link_key = keys::survey_link(id, hash);
+        let pointer = TokenPointer::bare(survey.id.clone());
+        let link_key = keys::survey_link(&survey.id, hash);
         let link = SurveyLink {
             token_hash: hash.clone(),
         };
@@ -219,12 +213,12 @@ impl SurveyStore for EmbeddedStore {
 
     async fn record_answer(
         &self,
-        id: &SurveyId,
+        link: &LinkedSurvey,
         answer: Answer,
         now: Timestamp,
     ) -> Result<AnswerOutcome, StoreError> {
-        let key = keys::survey(id);
-        let akey = keys::answer(id);
+        let key = keys::survey(&link.id);
+        let akey = keys::answer(&link.id);
         self.write("record_answer", move |w| {
             let Some(mut survey) = w.get::<Survey>(&key)? else {
                 return Ok(AnswerOutcome::NotFound);
