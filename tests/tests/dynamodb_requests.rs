@@ -330,3 +330,46 @@ fn an_answered_survey_keeps_no_index_entry_the_answer_does_not_remove() {
         }
     }
 }
+
+/// A link pointer written before pointers carried the page's copy (only the survey
+/// id) still opens its survey: followed to the survey (two reads), answered
+/// without a copy to update, and shown answered afterwards from the survey.
+#[tokio::test]
+async fn a_pointer_without_the_copy_is_followed_to_its_survey() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let h = Harness::dynamodb().await;
+    let Backend::Dynamo {
+        requests, store, ..
+    } = &h.backend
+    else {
+        unreachable!("a DynamoDB harness")
+    };
+    let (new, token) = csat_survey("evt-old-pointer", 3);
+    let CreateOutcome::Created(survey) = h.store.create(new, None).await.unwrap() else {
+        panic!("created")
+    };
+    kundpuls_tests::fixtures::mark_sent(h.store.as_ref(), &survey.id, now()).await;
+    let key = kundpuls::adapters::keys::token(&token.hash());
+    store
+        .client()
+        .put_item()
+        .table_name(store.table())
+        .item("pk", AttributeValue::S(key.pk))
+        .item("sk", AttributeValue::S(key.sk))
+        .item("survey_id", AttributeValue::S(survey.id.to_string()))
+        .send()
+        .await
+        .unwrap();
+    requests.clear();
+    let link = h.store.find_by_token(&token.hash()).await.unwrap().unwrap();
+    assert_eq!(requests.by_operation().get("GetItem"), Some(&2));
+    assert_eq!((link.id.clone(), link.links.len()), (survey.id.clone(), 0));
+    let at = now() + days(1);
+    let answer = csat_answer(&link, 3, None, at);
+    assert!(matches!(
+        h.store.record_answer(&link, answer, at).await.unwrap(),
+        AnswerOutcome::Recorded(_)
+    ));
+    let again = h.store.find_by_token(&token.hash()).await.unwrap().unwrap();
+    assert_eq!(again.answered_at, Some(at));
+}
