@@ -7,6 +7,7 @@ pub mod cursor;
 pub mod dynamo;
 pub mod embedded;
 pub mod keys;
+pub mod lazy;
 pub mod outbox;
 mod records;
 #[cfg(feature = "ses")]

@@ -1,9 +1,12 @@
 //! The functions' configuration and clients, from the environment set by the SAM
 //! template.
 
+use super::init_clock::InitClock;
 use crate::adapters::aws::load_sdk_config;
 use crate::adapters::cursor::CursorKey;
 use crate::adapters::dynamo::{DynamoConfig, DynamoStore};
+#[cfg(any(feature = "ses", feature = "sns"))]
+use crate::adapters::lazy::Lazy;
 #[cfg(feature = "ses")]
 use crate::adapters::ses::SesEmail;
 #[cfg(feature = "sns")]
@@ -48,11 +51,10 @@ fn number(name: &'static str, default: u32) -> Result<u32, EnvError> {
     }
 }
 
-/// What a function runs on: the services, the store (to warm its connection), and
-/// the key of the survey forms' render stamps.
+/// What a function runs on: the services and the key of the survey forms' render
+/// stamps.
 pub struct Wired {
     pub services: Services,
-    pub store: DynamoStore,
     pub stamp: crate::web::stamp::StampKey,
 }
 
@@ -151,24 +153,34 @@ impl FunctionEnv {
     /// Builds the SDK clients once, reads the contact-key secret, and builds the
     /// services on them.
     pub async fn services(&self) -> Result<Wired, EnvError> {
+        self.services_timed(&mut InitClock::start()).await
+    }
+
+    /// [`FunctionEnv::services`], each part a lap of `clock`: the SDK's
+    /// configuration (`sdk`); the secret's read with the DynamoDB connection opened
+    /// beside it (`secret_and_warm`: two first requests at once, so a start waits
+    /// for the slower one, not both); the store (`store`); the channel clients and
+    /// the services (`notifiers`).
+    pub async fn services_timed(&self, clock: &mut InitClock) -> Result<Wired, EnvError> {
         let sdk = load_sdk_config().await;
-        let secret = contact_key(
-            &aws_sdk_secretsmanager::Client::new(&sdk),
-            &self.contact_key_secret_id,
-        )
-        .await?;
+        clock.lap("sdk");
+        let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+        let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+        let (secret, ()) = tokio::join!(
+            contact_key(&secrets, &self.contact_key_secret_id),
+            crate::adapters::dynamo::warm(&dynamo, &self.table_name),
+        );
+        let secret = secret?;
+        clock.lap("secret_and_warm");
         let mut dynamo_config = DynamoConfig::new(&self.table_name);
         dynamo_config.counter_shards = self.counter_shards.max(1);
         dynamo_config.retention_days = self.retention_days;
-        let store = DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&sdk),
-            dynamo_config,
-            CursorKey::derive(secret.as_bytes()),
-        );
+        let store = DynamoStore::new(dynamo, dynamo_config, CursorKey::derive(secret.as_bytes()));
         let keyer = ContactKeyer::new(secret.as_bytes()).map_err(|reason| EnvError::Invalid {
             name: "CONTACT_KEY_SECRET_ID",
             reason,
         })?;
+        clock.lap("store");
         let services = Services {
             surveys: Arc::new(store.clone()),
             contacts: Arc::new(store.clone()),
@@ -183,19 +195,21 @@ impl FunctionEnv {
             config: Arc::new(self.survey.clone()),
             pacing: Arc::new(Pacing::new(Arc::new(store.clone()))),
         };
-        Ok(Wired {
-            services,
-            store,
-            stamp: stamp_key(&secret),
-        })
+        let stamp = stamp_key(&secret);
+        clock.lap("notifiers");
+        Ok(Wired { services, stamp })
     }
 
+    /// The SMS client, built on the first send (see [`crate::adapters::lazy`]).
     #[cfg(feature = "sns")]
     fn sms(&self, sdk: &aws_config::SdkConfig) -> Arc<dyn Notifier> {
-        Arc::new(SnsSms::new(
-            crate::adapters::sns::client(sdk),
-            self.survey.sender_name(),
-        ))
+        let (sdk, sender) = (sdk.clone(), self.survey.sender_name().to_string());
+        Arc::new(Lazy::new(move || {
+            Arc::new(SnsSms::new(
+                crate::adapters::sns::client(&sdk),
+                sender.clone(),
+            )) as Arc<dyn Notifier>
+        }))
     }
 
     #[cfg(not(feature = "sns"))]
@@ -203,14 +217,20 @@ impl FunctionEnv {
         Arc::new(Unlinked { channel: "sms" })
     }
 
+    /// The email client, built on the first send.
     #[cfg(feature = "ses")]
     fn email(&self, sdk: &aws_config::SdkConfig) -> Arc<dyn Notifier> {
-        Arc::new(SesEmail::new(
-            crate::adapters::ses::client(sdk),
-            self.survey.agency_name(),
-            &self.ses_from,
-            self.ses_configuration_set.clone(),
-        ))
+        let sdk = sdk.clone();
+        let agency = self.survey.agency_name().to_string();
+        let (from, configuration_set) = (self.ses_from.clone(), self.ses_configuration_set.clone());
+        Arc::new(Lazy::new(move || {
+            Arc::new(SesEmail::new(
+                crate::adapters::ses::client(&sdk),
+                &agency,
+                &from,
+                configuration_set.clone(),
+            )) as Arc<dyn Notifier>
+        }))
     }
 
     #[cfg(not(feature = "ses"))]
@@ -218,10 +238,15 @@ impl FunctionEnv {
         Arc::new(Unlinked { channel: "email" })
     }
 
+    /// The alerts' client, built on the first alert.
     #[cfg(feature = "sns")]
     fn alerts(&self, sdk: &aws_config::SdkConfig) -> Option<Arc<dyn Alerter>> {
         self.alert_topic_arn.as_ref().map(|arn| {
-            Arc::new(SnsAlerts::new(crate::adapters::sns::client(sdk), arn)) as Arc<dyn Alerter>
+            let (sdk, arn) = (sdk.clone(), arn.clone());
+            Arc::new(Lazy::new(move || {
+                Arc::new(SnsAlerts::new(crate::adapters::sns::client(&sdk), &arn))
+                    as Arc<dyn Alerter>
+            })) as Arc<dyn Alerter>
         })
     }
 
@@ -234,24 +259,25 @@ impl FunctionEnv {
 
 /// The whole `main` of an HTTP function: JSON logs, configuration and clients once,
 /// the DynamoDB connection opened during init (people wait on these functions, so
-/// the first request should not pay for it), then `router` served by `lambda_http`
-/// behind API Gateway, which verifies the JWT and hands over its claims.
+/// the first request should not pay for it; see [`FunctionEnv::services_timed`]),
+/// then `router` served by `lambda_http` behind API Gateway, which verifies the JWT
+/// and hands over its claims.
 pub async fn serve_http(
     router: fn(crate::web::AppState) -> axum::Router,
 ) -> Result<(), lambda_http::Error> {
+    let mut clock = InitClock::start();
     super::logging::init_json();
+    clock.lap("logging");
     let env = FunctionEnv::from_env()?;
-    let Wired {
-        services,
-        store,
-        stamp,
-    } = env.services().await?;
-    store.warm().await;
+    clock.lap("config");
+    let Wired { services, stamp } = env.services_timed(&mut clock).await?;
     // The console function signs team leads in itself (SIGN_IN_* variables).
     let sign_in = crate::web::sign_in::SignInConfig::from_env()
         .map(crate::web::sign_in::SignIn::new)
         .transpose()?
         .map(Arc::new);
+    clock.lap("sign_in");
+    clock.log();
     let app = router(crate::web::AppState {
         services,
         auth: crate::web::Authenticator::ApiGateway,
@@ -263,10 +289,16 @@ pub async fn serve_http(
     lambda_http::run(app).await
 }
 
-/// The event functions' start: JSON logs, then configuration and clients once.
+/// The event functions' start: JSON logs, then configuration and clients once, the
+/// DynamoDB connection opened beside the secret's read (the event that started the
+/// instance waits on it otherwise).
 pub async fn event_function() -> Result<(FunctionEnv, Services), EnvError> {
+    let mut clock = InitClock::start();
     super::logging::init_json();
+    clock.lap("logging");
     let env = FunctionEnv::from_env()?;
-    let services = env.services().await?.services;
+    clock.lap("config");
+    let services = env.services_timed(&mut clock).await?.services;
+    clock.log();
     Ok((env, services))
 }

@@ -3,5 +3,6 @@
 //! and JSON logs.
 
 pub mod aws;
+pub mod init_clock;
 pub mod local;
 pub mod logging;

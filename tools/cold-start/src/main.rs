@@ -36,7 +36,20 @@ struct Subject {
 struct Samples {
     init: Vec<f64>,
     first: Vec<f64>,
+    /// Each part of the function's own start (its `function initialised` line), µs.
+    phases: Vec<(String, Vec<f64>)>,
     failures: Vec<String>,
+}
+
+impl Samples {
+    fn add_phases(&mut self, phases: Vec<(String, f64)>) {
+        for (name, us) in phases {
+            match self.phases.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, v)) => v.push(us),
+                None => self.phases.push((name, vec![us])),
+            }
+        }
+    }
 }
 
 fn stats(v: &[f64]) -> (f64, f64, f64) {
@@ -79,6 +92,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Ok(m) => {
                     sample.init.push(m.init.as_secs_f64() * 1000.0);
                     sample.first.push(m.first_response.as_secs_f64() * 1000.0);
+                    sample.add_phases(m.phases);
                 }
                 Err(e) => sample.failures.push(format!("run {run}: {e}")),
             }
@@ -108,6 +122,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         for f in &sample.failures {
             println!("    failed: {f}");
         }
+    }
+    println!("\nparts of each start, median ms (the function's own `function initialised` line):");
+    for (subject, sample) in subjects.iter().zip(&samples) {
+        if sample.phases.is_empty() {
+            continue;
+        }
+        let parts: Vec<String> = sample
+            .phases
+            .iter()
+            .map(|(name, us)| format!("{name} {:.2}", stats(us).0 / 1000.0))
+            .collect();
+        println!("{:<22} {}", subject.name, parts.join(", "));
     }
     if samples.iter().any(|s| !s.failures.is_empty()) {
         return Err("some spawns failed (see above)".into());

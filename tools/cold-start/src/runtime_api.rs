@@ -18,6 +18,9 @@ use tokio::sync::Notify;
 pub struct Measured {
     pub init: Duration,
     pub first_response: Duration,
+    /// The function's own `function initialised` line: each part of its start in
+    /// microseconds (none for hello-world).
+    pub phases: Vec<(String, f64)>,
 }
 
 /// The invocation being served.
@@ -105,7 +108,7 @@ impl RuntimeApi {
             .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "cold-start")
             .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true);
         let started = Instant::now();
@@ -134,6 +137,16 @@ impl RuntimeApi {
         };
         let _ = child.wait().await;
         outcome.map_err(|e| format!("{e} {}", stderr.trim()))?;
+        let phases = match child.stdout.take() {
+            Some(mut out) => {
+                use tokio::io::AsyncReadExt;
+                let mut text = String::new();
+                let _ = tokio::time::timeout(Duration::from_secs(1), out.read_to_string(&mut text))
+                    .await;
+                init_phases(&text)
+            }
+            None => Vec::new(),
+        };
         let current = lock(&self.shared.current);
         if let Some(f) = &current.failure {
             return Err(f.clone());
@@ -142,10 +155,28 @@ impl RuntimeApi {
             (Some(init), Some(first_response)) => Ok(Measured {
                 init,
                 first_response,
+                phases,
             }),
             _ => Err("no invocation seen".into()),
         }
     }
+}
+
+/// The parts of a start from the JSON log line `function initialised`
+/// (`phases_us`: `logging=120 config=35 …`).
+fn init_phases(log: &str) -> Vec<(String, f64)> {
+    log.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["fields"]["message"] == "function initialised")
+        .and_then(|v| v["fields"]["phases_us"].as_str().map(str::to_string))
+        .map(|phases| {
+            phases
+                .split(' ')
+                .filter_map(|p| p.split_once('='))
+                .filter_map(|(name, us)| Some((name.to_string(), us.parse().ok()?)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn lock(m: &Mutex<Invocation>) -> std::sync::MutexGuard<'_, Invocation> {

@@ -126,25 +126,6 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// Opens the connection to DynamoDB (DNS, TCP, TLS) during a function's init
-    /// phase, which Lambda does not bill at the same rate and which no user waits on,
-    /// by reading a key that never exists. Failure is only logged: the first real
-    /// request connects anyway.
-    pub async fn warm(&self) {
-        let started = std::time::Instant::now();
-        let key = Key {
-            pk: "WARM".into(),
-            sk: "WARM".into(),
-        };
-        match self.get_item("warm", &key).await {
-            Ok(_) => tracing::debug!(
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "DynamoDB connection warmed"
-            ),
-            Err(e) => tracing::warn!(error = %e, "warming the DynamoDB connection failed"),
-        }
-    }
-
     /// Runs a transaction. Cancellations caused only by races (`TransactionConflict`)
     /// are retried with a short backoff; a failed condition comes back as
     /// [`Tx::Cancelled`] with each item's reason and, where asked, its old image.
@@ -192,6 +173,34 @@ impl DynamoStore {
     fn ttl_from(&self, at: jiff::Timestamp) -> AttributeValue {
         let secs = at.as_second() + i64::from(self.config.retention_days) * 86_400;
         AttributeValue::N(secs.to_string())
+    }
+}
+
+/// Opens the connection to DynamoDB (DNS, TCP, TLS) during a function's init, which
+/// no user or event waits on, by reading a key that never exists. Takes the client
+/// rather than the store, which needs the contact-key secret: a start opens this
+/// connection while it reads the secret. Failure is only logged: the first real
+/// request connects anyway.
+pub async fn warm(client: &Client, table: &str) {
+    let started = std::time::Instant::now();
+    let result = client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key_item(&Key {
+            pk: "WARM".into(),
+            sk: "WARM".into(),
+        })))
+        .send()
+        .await;
+    match result {
+        Ok(_) => tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "DynamoDB connection warmed"
+        ),
+        Err(e) => tracing::warn!(
+            error = %aws_sdk_dynamodb::error::DisplayErrorContext(&e),
+            "warming the DynamoDB connection failed"
+        ),
     }
 }
 
