@@ -176,21 +176,15 @@ impl DynamoStore {
                     )?)
                     .build(),
             ];
+            let at = attribute(OP, &answer.answered_at)?;
             for hash in &link.links {
-                let update = Update::builder()
-                    .table_name(self.table())
-                    .set_key(Some(key_item(&keys::token(hash))))
-                    .update_expression("SET #page.answered_at = :at")
-                    .condition_expression("attribute_exists(pk) AND size(#page.links) = :n")
-                    .expression_attribute_names("#page", PAGE)
-                    .expression_attribute_values(":at", attribute(OP, &answer.answered_at)?)
-                    .expression_attribute_values(":n", n(link.links.len()))
-                    .build();
-                items.push(
-                    TransactWriteItem::builder()
-                        .update(build(OP, update)?)
-                        .build(),
-                );
+                items.push(self.link_copy_update(
+                    OP,
+                    hash,
+                    ("answered_at", at.clone()),
+                    link.links.len(),
+                    false,
+                )?);
             }
             let tx = self.transact(OP, items).await?;
             if let Some(reason) = tx.failed(1)
@@ -282,6 +276,44 @@ impl DynamoStore {
         );
         item.insert("record".into(), s("answer"));
         Ok(item)
+    }
+
+    /// One field of a link's copy set (`SET page.<field>`), conditional on the link
+    /// still existing with a copy that lists `links` links (and, when `unanswered`,
+    /// that says the survey is not answered): the copies of one survey change
+    /// together or not at all.
+    fn link_copy_update(
+        &self,
+        op: &'static str,
+        hash: &TokenHash,
+        (field, value): (&str, AttributeValue),
+        links: usize,
+        unanswered: bool,
+    ) -> Result<TransactWriteItem, StoreError> {
+        // Every path element by name: no attribute can collide with a reserved word.
+        let mut condition = "attribute_exists(pk) AND size(#page.#links) = :n".to_string();
+        if unanswered {
+            condition.push_str(" AND attribute_not_exists(#page.#answered)");
+        }
+        let update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::token(hash))))
+            .update_expression("SET #page.#field = :value")
+            .condition_expression(condition)
+            .expression_attribute_names("#page", PAGE)
+            .expression_attribute_names("#field", field)
+            .expression_attribute_names("#links", "links")
+            .expression_attribute_values(":value", value)
+            .expression_attribute_values(":n", n(links));
+        let update = if unanswered {
+            update.expression_attribute_names("#answered", "answered_at")
+        } else {
+            update
+        }
+        .build();
+        Ok(TransactWriteItem::builder()
+            .update(build(op, update)?)
+            .build())
     }
 
     /// Why a survey does not take an answer (one read of its answer, then of the
@@ -621,27 +653,16 @@ impl SurveyStore for DynamoStore {
                     )?)
                     .build(),
             ];
+            let all = attribute(OP, &all)?;
             for other in &earlier {
                 // An answer recorded since the read must reach the new copy too.
-                let unchanged = if answered.is_some() {
-                    "attribute_exists(pk) AND size(#page.links) = :n"
-                } else {
-                    "attribute_exists(pk) AND size(#page.links) = :n AND attribute_not_exists(#page.answered_at)"
-                };
-                let update = Update::builder()
-                    .table_name(self.table())
-                    .set_key(Some(key_item(&keys::token(other))))
-                    .update_expression("SET #page.links = :all")
-                    .condition_expression(unchanged)
-                    .expression_attribute_names("#page", PAGE)
-                    .expression_attribute_values(":all", attribute(OP, &all)?)
-                    .expression_attribute_values(":n", n(earlier.len()))
-                    .build();
-                items.push(
-                    TransactWriteItem::builder()
-                        .update(build(OP, update)?)
-                        .build(),
-                );
+                items.push(self.link_copy_update(
+                    OP,
+                    other,
+                    ("links", all.clone()),
+                    earlier.len(),
+                    answered.is_none(),
+                )?);
             }
             let tx = self.transact(OP, items).await?;
             // Cancelled on the new pointer's condition: the link was added before.
