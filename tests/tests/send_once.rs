@@ -64,11 +64,14 @@ impl World {
                 app::aws(&h, policy, &from).await
             }
         };
-        let tag = format!("{:04}", uuid::Uuid::new_v4().as_u128() % 10_000);
+        // The suites share one moto and its SMS list: this suite's numbers start
+        // +4679, which no other suite uses, then a tag of its own per test (one in
+        // a million), so no other test's SMS is counted here.
+        let tag = format!("{:06}", uuid::Uuid::new_v4().as_u128() % 1_000_000);
         Self {
             h,
             services,
-            prefix: format!("+467{tag}"),
+            prefix: format!("+4679{tag}"),
             tag,
             _keys: tempfile::tempdir().unwrap(),
         }
