@@ -7,6 +7,7 @@ pub mod clients_api;
 pub mod console;
 pub mod console_api;
 pub mod dev;
+mod endpoints;
 pub mod erasure;
 pub mod error;
 pub mod exports;
@@ -39,56 +40,45 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The ingest API: case steps from the case system, contacts from admins.
-fn ingest_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(ingest::case_steps))
-        .routes(routes!(ingest::contacts))
-        .routes(routes!(ingest::deactivate_contact))
-}
+// The ingest API: case steps from the case system, contacts from admins.
+endpoints::api!(ingest_served, ingest_documented:
+    (ingest::case_steps),
+    (ingest::contacts),
+    (ingest::deactivate_contact),
+);
 
-/// The console's JSON API (feedback, improvements, themes, reports, exports,
-/// erasure).
-fn console_api_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(console_api::list_feedback))
-        .routes(routes!(
-            console_api::get_feedback,
-            console_api::patch_feedback
-        ))
-        .routes(routes!(
-            console_api::list_improvements,
-            console_api::create_improvement
-        ))
-        .routes(routes!(
-            console_api::get_improvement,
-            console_api::patch_improvement
-        ))
-        .routes(routes!(themes_api::get_themes, themes_api::put_themes))
-        .routes(routes!(clients_api::list_clients))
-        .routes(routes!(clients_api::get_client, clients_api::put_client))
-        .routes(routes!(reports::report))
-        .routes(routes!(warnings_api::list_warnings))
-        .routes(routes!(exports::answers_csv))
-        .routes(routes!(exports::feedback_csv))
-        .routes(routes!(erasure::erase_person))
-}
+// The console's JSON API (feedback, improvements, themes, reports, exports,
+// erasure).
+endpoints::api!(console_api_served, console_api_documented:
+    (console_api::list_feedback),
+    (console_api::get_feedback, console_api::patch_feedback),
+    (console_api::list_improvements, console_api::create_improvement),
+    (console_api::get_improvement, console_api::patch_improvement),
+    (themes_api::get_themes, themes_api::put_themes),
+    (clients_api::list_clients),
+    (clients_api::get_client, clients_api::put_client),
+    (reports::report),
+    (warnings_api::list_warnings),
+    (exports::answers_csv),
+    (exports::feedback_csv),
+    (erasure::erase_person),
+);
 
 /// The OpenAPI document of every JSON route, built from the same declarations as
 /// the routers (see [`openapi`]).
 pub fn api_document() -> utoipa::openapi::OpenApi {
     let (_, document) = OpenApiRouter::<AppState>::with_openapi(openapi::ApiDoc::openapi())
-        .merge(ingest_routes())
-        .merge(console_api_routes())
+        .merge(ingest_documented())
+        .merge(console_api_documented())
         .routes(routes!(openapi::document))
         .split_for_parts();
     document
 }
 
 /// A JSON API router: its body limit, and every refusal in the API's error shape.
-fn json_api(routes: OpenApiRouter<AppState>, body_limit: usize) -> Router<AppState> {
-    let (router, _) = routes.split_for_parts();
-    router
+fn json_api(routes: endpoints::Endpoints, body_limit: usize) -> Router<AppState> {
+    routes
+        .router
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::map_response(error::json_errors))
 }
@@ -99,11 +89,11 @@ fn openapi_router() -> Router<AppState> {
 }
 
 pub fn ingest_router() -> Router<AppState> {
-    json_api(ingest_routes(), MAX_BODY_BYTES)
+    json_api(ingest_served(), MAX_BODY_BYTES)
 }
 
 pub fn console_api_router() -> Router<AppState> {
-    json_api(console_api_routes(), 1024 * 1024)
+    json_api(console_api_served(), 1024 * 1024)
 }
 
 /// The console pages for team leads, and their two assets.
@@ -206,4 +196,54 @@ pub fn lambda_console_router(state: AppState) -> Router {
         .merge(console_router())
         .route("/healthz", get(healthz))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// `(path, METHOD)` of every operation in the OpenAPI document.
+    fn documented() -> BTreeSet<(String, String)> {
+        let document = serde_json::to_value(super::api_document()).expect("the document is JSON");
+        let paths = document["paths"].as_object().expect("paths");
+        paths
+            .iter()
+            .flat_map(|(path, item)| {
+                item.as_object()
+                    .expect("a path item")
+                    .keys()
+                    .filter(|key| {
+                        ["get", "put", "post", "delete", "patch", "head", "options"]
+                            .contains(&key.as_str())
+                    })
+                    .map(|method| (path.clone(), method.to_uppercase()))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    fn method_name(method: &utoipa::openapi::path::HttpMethod) -> String {
+        let name = serde_json::to_value(method).expect("a method is JSON");
+        name.as_str().expect("a method is a string").to_uppercase()
+    }
+
+    #[test]
+    fn the_functions_serve_exactly_the_documented_operations() {
+        let mut served: BTreeSet<(String, String)> = [
+            super::ingest_served().list,
+            super::console_api_served().list,
+        ]
+        .into_iter()
+        .flatten()
+        .flat_map(|(path, methods)| {
+            methods
+                .into_iter()
+                .map(move |m| (path.clone(), method_name(&m)))
+        })
+        .collect();
+        served.insert((super::openapi::OPENAPI_PATH.to_string(), "GET".into()));
+        let documented = documented();
+        assert!(documented.len() >= 20, "{documented:?}");
+        assert_eq!(served, documented);
+    }
 }

@@ -277,7 +277,6 @@ pub async fn serve_http(
         .transpose()?
         .map(Arc::new);
     clock.lap("sign_in");
-    clock.log();
     let app = router(crate::web::AppState {
         services,
         auth: crate::web::Authenticator::ApiGateway,
@@ -286,6 +285,8 @@ pub async fn serve_http(
         sign_in,
         demo: false,
     });
+    clock.lap("router");
+    clock.log();
     lambda_http::run(app).await
 }
 
