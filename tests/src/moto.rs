@@ -1,5 +1,6 @@
-//! Reading what moto recorded (`/moto-api/data.json`): the messages a recipient would
-//! have received.
+//! Reading what moto recorded: the messages a recipient would have received, from
+//! `/moto-api/messages.json` (`scripts/moto_serial.py`: data.json's message models
+//! only), or from the whole `/moto-api/data.json` on a stock moto server.
 
 use serde_json::Value;
 
@@ -12,14 +13,27 @@ fn endpoint() -> String {
     endpoint
 }
 
-/// Everything moto holds, as JSON.
-pub fn data() -> Value {
-    let url = format!("{}/moto-api/data.json", endpoint());
+/// The messages moto holds (`sns.SMS`, `sns.Topic`, `ses.Message`), in data.json's
+/// shape.
+pub fn messages() -> Value {
+    let url = format!("{}/moto-api/messages.json", endpoint());
+    match ureq::get(&url).call() {
+        Ok(mut response) => read_json(&url, response.body_mut()),
+        // A stock moto server: everything it holds.
+        Err(ureq::Error::StatusCode(404)) => {
+            let url = format!("{}/moto-api/data.json", endpoint());
+            let mut response = ureq::get(&url)
+                .call()
+                .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+            read_json(&url, response.body_mut())
+        }
+        Err(e) => panic!("GET {url}: {e}"),
+    }
+}
+
+fn read_json(url: &str, body: &mut ureq::Body) -> Value {
     // data.json holds every table and message of the run: allow it to grow.
-    let body = ureq::get(&url)
-        .call()
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
-        .body_mut()
+    let body = body
         .with_config()
         .limit(512 * 1024 * 1024)
         .read_to_string()
@@ -29,7 +43,7 @@ pub fn data() -> Value {
 
 /// Text messages moto accepted for `phone`.
 pub fn sms_to(phone: &str) -> Vec<String> {
-    data()["sns"]["SMS"]
+    messages()["sns"]["SMS"]
         .as_array()
         .into_iter()
         .flatten()
@@ -41,7 +55,7 @@ pub fn sms_to(phone: &str) -> Vec<String> {
 /// Emails moto accepted for `address`: (subject, body, source). With both a text and
 /// an HTML part, moto keeps the HTML as the body.
 pub fn emails_to(address: &str) -> Vec<(String, String, String)> {
-    data()["ses"]["Message"]
+    messages()["ses"]["Message"]
         .as_array()
         .into_iter()
         .flatten()
@@ -60,7 +74,7 @@ pub fn emails_to(address: &str) -> Vec<(String, String, String)> {
 /// Notifications moto accepted for the topic named `topic`:
 /// `[message id, message, subject, attributes, group id]` each.
 pub fn topic_notifications(topic: &str) -> Vec<Value> {
-    data()["sns"]["Topic"]
+    messages()["sns"]["Topic"]
         .as_array()
         .into_iter()
         .flatten()

@@ -92,7 +92,7 @@ impl World {
                     .map(|l| l.to)
                     .collect()
             }
-            Backend::Dynamo { .. } => moto::data()["sns"]["SMS"]
+            Backend::Dynamo { .. } => moto::messages()["sns"]["SMS"]
                 .as_array()
                 .into_iter()
                 .flatten()
