@@ -11,16 +11,41 @@
 //! checks that what is served is exactly what is documented.
 
 use axum::Router;
+use axum::handler::Handler;
 use axum::routing::MethodRouter;
 use utoipa::openapi::path::HttpMethod;
+use utoipa_axum::PathItemExt as _;
 
 use super::AppState;
 
 /// One path and the handlers of its methods.
+#[derive(Default)]
 pub struct Endpoint {
     pub path: String,
     pub methods: Vec<HttpMethod>,
     pub route: MethodRouter<AppState>,
+}
+
+impl Endpoint {
+    /// `handler` on each of `methods` at `path` (every handler of one endpoint
+    /// shares its path).
+    pub fn with<H, T>(mut self, path: String, methods: Vec<HttpMethod>, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        debug_assert!(
+            self.path.is_empty() || self.path == path,
+            "handlers routed together share a path: {} and {path}",
+            self.path
+        );
+        for method in &methods {
+            self.route = self.route.on(method.to_method_filter(), handler.clone());
+        }
+        self.path = path;
+        self.methods.extend(methods);
+        self
+    }
 }
 
 /// Routes served, and the list of what they are (for the test against the document).
@@ -44,30 +69,18 @@ impl Endpoints {
 /// One path's [`Endpoint`] from its handlers, each written `module::function`: the
 /// path and methods from the `__path_<function>` type `#[utoipa::path]` generates.
 macro_rules! endpoint {
-    ($module:ident :: $first:ident $(, $more_module:ident :: $more:ident)* $(,)?) => {{
-        use utoipa_axum::PathItemExt as _;
+    ($($module:ident :: $handler:ident),+ $(,)?) => {
         paste::paste! {
-            let path = <$module::[<__path_ $first>] as utoipa::Path>::path();
-            let mut methods = Vec::new();
-            let mut route = axum::routing::MethodRouter::new();
-            for method in <$module::[<__path_ $first>] as utoipa::Path>::methods() {
-                route = route.on(method.to_method_filter(), $module::$first);
-                methods.push(method);
-            }
-            $(
-                debug_assert_eq!(
-                    path,
-                    <$more_module::[<__path_ $more>] as utoipa::Path>::path(),
-                    "handlers routed together share a path"
-                );
-                for method in <$more_module::[<__path_ $more>] as utoipa::Path>::methods() {
-                    route = route.on(method.to_method_filter(), $more_module::$more);
-                    methods.push(method);
-                }
-            )*
-            $crate::web::endpoints::Endpoint { path, methods, route }
+            $crate::web::endpoints::Endpoint::default()
+                $(
+                    .with(
+                        <$module::[<__path_ $handler>] as utoipa::Path>::path(),
+                        <$module::[<__path_ $handler>] as utoipa::Path>::methods(),
+                        $module::$handler,
+                    )
+                )+
         }
-    }};
+    };
 }
 
 /// `api!(served, documented: (a::get, a::put), (b::list), …)`: `fn served() ->
