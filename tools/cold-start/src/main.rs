@@ -13,7 +13,8 @@
 //! starts one). Prints median, min and max per binary and the ratio of each median
 //! init to hello-world's, and the init less the requests it waits on (the secret's
 //! read and the DynamoDB connection, from the function's own log line), so that what
-//! the binary costs can be told from what the emulator's requests cost. Asserts nothing: these machines are shared and noisy.
+//! the binary costs can be told from what the emulator's requests cost. Asserts
+//! nothing: these machines are shared and noisy.
 //!
 //! `scripts/cold-start [--runs N]`
 
